@@ -1,0 +1,65 @@
+# Trợ lý Tổ Công nghệ số — `make run` starts the local stack, `make test` runs the suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# uv: the one on PATH, else a copy installed into .tools/ (from PyPI) on first use.
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+PYTHON ?= python3
+RASA_PYTHON_VERSION ?= 3.11
+export RASA_TELEMETRY_ENABLED := false
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help install run test lint format train migrate clean
+
+help:
+	@echo "make run    — install what is missing, train if needed, start rasa + actions + gateway"
+	@echo "make test   — install what is missing, lint, run the test suite (pytest)"
+	@echo "make lint   — ruff and mypy"
+	@echo "make train  — retrain the Rasa model if its inputs changed"
+
+$(CURDIR)/.tools/bin/uv:
+	@echo "==> uv not found: installing it into .tools/ from PyPI"
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	@echo "==> main environment (.venv) from uv.lock"
+	$(UV) sync --frozen
+	@touch $@
+
+.venv-rasa/.synced: rasa-env/requirements.txt | $(UV)
+	@echo "==> Rasa environment (.venv-rasa): rasa 3.6.21 from rasa-env/requirements.txt"
+	@test -x .venv-rasa/bin/python || $(UV) venv --python $(RASA_PYTHON_VERSION) .venv-rasa
+	$(UV) pip sync --python .venv-rasa/bin/python rasa-env/requirements.txt
+	@touch $@
+
+install: .venv/.synced .venv-rasa/.synced
+
+run: install
+	$(UV) run --frozen cns run
+
+train: install
+	$(UV) run --frozen cns train
+
+migrate: .venv/.synced
+	$(UV) run --frozen cns migrate
+
+lint: .venv/.synced
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy
+
+format: .venv/.synced
+	$(UV) run --frozen ruff check --fix .
+	$(UV) run --frozen ruff format .
+
+test: install lint
+	$(UV) run --frozen pytest
+
+# Regenerate the pinned Rasa environment after editing rasa-env/requirements.in.
+rasa-env/requirements.txt: rasa-env/requirements.in rasa-env/overrides.txt
+	$(UV) pip compile --python-version $(RASA_PYTHON_VERSION) --override rasa-env/overrides.txt \
+		rasa-env/requirements.in -o $@
+
+clean:
+	rm -rf .venv .venv-rasa .tools .rasa models var .mypy_cache .ruff_cache .pytest_cache

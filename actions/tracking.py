@@ -1,0 +1,47 @@
+"""Recording support-metric events from inside an action, using the tracker's context."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from core.db import session_scope
+from core.models import EventType
+from core.repositories.events import record_event
+
+UNKNOWN_CHANNEL = "unknown"
+
+
+def tracker_channel(tracker: Tracker) -> str:
+    """The channel the gateway named in the message metadata."""
+    metadata: dict[str, Any] = tracker.latest_message.get("metadata") or {}
+    channel = metadata.get("channel")
+    return channel if isinstance(channel, str) and channel else UNKNOWN_CHANNEL
+
+
+def tracker_commune(tracker: Tracker) -> str | None:
+    """The resident's commune code once known (a slot set by the commune flow)."""
+    value = tracker.slots.get("commune_code")
+    return value if isinstance(value, str) else None
+
+
+async def record_tracker_event(
+    tracker: Tracker, type: EventType, *, key: str | None = None, value: float | None = None
+) -> None:
+    """Append an event for the tracker's resident (the sender id is already a pseudonym)."""
+
+    def _write() -> None:
+        with session_scope() as session:
+            record_event(
+                session=session,
+                type=type,
+                channel=tracker_channel(tracker),
+                resident_id=tracker.sender_id,
+                commune_code=tracker_commune(tracker),
+                key=key,
+                value=value,
+            )
+
+    await asyncio.to_thread(_write)

@@ -1,0 +1,1 @@
+"""The gateway: channel adapters → one internal message type → router → Rasa or the desk."""

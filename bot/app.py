@@ -1,0 +1,82 @@
+"""The gateway ASGI app: `uvicorn bot.app:create_app --factory`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot import health
+from bot.channels import web
+from bot.rasa_client import RasaClient
+from bot.router import Router
+from core.kv import make_redis
+from core.logging import configure_logging
+from core.ratelimit import RateLimit
+from core.settings import Settings, get_settings
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+INVALID_REQUEST_REPLY = (
+    "Dạ, tin nhắn chưa đúng định dạng hoặc dài quá {max} ký tự. Anh/chị kiểm tra lại giúp em ạ."
+)
+
+
+def _invalid(status: int, detail: object) -> JSONResponse:
+    text = INVALID_REQUEST_REPLY.format(max=web.MAX_TEXT)
+    return JSONResponse(
+        status_code=status,
+        content={"detail": detail, "messages": [{"text": text, "buttons": []}]},
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
+        app.state.settings = settings
+        app.state.rasa = RasaClient(settings.rasa_url, token=token)
+        app.state.redis = make_redis(settings.redis_url)
+        app.state.router = Router(
+            rasa=app.state.rasa, pseudonym_key=settings.pseudonym_key.get_secret_value()
+        )
+        app.state.chat_rate_limit = RateLimit(
+            app.state.redis, "ratelimit:chat", settings.chat_rate_limit_per_minute
+        )
+        try:
+            yield
+        finally:
+            await app.state.rasa.aclose()
+            await app.state.redis.aclose()
+
+    app = FastAPI(title="Trợ lý Tổ Công nghệ số", lifespan=lifespan)
+    app.include_router(health.api)
+    app.include_router(web.api)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": e.get("loc"), "msg": e.get("msg")} for e in exc.errors()]
+        return _invalid(422, errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and request.url.path.startswith("/api/"):
+            return _invalid(400, exc.detail)  # e.g. a body that is not JSON
+        return await http_exception_handler(request, exc)
+
+    return app

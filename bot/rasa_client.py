@@ -1,0 +1,88 @@
+"""Talking to Rasa over HTTP: the REST channel for replies, the HTTP API for the parse."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from bot.messages import Button, OutboundMessage
+
+log = logging.getLogger(__name__)
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not answer, or answered with an error."""
+
+
+@dataclass(frozen=True)
+class ParsedIntent:
+    name: str
+    confidence: float
+
+
+def _to_outbound(item: dict[str, Any]) -> OutboundMessage | None:
+    text = item.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return None
+    buttons = tuple(
+        Button(title=str(b["title"]), payload=str(b["payload"]))
+        for b in item.get("buttons") or []
+        if isinstance(b, dict) and "title" in b and "payload" in b
+    )
+    return OutboundMessage(text=text, buttons=buttons)
+
+
+class RasaClient:
+    """One async HTTP client to one Rasa server (or a load balancer in front of several)."""
+
+    def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 30.0) -> None:
+        self._token = token
+        self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def _params(self) -> dict[str, str]:
+        return {"token": self._token} if self._token else {}
+
+    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[OutboundMessage]:
+        """Send one user message through Rasa's REST channel; the bot's replies in order."""
+        try:
+            response = await self._http.post(
+                "/webhooks/rest/webhook",
+                json={"sender": sender, "message": text, "metadata": metadata},
+            )
+            response.raise_for_status()
+            items = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+        if not isinstance(items, list):
+            raise RasaUnavailable(f"unexpected reply from Rasa: {type(items).__name__}")
+        return [msg for item in items if isinstance(item, dict) if (msg := _to_outbound(item))]
+
+    async def latest_intent(self, sender: str) -> ParsedIntent | None:
+        """The intent Rasa gave the sender's latest message (tracker without its events)."""
+        try:
+            response = await self._http.get(
+                f"/conversations/{sender}/tracker",
+                params={"include_events": "NONE", **self._params()},
+            )
+            response.raise_for_status()
+            intent = (response.json().get("latest_message") or {}).get("intent") or {}
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            log.warning("could not read the latest intent from Rasa: %s", exc)
+            return None
+        name = intent.get("name")
+        if not isinstance(name, str):
+            return None
+        return ParsedIntent(name=name, confidence=float(intent.get("confidence") or 0.0))
+
+    async def healthy(self) -> bool:
+        try:
+            response = await self._http.get("/version", timeout=3.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200

@@ -1,0 +1,1 @@
+"""The `cns` command line: run the local stack, train, migrate (and later: desk, reports)."""

@@ -1,0 +1,60 @@
+"""`cns`: the command line of the helpdesk (`uv run cns --help`)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cns.stack import Ports, local_services
+from cns.supervisor import Stack
+from cns.training import ensure_model
+from core import migrate as migrations
+from core.settings import PROJECT_ROOT, get_settings
+
+HEALTH_TIMEOUT_SECONDS = 300.0
+
+
+@click.group()
+def cli() -> None:
+    """Trợ lý Tổ Công nghệ số — helpdesk chatbot for community digital technology teams."""
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date (Alembic)."""
+    migrations.upgrade()
+    click.echo("Database schema is up to date.")
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Train even if the inputs did not change.")
+def train(force: bool) -> None:
+    """Train the Rasa model if config, domain, data or nlu/ changed."""
+    ensure_model(force=force, echo=click.echo)
+
+
+@cli.command()
+def run() -> None:
+    """Start rasa, the action server and the gateway; Ctrl-C stops them all."""
+    settings = get_settings()
+    model = ensure_model(echo=click.echo)
+    migrations.upgrade()
+    ports = Ports(gateway=settings.gateway_port)
+    token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
+    stack = Stack(local_services(PROJECT_ROOT, model, ports, rasa_token=token), PROJECT_ROOT)
+    url = ports.url(ports.gateway)
+    click.echo("Starting rasa, actions and gateway…")
+    stack.start()
+    try:
+        if not stack.wait_healthy(f"{url}/healthz", timeout=HEALTH_TIMEOUT_SECONDS):
+            click.echo(f"The stack did not become healthy (stopped: {stack.exited()}).", err=True)
+            sys.exit(1)
+        click.secho(f"\n  Sẵn sàng / Ready: {url}/  (Ctrl-C to stop)\n", fg="green", bold=True)
+        codes = stack.wait()
+        click.echo(f"A service stopped ({codes}); stopping the others.", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("\nStopping…")
+    finally:
+        stack.stop()

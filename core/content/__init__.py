@@ -1,0 +1,1 @@
+"""Validated bot content: service guides (data/services) and lessons (data/lessons)."""

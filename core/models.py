@@ -1,0 +1,72 @@
+"""SQLAlchemy 2 typed models. Alembic (core/migrations) is the only way the schema is made."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import BigInteger, DateTime, Float, Index, Integer, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class EventType(enum.StrEnum):
+    """Kinds of events; reports are built from these alone (see shared/design.md)."""
+
+    MESSAGE_IN = "message_in"
+    MESSAGE_OUT = "message_out"
+    INTENT = "intent"
+    FALLBACK = "fallback"
+    SERVICE_STARTED = "service_started"
+    SERVICE_STEP = "service_step"
+    SERVICE_COMPLETED = "service_completed"
+    SERVICE_STUCK = "service_stuck"
+    LESSON_STARTED = "lesson_started"
+    LESSON_COMPLETED = "lesson_completed"
+    QUIZ_ANSWERED = "quiz_answered"
+    HANDOFF_REQUESTED = "handoff_requested"
+    HANDOFF_CLAIMED = "handoff_claimed"
+    HANDOFF_RESOLVED = "handoff_resolved"
+    HANDOFF_EXPIRED = "handoff_expired"
+    CSAT = "csat"
+    CONSENT_GIVEN = "consent_given"
+    CONSENT_REFUSED = "consent_refused"
+    DATA_ERASED = "data_erased"
+
+
+class Event(Base):
+    """One append-only support metric. Never holds chat text or a channel account id."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_commune_time", "commune_code", "occurred_at"),
+        Index("ix_events_type_time", "type", "occurred_at"),
+        Index("ix_events_resident", "resident_id"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    commune_code: Mapped[str | None] = mapped_column(String(5))
+    channel: Mapped[str] = mapped_column(String(16))
+    resident_id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[float | None] = mapped_column(Float)
+    ticket_id: Mapped[int | None] = mapped_column(BigInteger)

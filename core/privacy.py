@@ -1,0 +1,45 @@
+"""Privacy helpers: pseudonymous resident ids and masking of personal numbers.
+
+Personal Data Protection Law 91/2025/QH15: ID numbers and phone numbers are personal
+data; OTPs are credentials. Everything that is logged or stored goes through `mask_pii`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+ID_MASK = "[số định danh]"
+PHONE_MASK = "[số điện thoại]"
+NUMBER_MASK = "[dãy số]"
+
+# A run of 6 or more digits, optionally grouped by single spaces, dots or dashes,
+# with an optional leading "+" (international phone numbers).
+_DIGIT_RUN_RE = re.compile(r"(?<![\d+])\+?\d(?:[ .-]?\d){5,}(?![\d])")
+
+
+def _classify(run: str) -> str:
+    digits = re.sub(r"\D", "", run)
+    if len(digits) == 12 and not digits.startswith("84"):
+        return ID_MASK
+    if (digits.startswith("0") and len(digits) in (10, 11)) or (
+        digits.startswith("84") and len(digits) in (11, 12)
+    ):
+        return PHONE_MASK
+    return NUMBER_MASK
+
+
+def mask_pii(text: str) -> str:
+    """Replace ID numbers, phone numbers and other runs of 6+ digits (OTPs) with placeholders."""
+    return _DIGIT_RUN_RE.sub(lambda m: _classify(m.group(0)), text)
+
+
+def pseudonymize(channel: str, channel_user_id: str, *, key: str) -> str:
+    """A stable pseudonymous id for a resident of a channel, keyed by PSEUDONYM_KEY.
+
+    The same person on the same channel always gets the same id; without the key the id
+    cannot be linked back to the channel account.
+    """
+    digest = hmac.new(key.encode(), f"{channel}:{channel_user_id}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]

@@ -1,0 +1,51 @@
+"""Recording and reading support-metric events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.models import Event, EventType, utcnow
+
+
+def record_event(
+    *,
+    session: Session,
+    type: EventType,
+    channel: str,
+    resident_id: str,
+    commune_code: str | None = None,
+    key: str | None = None,
+    value: float | None = None,
+    ticket_id: int | None = None,
+    occurred_at: datetime | None = None,
+) -> Event:
+    """Append one event; the caller's session commits it."""
+    event = Event(
+        type=type.value,
+        channel=channel,
+        resident_id=resident_id,
+        commune_code=commune_code,
+        key=key,
+        value=value,
+        ticket_id=ticket_id,
+        occurred_at=occurred_at or utcnow(),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def list_events(
+    *, session: Session, resident_id: str | None = None, type: EventType | None = None
+) -> Sequence[Event]:
+    """Events in the order they were recorded, optionally for one resident and/or type."""
+    query = select(Event).order_by(Event.id)
+    if resident_id is not None:
+        query = query.where(Event.resident_id == resident_id)
+    if type is not None:
+        query = query.where(Event.type == type.value)
+    return session.scalars(query).all()

@@ -1,0 +1,69 @@
+"""Shared fixtures: databases (SQLite, and PostgreSQL when TEST_DATABASE_URL is set),
+Redis (in-process, and real Redis when TEST_REDIS_URL is set), and the global settings."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy.orm import Session
+
+from core import db
+from core.kv import make_redis
+from core.settings import get_settings
+from tests.databases import BACKENDS, postgres_base_url, scratch_database
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database: SQLite always, PostgreSQL when TEST_DATABASE_URL is set."""
+    if request.param == "postgresql" and postgres_base_url() is None:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    with scratch_database(request.param, tmp_path) as url:
+        yield url
+
+
+def _clear_caches() -> None:
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    db._session_factory.cache_clear()
+
+
+@pytest.fixture
+def app_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Points the process-wide settings and engine (used by actions and the gateway) at
+    the test database."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    _clear_caches()
+    yield database_url
+    db.get_engine().dispose()
+    _clear_caches()
+
+
+@pytest.fixture
+def session(database_url: str) -> Iterator[Session]:
+    engine = db.make_engine(database_url)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+@pytest.fixture(params=["in-process", "redis"])
+async def redis(request: pytest.FixtureRequest) -> AsyncIterator[Redis]:
+    """The in-process stand-in, and real Redis when TEST_REDIS_URL is set."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if request.param == "redis" and not url:
+        pytest.skip("TEST_REDIS_URL is not set")
+    client = make_redis(url if request.param == "redis" else None)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short unique string, for keys shared with other test runs in real Redis."""
+    return uuid.uuid4().hex[:10]

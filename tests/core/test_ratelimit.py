@@ -1,0 +1,23 @@
+"""The Redis rate limiter, on the in-process stand-in and on real Redis."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from core.ratelimit import RateLimit
+
+
+async def test_allows_up_to_the_limit_per_key(redis: Redis, unique: str) -> None:
+    limiter = RateLimit(redis, f"test:{unique}", limit=3, window_seconds=60)
+    assert [await limiter.hit("a") for _ in range(4)] == [True, True, True, False]
+    assert await limiter.hit("b") is True
+
+
+async def test_window_expires(redis: Redis, unique: str) -> None:
+    limiter = RateLimit(redis, f"test:{unique}", limit=1, window_seconds=60)
+    assert await limiter.hit("a")
+    ttl = await redis.ttl(f"test:{unique}:a")
+    assert 0 < ttl <= 60
+    assert not await limiter.hit("a")
+    await redis.delete(f"test:{unique}:a")  # what expiry does when the window ends
+    assert await limiter.hit("a")

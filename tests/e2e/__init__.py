@@ -1,0 +1,1 @@
+"""End-to-end tests: real Rasa, action server and gateway processes."""
