@@ -12,7 +12,7 @@ from core.content.services import SERVICES_DIR, ServiceGuide, load_service_guide
 from core.models import EventType
 
 SERVICE_INTENT_PREFIX = "service_"
-FIRST_STEPS_SHOWN = 3
+FIRST_STEPS_SHOWN = 2
 
 NO_GUIDE_TEXT = (
     "Dạ, em chưa có hướng dẫn chi tiết cho việc này ạ. "
@@ -21,17 +21,14 @@ NO_GUIDE_TEXT = (
 HUMAN_BUTTON = {"title": "Gặp người hỗ trợ", "payload": "/request_human"}
 
 
-def overview_text(guide: ServiceGuide) -> str:
-    """What the resident needs before starting: where, documents, cost, time."""
-    lines = [
-        f"Dạ, em hướng dẫn anh/chị {guide.name[0].lower()}{guide.name[1:]} ạ.",
-        f"• Làm ở đâu: {guide.where_text}",
-    ]
+def overview_messages(guide: ServiceGuide) -> list[str]:
+    """Before starting, one idea per message: where, what to bring, cost and time."""
+    name = guide.name[0].lower() + guide.name[1:]
+    messages = [f"Dạ, em hướng dẫn anh/chị {name} ạ.\nLàm ở đâu: {guide.where_text}"]
     if guide.documents:
-        lines.append("• Cần chuẩn bị: " + "; ".join(guide.documents))
-    lines.append(f"• Chi phí: {guide.fee}")
-    lines.append(f"• Thời gian: {guide.processing_time}")
-    return "\n".join(lines)
+        messages.append("Anh/chị cần chuẩn bị:\n" + "\n".join(f"• {d}" for d in guide.documents))
+    messages.append(f"Chi phí: {guide.fee}\nThời gian: {guide.processing_time}")
+    return messages
 
 
 def step_text(guide: ServiceGuide, index: int) -> str:
@@ -64,7 +61,8 @@ class ActionServiceGuide(Action):
             return []
 
         guide = load_service_guide(key)
-        dispatcher.utter_message(text=overview_text(guide))
+        for text in overview_messages(guide):
+            dispatcher.utter_message(text=text)
         shown = min(FIRST_STEPS_SHOWN, len(guide.steps))
         for index in range(shown):
             dispatcher.utter_message(text=step_text(guide, index))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
@@ -13,6 +14,16 @@ from core import migrate as migrations
 from core.settings import PROJECT_ROOT, get_settings
 
 HEALTH_TIMEOUT_SECONDS = 300.0
+
+
+def _stop_on_termination_signals() -> None:
+    """SIGTERM / SIGHUP stop the stack the way Ctrl-C does (children are never orphaned)."""
+
+    def _interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
 
 
 @click.group()
@@ -45,6 +56,7 @@ def run() -> None:
     stack = Stack(local_services(PROJECT_ROOT, model, ports, rasa_token=token), PROJECT_ROOT)
     url = ports.url(ports.gateway)
     click.echo("Starting rasa, actions and gateway…")
+    _stop_on_termination_signals()
     stack.start()
     try:
         if not stack.wait_healthy(f"{url}/healthz", timeout=HEALTH_TIMEOUT_SECONDS):

@@ -57,7 +57,7 @@ def local_services(
     ]
     if rasa_token:
         rasa_argv += ["--auth-token", rasa_token]
-    rasa_env = rasa_environment(root) | base
+    rasa_env = rasa_environment(root, base)
     return [
         Service("rasa", rasa_argv, rasa_env),
         Service(
@@ -75,18 +75,7 @@ def local_services(
         ),
         Service(
             "gateway",
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bot.app:create_app",
-                "--factory",
-                "--host",
-                ports.host,
-                "--port",
-                str(ports.gateway),
-                "--no-access-log",
-            ],
-            base,
+            [sys.executable, "-m", "bot"],
+            base | {"GATEWAY_HOST": ports.host, "GATEWAY_PORT": str(ports.gateway)},
         ),
     ]

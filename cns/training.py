@@ -30,13 +30,17 @@ def rasa_executable(root: Path = PROJECT_ROOT) -> Path:
     return root / ".venv-rasa" / "bin" / "rasa"
 
 
-def rasa_environment(root: Path = PROJECT_ROOT) -> dict[str, str]:
-    """Environment for any Rasa process: our `nlu` package importable, no telemetry."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(root) + (os.pathsep + env["PYTHONPATH"] if "PYTHONPATH" in env else "")
-    env["RASA_TELEMETRY_ENABLED"] = "false"
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    return env
+def rasa_environment(
+    root: Path = PROJECT_ROOT, env: dict[str, str] | None = None
+) -> dict[str, str]:
+    """`env` (default: this process's) made right for Rasa: our `nlu` package importable,
+    no telemetry, quiet TensorFlow."""
+    result = dict(os.environ if env is None else env)
+    path = result.get("PYTHONPATH")
+    result["PYTHONPATH"] = str(root) + (os.pathsep + path if path else "")
+    result["RASA_TELEMETRY_ENABLED"] = "false"
+    result.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return result
 
 
 def _input_files(root: Path) -> list[Path]:

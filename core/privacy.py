@@ -14,13 +14,17 @@ ID_MASK = "[số định danh]"
 PHONE_MASK = "[số điện thoại]"
 NUMBER_MASK = "[dãy số]"
 
-# A run of 6 or more digits, optionally grouped by single spaces, dots or dashes,
-# with an optional leading "+" (international phone numbers).
-_DIGIT_RUN_RE = re.compile(r"(?<![\d+])\+?\d(?:[ .-]?\d){5,}(?![\d])")
+# A run of digits, optionally grouped by single spaces or dots into groups of 2+ digits
+# ("0912 345 678", "001.203.004.567"), with an optional leading "+" (international phones).
+# Dashes are not separators, so dates like 2026-11-23 stay; "127.0.0.1" is not one run.
+_DIGIT_RUN_RE = re.compile(r"(?<![\d+])\+?\d+(?:[ .]\d{2,})*(?!\d)")
+MIN_MASKED_DIGITS = 6  # OTPs and passcodes have 6 digits
 
 
 def _classify(run: str) -> str:
     digits = re.sub(r"\D", "", run)
+    if len(digits) < MIN_MASKED_DIGITS:
+        return run
     if len(digits) == 12 and not digits.startswith("84"):
         return ID_MASK
     if (digits.startswith("0") and len(digits) in (10, 11)) or (

@@ -28,7 +28,7 @@ def normalise_database_url(url: str) -> str:
 class Settings(BaseSettings):
     """Configuration of the gateway, the action server, the reports and the `cns` tool."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     database_url: str = Field(default=f"sqlite:///{VAR_DIR / 'cns.sqlite3'}")
     redis_url: str | None = None

@@ -10,7 +10,7 @@ from actions.services import (
     HUMAN_BUTTON,
     NO_GUIDE_TEXT,
     ActionServiceGuide,
-    overview_text,
+    overview_messages,
     step_text,
 )
 from core.content.services import load_service_guide
@@ -41,14 +41,17 @@ async def test_vneid_activation_overview_then_first_steps(app_database: str) -> 
     assert events == []
     guide = load_service_guide("vneid_activation")
     texts = [m["text"] for m in dispatcher.messages]
-    assert texts[0] == overview_text(guide)
-    assert texts[1 : 1 + FIRST_STEPS_SHOWN] == [
-        step_text(guide, i) for i in range(FIRST_STEPS_SHOWN)
-    ]
-    assert texts[1].startswith(f"Bước 1/{len(guide.steps)}")
-    if len(guide.steps) > FIRST_STEPS_SHOWN:
-        assert texts[1 + FIRST_STEPS_SHOWN].startswith("Các bước tiếp theo:")
-        assert guide.steps[-1].title in texts[1 + FIRST_STEPS_SHOWN]
+    overview = overview_messages(guide)
+    assert texts[: len(overview)] == overview
+    assert overview[0].startswith("Dạ, em hướng dẫn anh/chị kích hoạt tài khoản định danh")
+    assert "• " + guide.documents[0] in overview[1]
+    steps = texts[len(overview) : len(overview) + FIRST_STEPS_SHOWN]
+    assert steps == [step_text(guide, i) for i in range(FIRST_STEPS_SHOWN)]
+    assert steps[0].startswith(f"Bước 1/{len(guide.steps)} – {guide.steps[0].title}")
+    remaining = texts[len(overview) + FIRST_STEPS_SHOWN]
+    assert remaining.startswith("Các bước tiếp theo:")
+    assert f"{len(guide.steps)}. {guide.steps[-1].title}" in remaining
+    assert len(texts) == len(overview) + FIRST_STEPS_SHOWN + 2
     assert dispatcher.messages[-1]["buttons"] == [HUMAN_BUTTON]
     assert _events(EventType.SERVICE_STARTED) == [("r-42", "zalo", None, "vneid_activation")]
 

@@ -23,6 +23,9 @@ from core.privacy import ID_MASK, NUMBER_MASK, PHONE_MASK, mask_pii, pseudonymiz
         ("năm 2025 phí 20.000đ", "năm 2025 phí 20.000đ"),
         ("xã mã 00004", "xã mã 00004"),
         ("", ""),
+        ("http://127.0.0.1:5005/webhooks", "http://127.0.0.1:5005/webhooks"),
+        ("2026-11-23 14:20:46 rasa 3.6.21", "2026-11-23 14:20:46 rasa 3.6.21"),
+        ("ngày 1.5 và 12 34", "ngày 1.5 và 12 34"),
         ("không có số nào", "không có số nào"),
     ],
 )

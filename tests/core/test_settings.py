@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from core.settings import Settings
+from core.settings import PROJECT_ROOT, Settings
 
 
 def test_defaults_run_on_one_laptop(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,3 +43,22 @@ def test_bad_values_are_rejected(monkeypatch: pytest.MonkeyPatch, name: str, val
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         Settings(_env_file=None)
+
+
+def _example_names() -> list[str]:
+    lines = (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+    return [line.split("=", 1)[0] for line in lines if line and not line.startswith("#")]
+
+
+def test_env_example_lists_every_setting_and_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    names = _example_names()
+    assert sorted(names) == sorted(name.upper() for name in Settings.model_fields)
+    settings = Settings(_env_file=PROJECT_ROOT / ".env.example")
+    assert settings.is_sqlite  # empty values fall back to the defaults
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in _example_names() if f"`{name}`" not in readme]
+    assert missing == []

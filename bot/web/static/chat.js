@@ -1,0 +1,554 @@
+/* Trợ lý Tổ Công nghệ số — web chat client.
+ * Plain ES2017, no dependencies. Message text is only ever put in the page
+ * with textContent / text nodes (never innerHTML).
+ */
+(function () {
+  "use strict";
+
+  var API_URL = "/api/chat";
+  var SENDER_KEY = "cns.sender";
+  var MAX_LEN = 2000;
+  var REQUEST_TIMEOUT_MS = 60000;
+
+  var WELCOME_TEXT =
+    "Dạ, em chào anh/chị! Anh/chị cần hỗ trợ gì ạ? Ví dụ: kích hoạt tài khoản định danh điện tử (VNeID), làm giấy khai sinh…";
+  var STARTER_BUTTONS = [
+    { title: "Kích hoạt VNeID", payload: "tôi muốn kích hoạt tài khoản định danh điện tử" },
+    { title: "Bot giúp được gì?", payload: "bạn giúp được gì" },
+    { title: "Gặp người hỗ trợ", payload: "tôi muốn gặp người hỗ trợ" },
+  ];
+
+  var TEXT_OFFLINE =
+    "Dạ, hiện em chưa kết nối được tới máy chủ. Anh/chị vui lòng thử lại sau ít phút ạ.";
+  var TEXT_TIMEOUT =
+    "Dạ, máy chủ đang phản hồi chậm nên em chưa trả lời được. Anh/chị vui lòng thử lại sau ít phút ạ.";
+  var TEXT_BUSY =
+    "Dạ, hệ thống đang bận, em chưa trả lời được ngay. Anh/chị vui lòng thử lại sau ít phút ạ.";
+  var TEXT_TOO_FAST =
+    "Dạ, anh/chị gửi hơi nhanh ạ. Anh/chị đợi một chút rồi gửi tiếp giúp em nhé.";
+  var TEXT_INVALID =
+    "Dạ, tin nhắn chưa đúng định dạng hoặc dài quá " + MAX_LEN + " ký tự. Anh/chị kiểm tra lại giúp em ạ.";
+  var TEXT_EMPTY_REPLY =
+    "Dạ, em chưa có câu trả lời cho nội dung này. Anh/chị thử hỏi lại theo cách khác, hoặc chọn “Gặp người hỗ trợ” giúp em ạ.";
+  var TEXT_RETRY = "Gửi lại";
+  var TEXT_TYPING = "Đang trả lời…";
+  var TEXT_NOT_SENT = "Chưa gửi được";
+  var TEXT_RESENDING = "Đang gửi lại…";
+
+  var log, form, input, sendBtn, counter;
+  var typingRow = null;
+  var queue = [];
+  var busy = false;
+  var retryChips = []; // {text, chip}
+  var sender = getSender();
+  var reduceMotion =
+    window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+  // ---------------------------------------------------------------- sender id
+
+  function randomHex(bytes) {
+    var arr = new Uint8Array(bytes);
+    if (window.crypto && window.crypto.getRandomValues) {
+      window.crypto.getRandomValues(arr);
+    } else {
+      for (var i = 0; i < bytes; i++) arr[i] = Math.floor(Math.random() * 256);
+    }
+    var out = "";
+    for (var j = 0; j < arr.length; j++) out += (arr[j] < 16 ? "0" : "") + arr[j].toString(16);
+    return out;
+  }
+
+  function getSender() {
+    var id = null;
+    try {
+      id = window.localStorage.getItem(SENDER_KEY);
+    } catch (e) {
+      id = null; // storage blocked (private mode, old WebView): fall back to per-page id
+    }
+    if (!id || !/^web-[0-9a-f]{8,64}$/.test(id)) {
+      id = "web-" + randomHex(16);
+      try {
+        window.localStorage.setItem(SENDER_KEY, id);
+      } catch (e) {
+        /* ignore */
+      }
+    }
+    return id;
+  }
+
+  // ---------------------------------------------------------------- rendering
+
+  var URL_RE = /\bhttps?:\/\/[^\s<>"'“”]+/gi;
+  var TRAILING_PUNCT_RE = /[.,;:!?…)\]}»]+$/;
+
+  /** Append `text` to `el` as text nodes, turning http(s) links into <a>. */
+  function appendRichText(el, text) {
+    var last = 0;
+    var m;
+    URL_RE.lastIndex = 0;
+    while ((m = URL_RE.exec(text)) !== null) {
+      var url = m[0];
+      var trail = url.match(TRAILING_PUNCT_RE);
+      if (trail) url = url.slice(0, url.length - trail[0].length);
+      if (!url) continue;
+      var safe = null;
+      try {
+        var parsed = new URL(url);
+        if (parsed.protocol === "http:" || parsed.protocol === "https:") safe = parsed.href;
+      } catch (e) {
+        safe = null;
+      }
+      if (!safe) continue;
+      if (m.index > last) el.appendChild(document.createTextNode(text.slice(last, m.index)));
+      var a = document.createElement("a");
+      a.href = safe;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      a.textContent = url;
+      el.appendChild(a);
+      last = m.index + url.length;
+    }
+    if (last < text.length) el.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function makeRow(kind, srLabel) {
+    var row = document.createElement("div");
+    row.className = "row " + kind;
+    if (srLabel) {
+      var label = document.createElement("span");
+      label.className = "sr-only";
+      label.textContent = srLabel;
+      row.appendChild(label);
+    }
+    return row;
+  }
+
+  /** Insert a row at the end of the log, keeping the typing indicator last. */
+  function insertRow(row) {
+    if (typingRow && typingRow.parentNode === log) log.insertBefore(row, typingRow);
+    else log.appendChild(row);
+  }
+
+  function addUserBubble(text) {
+    var row = makeRow("user", "Anh/chị: ");
+    var bubble = document.createElement("div");
+    bubble.className = "bubble";
+    bubble.setAttribute("data-testid", "user-msg");
+    bubble.textContent = text;
+    row.appendChild(bubble);
+    insertRow(row);
+    scrollToBottom();
+    return row;
+  }
+
+  /**
+   * One bot bubble. `notice` styles it as a system notice.
+   * `buttons` become chips; `extraChips` are local chips ({title, onPress, className}).
+   */
+  function addBotMessage(text, buttons, notice, extraChips) {
+    var row = makeRow(notice ? "bot notice" : "bot", notice ? "Thông báo: " : "Trợ lý: ");
+    if (text) {
+      var bubble = document.createElement("div");
+      bubble.className = "bubble";
+      bubble.setAttribute("data-testid", notice ? "notice" : "bot-msg");
+      appendRichText(bubble, text);
+      row.appendChild(bubble);
+    }
+    var chipSpecs = [];
+    (buttons || []).forEach(function (b) {
+      chipSpecs.push({
+        title: b.title,
+        onPress: function () {
+          sendMessage(b.payload, b.title, false);
+        },
+      });
+    });
+    (extraChips || []).forEach(function (c) {
+      chipSpecs.push(c);
+    });
+    if (chipSpecs.length) row.appendChild(makeChips(chipSpecs));
+    if (!row.querySelector(".bubble, .chips")) return null;
+    insertRow(row);
+    return row;
+  }
+
+  function makeChips(specs) {
+    var group = document.createElement("div");
+    group.className = "chips";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "Lựa chọn nhanh");
+    specs.forEach(function (spec) {
+      var chip = document.createElement("button");
+      chip.type = "button";
+      chip.className = "chip" + (spec.className ? " " + spec.className : "");
+      chip.setAttribute("data-testid", "chip");
+      chip.textContent = spec.title;
+      chip.addEventListener("click", function () {
+        if (chip.disabled) return;
+        disableChipGroup(group, chip);
+        spec.onPress(chip);
+      });
+      if (spec.register) spec.register(chip);
+      group.appendChild(chip);
+    });
+    return group;
+  }
+
+  function disableChipGroup(group, chosen) {
+    var chips = group.querySelectorAll("button.chip");
+    for (var i = 0; i < chips.length; i++) {
+      chips[i].disabled = true;
+      if (chips[i] === chosen) {
+        chips[i].classList.add("chosen");
+        chips[i].setAttribute("aria-pressed", "true");
+      }
+    }
+  }
+
+  function showTyping() {
+    if (typingRow) return;
+    typingRow = makeRow("bot typing");
+    var bubble = document.createElement("div");
+    bubble.className = "bubble";
+    bubble.setAttribute("data-testid", "typing");
+    bubble.textContent = TEXT_TYPING;
+    typingRow.appendChild(bubble);
+    log.appendChild(typingRow);
+    scrollToBottom();
+  }
+
+  function hideTyping() {
+    if (typingRow && typingRow.parentNode) typingRow.parentNode.removeChild(typingRow);
+    typingRow = null;
+  }
+
+  function setStatus(row, text, pending) {
+    if (!row) return;
+    var el = row.querySelector(".status");
+    if (!text) {
+      if (el) el.parentNode.removeChild(el);
+      return;
+    }
+    if (!el) {
+      el = document.createElement("div");
+      row.appendChild(el);
+    }
+    el.className = "status" + (pending ? " pending" : "");
+    el.textContent = text;
+  }
+
+  // ---------------------------------------------------------------- scrolling
+
+  function scrollToBottom() {
+    if (!log) return;
+    log.scrollTop = log.scrollHeight;
+  }
+
+  /** Scroll to the newest content, but never past the top of the first new reply
+   *  (a long answer is then read from its beginning). */
+  function scrollToReply(firstRow) {
+    var bottom = log.scrollHeight - log.clientHeight;
+    var target = bottom;
+    if (firstRow) target = Math.min(bottom, Math.max(0, firstRow.offsetTop - 8));
+    if (target <= log.scrollTop) return;
+    if (log.scrollTo && !reduceMotion) {
+      try {
+        log.scrollTo({ top: target, behavior: "smooth" });
+        return;
+      } catch (e) {
+        /* old browsers: fall through */
+      }
+    }
+    log.scrollTop = target;
+  }
+
+  // ---------------------------------------------------------------- network
+
+  function normalizeMessages(data) {
+    if (!data || !Array.isArray(data.messages)) return null;
+    var out = [];
+    data.messages.forEach(function (m) {
+      if (!m || typeof m !== "object") return;
+      var text = typeof m.text === "string" ? m.text : "";
+      var buttons = [];
+      if (Array.isArray(m.buttons)) {
+        m.buttons.forEach(function (b) {
+          if (!b || typeof b !== "object") return;
+          var title = typeof b.title === "string" ? b.title.trim() : "";
+          var payload = typeof b.payload === "string" ? b.payload : "";
+          if (!title && !payload) return;
+          buttons.push({ title: title || payload, payload: payload || title });
+        });
+      }
+      if (text.trim() || buttons.length) out.push({ text: text, buttons: buttons });
+    });
+    return out;
+  }
+
+  async function postChat(text) {
+    var ctrl = typeof AbortController === "function" ? new AbortController() : null;
+    var timer = ctrl
+      ? setTimeout(function () {
+          ctrl.abort();
+        }, REQUEST_TIMEOUT_MS)
+      : null;
+    try {
+      var res = await fetch(API_URL, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ sender: sender, text: text }),
+        credentials: "same-origin",
+        cache: "no-store",
+        signal: ctrl ? ctrl.signal : undefined,
+      });
+      var data = null;
+      try {
+        data = await res.json();
+      } catch (e) {
+        data = null;
+      }
+      return { status: res.status, ok: res.ok, data: data, timeout: false };
+    } catch (e) {
+      return { status: 0, ok: false, data: null, timeout: !!(e && e.name === "AbortError") };
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  // ---------------------------------------------------------------- queue
+
+  /**
+   * Send `text` to the bot. `display` is what the resident sees in their bubble
+   * (a chip's title; the typed text otherwise). `typed` = came from the input box.
+   */
+  function sendMessage(text, display, typed) {
+    text = String(text || "");
+    if (text.normalize) text = text.normalize("NFC");
+    if (!text.trim()) return;
+    if (text.length > MAX_LEN) text = text.slice(0, MAX_LEN);
+    cancelRetryChipsFor(text);
+    var row = addUserBubble(display || text);
+    enqueue({ text: text, row: row, typed: !!typed });
+  }
+
+  function enqueue(job) {
+    queue.push(job);
+    pump();
+  }
+
+  async function pump() {
+    if (busy) return;
+    busy = true;
+    try {
+      while (queue.length) {
+        var job = queue.shift();
+        await runJob(job);
+      }
+    } finally {
+      busy = false;
+      hideTyping();
+    }
+  }
+
+  async function runJob(job) {
+    showTyping();
+    var result = await postChat(job.text);
+    hideTyping();
+
+    var messages = normalizeMessages(result.data);
+    var firstRow = null;
+
+    if (result.ok && messages) {
+      setStatus(job.row, null);
+      if (!messages.length) {
+        firstRow = addBotMessage(TEXT_EMPTY_REPLY, [STARTER_BUTTONS[2]], true);
+      } else {
+        messages.forEach(function (m) {
+          var r = addBotMessage(m.text, m.buttons, false);
+          if (!firstRow) firstRow = r;
+        });
+      }
+      scrollToReply(firstRow);
+      return;
+    }
+
+    // ----- something went wrong: explain politely and let the resident resend
+    var status = result.status;
+    var canRetry = status !== 422; // resending the same invalid text would not help
+    setStatus(job.row, TEXT_NOT_SENT, false);
+
+    var serverHasButtons = false;
+    var notices = [];
+    if (messages && messages.length) {
+      notices = messages;
+      serverHasButtons = messages.some(function (m) {
+        return m.buttons.length > 0;
+      });
+    } else {
+      notices = [{ text: fallbackText(result), buttons: [] }];
+    }
+
+    notices.forEach(function (m, i) {
+      var extra = [];
+      var isLast = i === notices.length - 1;
+      if (isLast && canRetry && !serverHasButtons) extra.push(retryChipSpec(job));
+      var r = addBotMessage(m.text, m.buttons, true, extra);
+      if (!firstRow) firstRow = r;
+    });
+
+    // Keep what they typed, so they can fix it or just press "Gửi".
+    if (job.typed && input && !input.value.trim()) {
+      input.value = job.text;
+      onInputChanged();
+    }
+    scrollToReply(firstRow);
+  }
+
+  function fallbackText(result) {
+    if (result.timeout) return TEXT_TIMEOUT;
+    switch (result.status) {
+      case 0:
+        return TEXT_OFFLINE;
+      case 422:
+      case 413:
+        return TEXT_INVALID;
+      case 429:
+        return TEXT_TOO_FAST;
+      case 502:
+      case 503:
+      case 504:
+        return TEXT_BUSY;
+      default:
+        return TEXT_OFFLINE;
+    }
+  }
+
+  function retryChipSpec(job) {
+    return {
+      title: TEXT_RETRY,
+      className: "retry",
+      register: function (chip) {
+        retryChips.push({ text: job.text, chip: chip });
+      },
+      onPress: function () {
+        forgetRetryChip(job.text);
+        // The text is being resent from here: don't leave a duplicate in the input box.
+        if (input && input.value === job.text) {
+          input.value = "";
+          onInputChanged();
+        }
+        setStatus(job.row, TEXT_RESENDING, true);
+        enqueue({ text: job.text, row: job.row, typed: job.typed });
+      },
+    };
+  }
+
+  function forgetRetryChip(text) {
+    retryChips = retryChips.filter(function (r) {
+      return r.text !== text;
+    });
+  }
+
+  /** The resident re-sent the same text another way: old "Gửi lại" chips are moot. */
+  function cancelRetryChipsFor(text) {
+    retryChips.forEach(function (r) {
+      if (r.text === text && r.chip.parentNode) disableChipGroup(r.chip.parentNode, null);
+    });
+    forgetRetryChip(text);
+  }
+
+  // ---------------------------------------------------------------- input box
+
+  function autoGrow() {
+    input.style.height = "auto";
+    var max = 180;
+    input.style.height = Math.min(input.scrollHeight + 4, max) + "px";
+  }
+
+  function onInputChanged() {
+    var value = input.value;
+    sendBtn.disabled = !value.trim();
+    autoGrow();
+    if (value.length >= MAX_LEN - 200) {
+      counter.hidden = false;
+      counter.textContent = value.length + "/" + MAX_LEN + " ký tự";
+      counter.classList.toggle("full", value.length >= MAX_LEN);
+    } else if (!counter.hidden) {
+      counter.hidden = true;
+      counter.textContent = "";
+    }
+  }
+
+  function submitInput() {
+    var text = input.value;
+    if (!text.trim()) {
+      onInputChanged();
+      return;
+    }
+    input.value = "";
+    onInputChanged();
+    sendMessage(text.trim(), null, true);
+  }
+
+  // ---------------------------------------------------------------- start
+
+  function init() {
+    log = document.getElementById("log");
+    form = document.getElementById("composer-form");
+    input = document.getElementById("input");
+    sendBtn = document.getElementById("send");
+    counter = document.getElementById("counter");
+    if (!log || !form || !input || !sendBtn) return;
+
+    input.maxLength = MAX_LEN;
+
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      submitInput();
+    });
+
+    input.addEventListener("keydown", function (e) {
+      if (e.key !== "Enter" || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey) return;
+      // Vietnamese IMEs (Telex/VNI) compose characters: never send mid-composition.
+      if (e.isComposing || e.keyCode === 229) return;
+      e.preventDefault();
+      submitInput();
+    });
+
+    input.addEventListener("input", onInputChanged);
+
+    // When the on-screen keyboard opens, keep the newest messages and the input in view.
+    input.addEventListener("focus", function () {
+      setTimeout(function () {
+        scrollToBottom();
+        if (input.scrollIntoView) {
+          try {
+            input.scrollIntoView({ block: "nearest" });
+          } catch (e) {
+            /* ignore */
+          }
+        }
+      }, 300);
+    });
+    if (window.visualViewport) {
+      var lastH = window.visualViewport.height;
+      window.visualViewport.addEventListener("resize", function () {
+        var h = window.visualViewport.height;
+        if (h < lastH && document.activeElement === input) scrollToBottom();
+        lastH = h;
+      });
+    }
+
+    addBotMessage(
+      WELCOME_TEXT,
+      STARTER_BUTTONS.map(function (b) {
+        return { title: b.title, payload: b.payload };
+      }),
+      false
+    );
+    onInputChanged();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
