@@ -40,6 +40,7 @@ class Stack:
     out: IO[str] = field(default_factory=lambda: sys.stdout)
     _procs: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _pumps: list[threading.Thread] = field(default_factory=list)
 
     def start(self) -> None:
         width = max(len(s.name) for s in self.services)
@@ -59,7 +60,9 @@ class Stack:
             label = f"{service.name:<{width}} |"
             if color:
                 label = f"{COLORS[index % len(COLORS)]}{label}{RESET}"
-            threading.Thread(target=self._pump, args=(proc, label), daemon=True).start()
+            pump = threading.Thread(target=self._pump, args=(proc, label), daemon=True)
+            pump.start()
+            self._pumps.append(pump)
 
     def _pump(self, proc: subprocess.Popen[str], label: str) -> None:
         assert proc.stdout is not None
@@ -107,6 +110,8 @@ class Stack:
             except subprocess.TimeoutExpired:
                 _signal_group(proc, signal.SIGKILL)
                 proc.wait()
+        for pump in self._pumps:  # all output is written once stop() returns
+            pump.join(timeout=5.0)
 
 
 def _signal_group(proc: subprocess.Popen[str], sig: signal.Signals) -> None:

@@ -24,8 +24,9 @@ def test_output_is_prefixed_and_exit_codes_reported() -> None:
     )
     stack.start()
     codes = stack.wait(poll=lambda: time.sleep(0.05))
+    while len(stack.exited()) < 2:
+        time.sleep(0.05)
     stack.stop()
-    time.sleep(0.2)  # let the output threads drain
     assert "one    | hello" in out.getvalue()
     assert "second | bye" in out.getvalue()
     assert set(codes) <= {"one", "second"}

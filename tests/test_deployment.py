@@ -1,0 +1,504 @@
+"""Checks of the production deployment files: docker-compose.yml, the Dockerfiles, the Rasa
+endpoints and .dockerignore.
+
+They read the files as data (no Docker engine needed). `docker compose config` is run as well
+when a Compose v2 client is available; otherwise that one test is skipped.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from core.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+ENDPOINTS_FILE = ROOT / "endpoints.prod.yml"
+APP_DOCKERFILE = ROOT / "docker" / "app.Dockerfile"
+RASA_DOCKERFILE = ROOT / "docker" / "rasa.Dockerfile"
+DOCKERIGNORE = ROOT / ".dockerignore"
+
+SERVICES = ("postgres", "redis", "rasa", "actions", "migrate", "gateway")
+ONE_SHOT_SERVICES = ("migrate",)
+SCALABLE_SERVICES = ("rasa", "gateway", "actions")
+INTERNAL_PORTS = (5005, 5055)
+REQUIRED_SECRETS = ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "RASA_TOKEN", "PSEUDONYM_KEY")
+# The settings the gateway and action server are documented to read (shared/design.md).
+DOCUMENTED_SETTINGS = (
+    "DATABASE_URL", "REDIS_URL", "RASA_URL", "RASA_TOKEN", "ACTIONS_URL",
+    "TELEGRAM_BOT_TOKEN", "TELEGRAM_MODE", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET",
+    "TELEGRAM_API_BASE_URL", "TELEGRAM_DESK_CHAT_ID",
+    "ZALO_APP_ID", "ZALO_APP_SECRET", "ZALO_OA_SECRET_KEY", "ZALO_ACCESS_TOKEN",
+    "ZALO_REFRESH_TOKEN", "ZALO_API_BASE_URL", "ZALO_OAUTH_BASE_URL",
+    "PSEUDONYM_KEY", "RETENTION_DAYS", "DESK_SLA_MINUTES", "DESK_HOURS", "LOG_LEVEL",
+)  # fmt: skip
+# Compose-side variables that may appear inside the app settings' values (e.g. DATABASE_URL).
+COMPOSE_ONLY_VARIABLES = frozenset(
+    {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "REDIS_PASSWORD"}
+)
+# Environment entries of the app containers that are not core.settings fields.
+NON_SETTINGS_ENVIRONMENT = frozenset({"RASA_TELEMETRY_ENABLED"})
+
+# `${NAME...}` interpolations; `$${...}` is Compose's escape for a literal `$`.
+INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}")
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict), f"{path.name} is not a YAML mapping"
+    return loaded
+
+
+def _compose() -> dict[str, Any]:
+    return _load_yaml(COMPOSE_FILE)
+
+
+def _services() -> dict[str, dict[str, Any]]:
+    services = _compose()["services"]
+    assert isinstance(services, dict)
+    return services
+
+
+def _environment(service: dict[str, Any]) -> dict[str, str | None]:
+    """A service's `environment`, in either of Compose's two forms, as a mapping."""
+    raw = service.get("environment", {})
+    if isinstance(raw, list):
+        pairs = [str(item).partition("=") for item in raw]
+        return {key: (value if sep else None) for key, sep, value in pairs}
+    assert isinstance(raw, dict)
+    return {str(key): (None if value is None else str(value)) for key, value in raw.items()}
+
+
+def _interpolations(text: str) -> list[tuple[str, str]]:
+    """(name, modifier) of every `${name<modifier>}` in `text`."""
+    return [(match.group(1), match.group(2)) for match in INTERPOLATION.finditer(text)]
+
+
+def _strings(node: object) -> list[str]:
+    """Every string scalar in a loaded YAML document (comments are not part of it)."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [text for value in node.values() for text in _strings(value)]
+    if isinstance(node, list):
+        return [text for value in node for text in _strings(value)]
+    return []
+
+
+def _depends_on(service: dict[str, Any]) -> dict[str, str]:
+    raw = service.get("depends_on", {})
+    if isinstance(raw, list):
+        return {str(name): "service_started" for name in raw}
+    assert isinstance(raw, dict)
+    return {str(name): str(spec.get("condition", "service_started")) for name, spec in raw.items()}
+
+
+def _settings_names() -> set[str]:
+    return {name.upper() for name in Settings.model_fields}
+
+
+def _dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with continuation lines joined and comments dropped."""
+    instructions: list[tuple[str, str]] = []
+    pending = ""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if not pending and (not stripped or stripped.startswith("#")):
+            continue
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        full = (pending + stripped).strip()
+        pending = ""
+        keyword, _, arguments = full.partition(" ")
+        instructions.append((keyword.upper(), arguments.strip()))
+    return instructions
+
+
+def _copy_sources(path: Path) -> list[str]:
+    """Sources of the build-context COPY instructions of a Dockerfile."""
+    sources: list[str] = []
+    for keyword, arguments in _dockerfile_instructions(path):
+        if keyword != "COPY":
+            continue
+        words = arguments.split()
+        if any(word.startswith("--from=") for word in words):
+            continue
+        paths = [word for word in words if not word.startswith("--")]
+        sources.extend(paths[:-1])
+    return sources
+
+
+def _dockerignore_patterns() -> list[str]:
+    patterns: list[str] = []
+    for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith(("#", "!")):
+            patterns.append(stripped.strip("/"))
+    return patterns
+
+
+def test_every_service_is_defined() -> None:
+    assert set(SERVICES) <= set(_services())
+
+
+def test_required_secrets_fail_fast_when_unset() -> None:
+    uses = [use for text in _strings(_compose()) for use in _interpolations(text)]
+    for secret in REQUIRED_SECRETS:
+        modifiers = [modifier for name, modifier in uses if name == secret]
+        assert modifiers, f"{secret} is never used in docker-compose.yml"
+        for modifier in modifiers:
+            assert modifier.startswith(":?"), f"${{{secret}{modifier}}} must use :? (required)"
+
+
+def test_gateway_starts_after_migrations_and_healthy_backends() -> None:
+    depends = _depends_on(_services()["gateway"])
+    assert depends.get("migrate") == "service_completed_successfully"
+    for backend in ("rasa", "actions", "postgres", "redis"):
+        assert depends.get(backend) == "service_healthy", backend
+
+
+def test_actions_start_after_migrations() -> None:
+    depends = _depends_on(_services()["actions"])
+    assert depends.get("migrate") == "service_completed_successfully"
+
+
+def test_rasa_waits_for_its_stores() -> None:
+    depends = _depends_on(_services()["rasa"])
+    assert depends.get("postgres") == "service_healthy"
+    assert depends.get("redis") == "service_healthy"
+
+
+def test_migrate_is_a_one_shot_job() -> None:
+    migrate = _services()["migrate"]
+    assert migrate["command"] == ["cns", "migrate"]
+    assert str(migrate.get("restart", "no")) == "no"
+
+
+def test_long_running_services_have_healthchecks() -> None:
+    for name, service in _services().items():
+        if name in ONE_SHOT_SERVICES:
+            continue
+        healthcheck = service.get("healthcheck")
+        assert isinstance(healthcheck, dict), f"{name} has no healthcheck"
+        assert not healthcheck.get("disable", False), name
+        assert healthcheck.get("test"), f"{name} healthcheck has no test"
+
+
+def test_healthchecks_probe_the_documented_endpoints() -> None:
+    services = _services()
+    expected = {
+        "gateway": "http://127.0.0.1:8000/healthz",
+        "actions": "http://127.0.0.1:5055/health",
+        "rasa": "http://127.0.0.1:5005/version",
+    }
+    for name, url in expected.items():
+        test = services[name]["healthcheck"]["test"]
+        assert url in " ".join(test), f"{name} healthcheck does not probe {url}"
+
+
+def _published_ports(service: dict[str, Any]) -> list[tuple[str, str]]:
+    """(host part, container part) of each published port, short or long syntax."""
+    published: list[tuple[str, str]] = []
+    for port in service.get("ports", []):
+        if isinstance(port, dict):
+            published.append((str(port.get("published", "")), str(port.get("target", ""))))
+        else:
+            host, _, container = str(port).rpartition(":")
+            published.append((host, container))
+    return published
+
+
+def test_rasa_and_actions_are_not_published_to_the_host() -> None:
+    services = _services()
+    for name in ("rasa", "actions"):
+        assert "ports" not in services[name], f"{name} must stay on the internal network"
+    internal = {str(port) for port in INTERNAL_PORTS}
+    for name, service in services.items():
+        for host, container in _published_ports(service):
+            container_port = container.split("/")[0]
+            host_port = host.rpartition(":")[2]
+            assert container_port not in internal, f"{name} publishes {container}"
+            assert host_port not in internal, f"{name} publishes host port {host}"
+
+
+def test_gateway_publishes_port_8000() -> None:
+    assert _published_ports(_services()["gateway"]) == [("8000", "8000")]
+
+
+def test_scalable_services_have_no_fixed_names() -> None:
+    services = _services()
+    for name in SCALABLE_SERVICES:
+        assert "container_name" not in services[name], name
+        assert "hostname" not in services[name], name
+
+
+def test_long_running_services_restart() -> None:
+    for name, service in _services().items():
+        if name not in ONE_SHOT_SERVICES:
+            assert service.get("restart") in ("unless-stopped", "always"), name
+
+
+def test_volumes_are_named_and_declared() -> None:
+    compose = _compose()
+    declared = set(compose.get("volumes") or {})
+    services = _services()
+    for name in ("postgres", "redis"):
+        volumes = services[name].get("volumes", [])
+        assert volumes, f"{name} keeps its data in no volume"
+        for volume in volumes:
+            source = str(volume).split(":")[0]
+            assert source in declared, f"{name}: {source} is not a declared named volume"
+
+
+def test_builds_reference_existing_dockerfiles_and_images_are_pinned() -> None:
+    for name, service in _services().items():
+        build = service.get("build")
+        if build is not None:
+            assert isinstance(build, dict), name
+            context = ROOT / str(build.get("context", "."))
+            dockerfile = context / str(build.get("dockerfile", "Dockerfile"))
+            assert dockerfile.is_file(), f"{name}: {dockerfile} does not exist"
+        else:
+            image = str(service.get("image", ""))
+            assert re.fullmatch(r"[\w./-]+:[\w.-]+", image), f"{name}: unpinned image {image!r}"
+            assert not image.endswith(":latest"), f"{name}: {image}"
+    services = _services()
+    assert services["postgres"]["image"] == "postgres:16-alpine"
+    assert services["redis"]["image"] == "redis:7-alpine"
+    assert services["rasa"]["build"]["dockerfile"] == "docker/rasa.Dockerfile"
+    for name in ("actions", "migrate", "gateway"):
+        assert services[name]["build"]["dockerfile"] == "docker/app.Dockerfile", name
+
+
+def test_redis_requires_a_password_and_persists() -> None:
+    command = " ".join(str(part) for part in _services()["redis"]["command"])
+    assert "--requirepass ${REDIS_PASSWORD:?" in command
+    assert "--appendonly yes" in command
+
+
+def test_gateway_and_actions_commands() -> None:
+    services = _services()
+    # `python -m bot` is the gateway's one entry point (uvicorn with WebSockets off).
+    assert services["gateway"]["command"] == ["python", "-m", "bot"]
+    assert (ROOT / "bot" / "__main__.py").is_file()
+    gateway_env = _environment(services["gateway"])
+    assert gateway_env["GATEWAY_HOST"] == "0.0.0.0"
+    assert gateway_env["GATEWAY_PORT"] == "8000"
+    assert services["actions"]["command"] == [
+        "python", "-m", "rasa_sdk", "--actions", "actions", "--port", "5055",
+    ]  # fmt: skip
+
+
+def test_gateway_environment_names_are_settings() -> None:
+    settings = _settings_names()
+    environment = _environment(_services()["gateway"])
+    for key, value in environment.items():
+        assert key in settings | NON_SETTINGS_ENVIRONMENT, f"{key} is not a core.settings field"
+        for name, _modifier in _interpolations(value or ""):
+            assert name in settings | COMPOSE_ONLY_VARIABLES, f"{key} uses unknown ${{{name}}}"
+
+
+def test_gateway_and_actions_get_every_documented_setting() -> None:
+    settings = _settings_names()
+    services = _services()
+    for name in ("gateway", "actions"):
+        environment = _environment(services[name])
+        for setting in DOCUMENTED_SETTINGS:
+            assert setting in settings, f"{setting} is not a core.settings field"
+            assert setting in environment, f"{name} does not receive {setting}"
+        assert environment["RASA_TELEMETRY_ENABLED"] == "false", name
+
+
+def test_app_containers_use_the_internal_service_addresses() -> None:
+    environment = _environment(_services()["gateway"])
+    assert environment["RASA_URL"] == "http://rasa:5005"
+    assert environment["ACTIONS_URL"] == "http://actions:5055"
+    assert (environment["DATABASE_URL"] or "").startswith("postgresql+psycopg://")
+    assert "@postgres:5432/" in (environment["DATABASE_URL"] or "")
+    assert (environment["REDIS_URL"] or "").startswith("redis://:${REDIS_PASSWORD:?")
+    assert (environment["REDIS_URL"] or "").endswith("@redis:6379/0")
+
+
+def test_rasa_gets_every_variable_its_endpoints_file_uses() -> None:
+    used = {name for text in _strings(_load_yaml(ENDPOINTS_FILE)) for name, _ in
+            _interpolations(text)}  # fmt: skip
+    assert used, "endpoints.prod.yml takes nothing from the environment"
+    environment = _environment(_services()["rasa"])
+    missing = used - set(environment)
+    assert not missing, f"endpoints.prod.yml needs {sorted(missing)} in the rasa service"
+    for name in used:
+        assert environment[name], f"rasa service passes {name} without a value"
+    assert environment["RASA_TELEMETRY_ENABLED"] == "false"
+    assert (environment["RASA_TOKEN"] or "").startswith("${RASA_TOKEN:?")
+
+
+def test_endpoints_sql_tracker_store_on_postgresql() -> None:
+    tracker = _load_yaml(ENDPOINTS_FILE)["tracker_store"]
+    assert str(tracker["type"]).lower() == "sql"
+    assert tracker["dialect"] == "postgresql"
+    assert tracker["url"] == "postgres"
+    assert tracker["port"] == 5432
+    for key in ("db", "username", "password"):
+        assert INTERPOLATION.fullmatch(str(tracker[key])), f"tracker_store.{key} not from env"
+
+
+def test_endpoints_redis_lock_store() -> None:
+    endpoints = _load_yaml(ENDPOINTS_FILE)
+    lock = endpoints["lock_store"]
+    assert lock["type"] == "redis"
+    assert lock["url"] == "redis"
+    assert lock["port"] == 6379
+    assert lock["password"] == "${REDIS_PASSWORD}"
+    assert lock["db"] == 1
+    assert str(lock["key_prefix"]).isalnum()
+    assert endpoints["action_endpoint"]["url"] == "http://actions:5055/webhook"
+
+
+def test_endpoints_env_references_are_plain_scalars() -> None:
+    # Rasa substitutes ${VAR} only in unquoted scalars: a quoted "${VAR}" stays literal.
+    for number, line in enumerate(ENDPOINTS_FILE.read_text(encoding="utf-8").splitlines(), 1):
+        if line.lstrip().startswith("#"):
+            continue
+        assert not re.search(r"[\"']\$\{", line), f"endpoints.prod.yml:{number} quotes ${{...}}"
+
+
+def test_rasa_dockerfile() -> None:
+    instructions = _dockerfile_instructions(RASA_DOCKERFILE)
+    froms = [arguments for keyword, arguments in instructions if keyword == "FROM"]
+    assert froms, "no FROM"
+    assert all(f.split()[0] == "rasa/rasa:3.6.21" for f in froms), froms
+    assert froms[-1] == "rasa/rasa:3.6.21", "the final stage is the official image"
+    train = next(arguments for keyword, arguments in instructions
+                 if keyword == "RUN" and "rasa train" in arguments)  # fmt: skip
+    for expected in (
+        "--config config.yml",
+        "--domain data/domain.yml",
+        "--out models",
+        "--fixed-model-name current",
+        "data/nlu",
+        "data/rules",
+        "data/stories",
+    ):
+        assert expected in train, f"rasa train lacks {expected}"
+    users = [arguments for keyword, arguments in instructions if keyword == "USER"]
+    assert users, "no USER"
+    assert users[-1] == "1001", "must run as the image's non-root user"
+    env = " ".join(arguments for keyword, arguments in instructions if keyword == "ENV")
+    assert "PYTHONPATH=/app" in env
+    assert "RASA_TELEMETRY_ENABLED=false" in env
+    entrypoint = json.loads(dict(instructions)["ENTRYPOINT"])
+    cmd = json.loads(dict(instructions)["CMD"])
+    assert "RASA_TOKEN" in " ".join(entrypoint)
+    assert cmd[:2] == ["run", "--enable-api"]
+    assert cmd[cmd.index("--endpoints") + 1] == "endpoints.prod.yml"
+
+
+def test_rasa_entrypoint_adds_the_token_to_run(tmp_path: Path) -> None:
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash is not installed")
+    fake_rasa = tmp_path / "rasa"
+    fake_rasa.write_text('#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n', encoding="utf-8")
+    fake_rasa.chmod(0o755)
+    instructions = dict(_dockerfile_instructions(RASA_DOCKERFILE))
+    entrypoint = json.loads(instructions["ENTRYPOINT"])
+    cmd = json.loads(instructions["CMD"])
+    assert entrypoint[0] in ("/bin/bash", "/bin/sh")
+    env = {"PATH": f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}", "RASA_TOKEN": "t 0k$n"}
+    result = subprocess.run(
+        [bash, *entrypoint[1:], *cmd], env=env, capture_output=True, text=True, check=True
+    )
+    argv = result.stdout.splitlines()
+    assert argv[:3] == ["run", "--auth-token", "t 0k$n"]
+    assert argv[3:] == cmd[1:]
+    other = subprocess.run(
+        [bash, *entrypoint[1:], "data", "validate"],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert other.stdout.splitlines() == ["data", "validate"]
+    del env["RASA_TOKEN"]
+    missing = subprocess.run(
+        [bash, *entrypoint[1:], *cmd], env=env, capture_output=True, text=True, check=False
+    )
+    assert missing.returncode != 0
+    assert "RASA_TOKEN" in missing.stderr
+
+
+def test_app_dockerfile() -> None:
+    instructions = _dockerfile_instructions(APP_DOCKERFILE)
+    text = APP_DOCKERFILE.read_text(encoding="utf-8")
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+    assert re.search(r"COPY --from=ghcr\.io/astral-sh/uv:\d+\.\d+\.\d+ ", text), "pin uv"
+    assert "uv sync --frozen --no-dev" in text
+    assert "--mount=type=cache,target=/root/.cache/uv" in text
+    users = [arguments for keyword, arguments in instructions if keyword == "USER"]
+    assert users, "no USER"
+    assert users[-1] not in ("root", "0"), "must run as a non-root user"
+    env = " ".join(arguments for keyword, arguments in instructions if keyword == "ENV")
+    assert "RASA_TELEMETRY_ENABLED=false" in env
+    assert 'PATH="/app/.venv/bin:' in env
+    sources = set(_copy_sources(APP_DOCKERFILE))
+    needed = {"core", "bot", "actions", "reports", "cns", "data", "alembic.ini",
+              "pyproject.toml", "uv.lock", "README.md"}  # fmt: skip
+    assert needed <= sources, f"missing from the image: {sorted(needed - sources)}"
+
+
+def test_app_image_sources_exist() -> None:
+    for source in _copy_sources(APP_DOCKERFILE):
+        assert (ROOT / source).exists(), f"docker/app.Dockerfile copies missing {source}"
+
+
+def test_rasa_image_sources_exist() -> None:
+    for source in _copy_sources(RASA_DOCKERFILE):
+        assert (ROOT / source).exists(), f"docker/rasa.Dockerfile copies missing {source}"
+    # What `rasa train` in the image reads: without a domain it would silently train on none.
+    assert (ROOT / "data" / "domain.yml").is_file()
+    assert (ROOT / "config.yml").is_file()
+
+
+def test_dockerignore_keeps_what_the_images_copy() -> None:
+    patterns = _dockerignore_patterns()
+    for must_exclude in (".venv", ".venv-rasa", "models", "var", ".git", ".env"):
+        assert must_exclude in patterns, f".dockerignore does not exclude {must_exclude}"
+    for dockerfile in (APP_DOCKERFILE, RASA_DOCKERFILE):
+        for source in _copy_sources(dockerfile):
+            parts = Path(source).parts
+            prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+            for prefix in prefixes:
+                hits = [p for p in patterns if fnmatch.fnmatchcase(prefix, p)]
+                assert not hits, f"{dockerfile.name} copies {source}, excluded by {hits}"
+
+
+def _compose_v2_available() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        probe = subprocess.run(
+            ["docker", "compose", "version"], capture_output=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+def test_docker_compose_config_is_valid() -> None:
+    if not _compose_v2_available():
+        pytest.skip("`docker compose` (Compose v2) is not available on this machine")
+    env = dict(os.environ)
+    env.update({secret: f"test-{secret.lower()}" for secret in REQUIRED_SECRETS})
+    result = subprocess.run(
+        ["docker", "compose", "-f", str(COMPOSE_FILE), "config", "-q"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
