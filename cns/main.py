@@ -17,12 +17,15 @@ HEALTH_TIMEOUT_SECONDS = 300.0
 
 
 def _stop_on_termination_signals() -> None:
-    """SIGTERM / SIGHUP stop the stack the way Ctrl-C does (children are never orphaned)."""
+    """SIGINT, SIGTERM and SIGHUP stop the stack (children are never orphaned).
+
+    SIGINT is set explicitly: a shell starts background jobs with SIGINT ignored.
+    """
 
     def _interrupt(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)
 
 
