@@ -9,13 +9,14 @@ RASA_PYTHON_VERSION ?= 3.11
 export RASA_TELEMETRY_ENABLED := false
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run test lint format train migrate clean
+.PHONY: help install run test test-rasa-components lint format train migrate clean bench-nlu
 
 help:
 	@echo "make run    — install what is missing, train if needed, start rasa + actions + gateway"
 	@echo "make test   — install what is missing, lint, run the test suite (pytest)"
 	@echo "make lint   — ruff and mypy"
 	@echo "make train  — retrain the Rasa model if its inputs changed"
+	@echo "make bench-nlu — default vs our NLU pipeline on the held-out set → docs/benchmarks/nlu.md"
 
 $(CURDIR)/.tools/bin/uv:
 	@echo "==> uv not found: installing it into .tools/ from PyPI"
@@ -53,8 +54,15 @@ format: .venv/.synced
 	$(UV) run --frozen ruff check --fix .
 	$(UV) run --frozen ruff format .
 
-test: install lint
+test: install lint test-rasa-components
 	$(UV) run --frozen pytest
+
+# The custom Rasa components' tests run where Rasa is installed.
+test-rasa-components: .venv-rasa/.synced
+	.venv-rasa/bin/python -m pytest -p no:cacheprovider --noconftest -o addopts="" tests/nlu/test_components.py
+
+bench-nlu: install
+	$(UV) run --frozen python -m bench.nlu
 
 # Regenerate the pinned Rasa environment after editing rasa-env/requirements.in.
 rasa-env/requirements.txt: rasa-env/requirements.in rasa-env/overrides.txt

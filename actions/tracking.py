@@ -10,6 +10,7 @@ from rasa_sdk import Tracker
 from core.db import session_scope
 from core.models import EventType
 from core.repositories.events import record_event
+from core.repositories.residents import commune_of
 
 UNKNOWN_CHANNEL = "unknown"
 
@@ -21,9 +22,12 @@ def tracker_channel(tracker: Tracker) -> str:
     return channel if isinstance(channel, str) and channel else UNKNOWN_CHANNEL
 
 
+COMMUNE_SLOT = "commune_code"
+
+
 def tracker_commune(tracker: Tracker) -> str | None:
-    """The resident's commune code once known (a slot set by the commune flow)."""
-    value = tracker.slots.get("commune_code")
+    """The commune code in the conversation's slot, if the resident gave it."""
+    value = tracker.slots.get(COMMUNE_SLOT)
     return value if isinstance(value, str) else None
 
 
@@ -34,12 +38,15 @@ async def record_tracker_event(
 
     def _write() -> None:
         with session_scope() as session:
+            commune = tracker_commune(tracker) or commune_of(
+                session=session, resident_id=tracker.sender_id
+            )
             record_event(
                 session=session,
                 type=type,
                 channel=tracker_channel(tracker),
                 resident_id=tracker.sender_id,
-                commune_code=tracker_commune(tracker),
+                commune_code=commune,
                 key=key,
                 value=value,
             )

@@ -11,6 +11,7 @@ from core.db import session_scope
 from core.models import EventType
 from core.privacy import mask_pii, pseudonymize
 from core.repositories.events import record_event
+from core.repositories.residents import commune_of
 
 FALLBACK_INTENT = "nlu_fallback"
 
@@ -56,12 +57,14 @@ def _record(
     channel: str, resident: str, rows: list[tuple[EventType, str | None, float | None]]
 ) -> None:
     with session_scope() as session:
+        commune = commune_of(session=session, resident_id=resident)
         for type_, key, value in rows:
             record_event(
                 session=session,
                 type=type_,
                 channel=channel,
                 resident_id=resident,
+                commune_code=commune,
                 key=key,
                 value=value,
             )

@@ -70,3 +70,16 @@ class Event(Base):
     key: Mapped[str | None] = mapped_column(String(64))
     value: Mapped[float | None] = mapped_column(Float)
     ticket_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Resident(Base):
+    """A resident's profile, keyed by their pseudonymous id (never a channel account id)."""
+
+    __tablename__ = "residents"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    commune_code: Mapped[str | None] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

@@ -16,6 +16,7 @@ from core import db
 from core.kv import make_redis
 from core.settings import get_settings
 from tests.databases import BACKENDS, postgres_base_url, scratch_database
+from tests.stack import RunningStack, running_stack
 
 
 @pytest.fixture(params=BACKENDS)
@@ -67,3 +68,10 @@ async def redis(request: pytest.FixtureRequest) -> AsyncIterator[Redis]:
 def unique() -> str:
     """A short unique string, for keys shared with other test runs in real Redis."""
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """The real local stack (trained Rasa, action server, gateway), once per test run."""
+    with running_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running

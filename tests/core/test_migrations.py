@@ -29,7 +29,11 @@ def test_upgrade_matches_models_and_downgrade_removes_all(empty_database_url: st
     with engine.connect() as connection:
         context = MigrationContext.configure(connection)
         assert compare_metadata(context, Base.metadata) == []
-        assert set(inspect(connection).get_table_names()) >= {"events", "alembic_version"}
+        assert set(inspect(connection).get_table_names()) >= {
+            "events",
+            "residents",
+            "alembic_version",
+        }
 
     migrate.downgrade(empty_database_url, "base")
     with engine.connect() as connection:

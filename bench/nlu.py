@@ -1,0 +1,195 @@
+"""`make bench-nlu`: train Rasa's default pipeline and ours, evaluate both on the held-out set.
+
+For each pipeline: `rasa train nlu` (timed), `rasa run --enable-api` on a free port, every
+held-out message through `/model/parse` one at a time (accuracy, macro-F1, fallback rate,
+confusions, latency). Prints the table and writes docs/benchmarks/nlu.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from cns.nlu_eval import (
+    HELD_OUT_FILE,
+    STYLES,
+    Prediction,
+    accuracy,
+    by_style,
+    confusions,
+    fallback_rate,
+    load_examples,
+    macro_f1,
+    parse_all,
+    percentile,
+)
+from cns.training import rasa_environment, rasa_executable
+from core.settings import PROJECT_ROOT
+
+PIPELINES = {
+    "rasa init default": PROJECT_ROOT / "bench" / "configs" / "rasa_init.yml",
+    "ours (config.yml)": PROJECT_ROOT / "config.yml",
+}
+REPORT = PROJECT_ROOT / "docs" / "benchmarks" / "nlu.md"
+WARMUP_MESSAGES = 20
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    train_seconds: float
+    predictions: list[Prediction]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def train(config: Path, out: Path) -> tuple[Path, float]:
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            str(rasa_executable()),
+            "train",
+            "nlu",
+            "--config",
+            str(config),
+            "--nlu",
+            "data/nlu",
+            "--out",
+            str(out),
+            "--fixed-model-name",
+            config.stem,
+        ],
+        cwd=PROJECT_ROOT,
+        env=rasa_environment(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return out / f"{config.stem}.tar.gz", time.perf_counter() - started
+
+
+def evaluate(model: Path) -> list[Prediction]:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            str(rasa_executable()),
+            "run",
+            "--enable-api",
+            "--model",
+            str(model),
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=PROJECT_ROOT,
+        env=rasa_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the Rasa server did not start")
+            try:
+                if httpx.get(f"{url}/version", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(1)
+        examples = load_examples(HELD_OUT_FILE)
+        parse_all(url, examples[:WARMUP_MESSAGES])  # first calls build TensorFlow graphs
+        return parse_all(url, examples)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}"
+
+
+def render(results: list[Result]) -> str:
+    names = [r.name for r in results]
+    total = len(results[0].predictions)
+    lines = [
+        "# NLU benchmark (`make bench-nlu`)",
+        "",
+        f"Held-out set: `tests/nlu/test_nlu.yml`, {total} messages, never trained on. "
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+        f"Python {platform.python_version()}, rasa 3.6.21; parse latency measured through "
+        "`POST /model/parse`, one request at a time.",
+        "",
+        "| metric | " + " | ".join(names) + " |",
+        "| --- |" + " --- |" * len(names),
+    ]
+
+    def row(label: str, values: list[str]) -> None:
+        lines.append(f"| {label} | " + " | ".join(values) + " |")
+
+    row("intent accuracy, all (%)", [_pct(accuracy(r.predictions)) for r in results])
+    for style in STYLES:
+        row(
+            f"accuracy, {style} (%)",
+            [_pct(accuracy(by_style(r.predictions)[style])) for r in results],
+        )
+    row("macro-F1, all (%)", [_pct(macro_f1(r.predictions)) for r in results])
+    for style in STYLES:
+        row(
+            f"macro-F1, {style} (%)",
+            [_pct(macro_f1(by_style(r.predictions)[style])) for r in results],
+        )
+    row("fallback rate (%)", [_pct(fallback_rate(r.predictions)) for r in results])
+    row("training time (s)", [f"{r.train_seconds:.0f}" for r in results])
+    for q in (50, 95):
+        row(
+            f"/model/parse p{q} (ms)",
+            [f"{1000 * percentile([p.seconds for p in r.predictions], q):.1f}" for r in results],
+        )
+    for r in results:
+        lines += [
+            "",
+            f"## Costliest confusions: {r.name}",
+            "",
+            "| true intent | predicted | count |",
+            "| --- | --- | --- |",
+        ]
+        lines += [f"| {t} | {p} | {n} |" for t, p, n in confusions(r.predictions)]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=REPORT)
+    args = parser.parse_args(argv)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-nlu-") as tmp:
+        for name, config in PIPELINES.items():
+            print(f"==> {name}: training", flush=True)
+            model, seconds = train(config, Path(tmp))
+            print(f"==> {name}: trained in {seconds:.0f} s; evaluating", flush=True)
+            results.append(Result(name, seconds, evaluate(model)))
+    report = render(results)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report, encoding="utf-8")
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Evaluating intent classification over HTTP: the held-out set, metrics, latency.
+
+Shared by `make bench-nlu` (bench/nlu.py) and the regression check in `make test`.
+The held-out file is Rasa NLU YAML whose intent blocks carry `metadata: {style: …}`.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from core.settings import PROJECT_ROOT
+
+HELD_OUT_FILE = PROJECT_ROOT / "tests" / "nlu" / "test_nlu.yml"
+TRAINING_DIR = PROJECT_ROOT / "data" / "nlu"
+STYLES = ("diacritics", "plain", "teencode")
+FALLBACK_INTENT = "nlu_fallback"
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    intent: str
+    style: str | None = None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    example: Example
+    intent: str
+    confidence: float
+    seconds: float
+
+    @property
+    def correct(self) -> bool:
+        return self.intent == self.example.intent
+
+
+def _example_lines(block: str) -> list[str]:
+    lines = (line.strip() for line in block.splitlines())
+    return [line[2:].strip() for line in lines if line.startswith("- ")]
+
+
+def load_examples(path: Path) -> list[Example]:
+    """Every example of a Rasa NLU YAML file, with the block's style if it names one."""
+    with path.open(encoding="utf-8") as handle:
+        data: dict[str, Any] = yaml.safe_load(handle) or {}
+    examples: list[Example] = []
+    for block in data.get("nlu") or []:
+        if "intent" not in block:
+            continue
+        style = (block.get("metadata") or {}).get("style")
+        examples.extend(
+            Example(text=text, intent=str(block["intent"]), style=style)
+            for text in _example_lines(str(block.get("examples") or ""))
+        )
+    return examples
+
+
+def load_training_examples(directory: Path = TRAINING_DIR) -> list[Example]:
+    return [e for path in sorted(directory.glob("*.yml")) for e in load_examples(path)]
+
+
+def overlap_key(text: str) -> str:
+    """What two messages share when they differ only in case, diacritics, punctuation."""
+    bare = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    bare = "".join(c for c in bare if not unicodedata.combining(c))
+    return " ".join(re.findall(r"\w+", bare))
+
+
+def parse_all(
+    rasa_url: str,
+    examples: Sequence[Example],
+    *,
+    token: str | None = None,
+) -> list[Prediction]:
+    """Ask Rasa's `/model/parse` for each example, one at a time (so latency is honest)."""
+    params = {"token": token} if token else {}
+    predictions: list[Prediction] = []
+    with httpx.Client(base_url=rasa_url, timeout=30.0) as client:
+        for example in examples:
+            started = time.perf_counter()
+            response = client.post("/model/parse", json={"text": example.text}, params=params)
+            elapsed = time.perf_counter() - started
+            response.raise_for_status()
+            intent = response.json().get("intent") or {}
+            predictions.append(
+                Prediction(
+                    example, str(intent.get("name")), float(intent.get("confidence") or 0), elapsed
+                )
+            )
+    return predictions
+
+
+def accuracy(predictions: Sequence[Prediction]) -> float:
+    return sum(p.correct for p in predictions) / len(predictions) if predictions else 0.0
+
+
+def macro_f1(predictions: Sequence[Prediction]) -> float:
+    """Mean F1 over the intents of the examples (a fallback counts as a wrong answer)."""
+    labels = sorted({p.example.intent for p in predictions})
+    scores = []
+    for label in labels:
+        tp = sum(p.correct and p.intent == label for p in predictions)
+        fp = sum(p.intent == label and not p.correct for p in predictions)
+        fn = sum(p.example.intent == label and not p.correct for p in predictions)
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return statistics.fmean(scores) if scores else 0.0
+
+
+def fallback_rate(predictions: Sequence[Prediction]) -> float:
+    hits = sum(p.intent == FALLBACK_INTENT for p in predictions)
+    return hits / len(predictions) if predictions else 0.0
+
+
+def by_style(predictions: Iterable[Prediction]) -> dict[str, list[Prediction]]:
+    groups: dict[str, list[Prediction]] = {style: [] for style in STYLES}
+    for p in predictions:
+        groups.setdefault(p.example.style or "unknown", []).append(p)
+    return groups
+
+
+def confusions(predictions: Sequence[Prediction], top: int = 10) -> list[tuple[str, str, int]]:
+    """The (true intent, predicted intent) pairs that cost most, with their counts."""
+    counts = Counter((p.example.intent, p.intent) for p in predictions if not p.correct)
+    return [(true, predicted, n) for (true, predicted), n in counts.most_common(top)]
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0–100) by linear interpolation."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)

@@ -1,0 +1,118 @@
+"""Vietnamese text as residents type it, made regular: pure functions, no Rasa import.
+
+Used by the custom Rasa components in `nlu.components` (inside .venv-rasa, Python 3.10 in the
+rasa/rasa image) and importable from the main environment for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+ABBREVIATIONS_FILE = Path(__file__).with_name("abbreviations.yml")
+
+# Combining tone marks (NFD): grave, acute, tilde, hook above, dot below.
+TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
+# Open syllables whose tone mark has two conventions (hoà / hòa, thuỷ / thủy, khoẻ / khỏe).
+# We put it on the first vowel ("hòa", "thủy", "khỏe"), the default of Vietnamese keyboards.
+# "qu" + y is not such a syllable: the u belongs to the consonant ("quý").
+_OPEN_DIPHTHONG = re.compile(r"(?<!q)(o[ae]|uy)$")
+_STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
+_TOKEN = re.compile(r"\w+|[^\w\s]+")
+_NUMBER_SUFFIX = re.compile(r"^(\d+)([^\W\d_]+)$")
+NUMBER_TOKEN = "xxso"
+MASKED_DIGITS = 4  # runs this long (IDs, phones, OTPs, account numbers) never become features
+
+
+def strip_diacritics(text: str) -> str:
+    """Remove every Vietnamese diacritic ("Đăng ký" → "Dang ky")."""
+    decomposed = unicodedata.normalize("NFD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", bare).replace("đ", "d").replace("Đ", "D")
+
+
+def place_tone_mark(word: str) -> str:
+    """One tone-mark convention for oa / oe / uy open syllables ("hoà" → "hòa")."""
+    decomposed = unicodedata.normalize("NFD", word)
+    tones = [c for c in decomposed if c in TONE_MARKS]
+    if len(tones) != 1:
+        return word
+    base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in TONE_MARKS))
+    match = _OPEN_DIPHTHONG.search(base)
+    if match is None:
+        return word
+    cut = match.start() + 1
+    return unicodedata.normalize("NFC", base[:cut] + tones[0] + base[cut:])
+
+
+def collapse_stretched(text: str) -> str:
+    """Letters typed three or more times in a row count once ("alooo" → "alo")."""
+    return _STRETCHED.sub(r"\1", text)
+
+
+@dataclass(frozen=True)
+class ContextRule:
+    """An abbreviation whose meaning depends on whether a number comes right before it."""
+
+    default: str | None
+    after_number: str | None
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    """NFC, lowercase, long numbers masked, abbreviations and teencode expanded to standard
+    words, stretched letters collapsed, one tone-mark convention."""
+
+    abbreviations: Mapping[str, str] = field(default_factory=dict)
+    context: Mapping[str, ContextRule] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path = ABBREVIATIONS_FILE) -> Normalizer:
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+        context = {
+            str(token): ContextRule(rule.get("default"), rule.get("after_number"))
+            for token, rule in (data.get("context") or {}).items()
+        }
+        return cls(
+            abbreviations={str(k): str(v) for k, v in data["abbreviations"].items()},
+            context=context,
+        )
+
+    def __call__(self, text: str) -> str:
+        text = unicodedata.normalize("NFC", text).lower()
+        out: list[str] = []
+        for token in self._tokens(text):
+            previous = out[-1] if out else ""
+            out.append(self._expand(token, previous))
+        return " ".join(t for t in out if t)
+
+    def _tokens(self, text: str) -> list[str]:
+        tokens: list[str] = []
+        for token in _TOKEN.findall(text):
+            split = _NUMBER_SUFFIX.match(token)
+            if split and split.group(2) in self.context:
+                tokens.extend(split.groups())  # "50k" → "50", "k"
+            else:
+                tokens.append(token)
+        return tokens
+
+    def _expand(self, token: str, previous: str) -> str:
+        if token.isdigit():
+            return NUMBER_TOKEN if len(token) >= MASKED_DIGITS else token
+        # As typed first ("cccd"), then with stretched letters collapsed ("khummm" → "khum").
+        for candidate in (token, collapse_stretched(token)):
+            rule = self.context.get(candidate)
+            if rule is not None:
+                after_number = previous.isdigit() or previous == NUMBER_TOKEN
+                chosen = rule.after_number if after_number else rule.default
+                return chosen if chosen is not None else candidate
+            expanded = self.abbreviations.get(candidate)
+            if expanded is not None:
+                return expanded
+        return place_tone_mark(collapse_stretched(token))

@@ -1,0 +1,69 @@
+"""action_set_commune: one match is remembered, several become buttons, none gets help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.commune import CHOOSE_TEXT, NOT_FOUND_TEXT, ActionSetCommune, choice_payload
+from core.db import session_scope
+from core.places import commune_by_code, resolve_place
+from core.repositories.residents import commune_of
+from tests.factories import make_tracker
+
+
+async def _run(tracker: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = await ActionSetCommune().run(dispatcher, tracker, {})
+    return events, dispatcher.messages
+
+
+def _stored(resident: str) -> str | None:
+    with session_scope() as session:
+        return commune_of(session=session, resident_id=resident)
+
+
+async def test_one_match_is_confirmed_and_remembered(app_database: str) -> None:
+    tracker = make_tracker("provide_commune", sender_id="r1", text="toi o phuong ba dinh ha noi")
+    events, messages = await _run(tracker)
+    assert events == [SlotSet("commune_code", "00004")]
+    assert [m["text"] for m in messages] == [
+        "Dạ, em đã ghi nhận anh/chị ở Phường Ba Đình, Hà Nội ạ."
+    ]
+    assert _stored("r1") == "00004"
+
+
+async def test_several_matches_become_buttons_and_a_press_picks_one(app_database: str) -> None:
+    tracker = make_tracker("provide_commune", sender_id="r2", text="xã tân lập")
+    events, messages = await _run(tracker)
+    expected = resolve_place("xã tân lập").communes
+    assert len(expected) > 1
+    assert events == []
+    assert messages[0]["text"] == CHOOSE_TEXT
+    assert [b["payload"] for b in messages[0]["buttons"]] == [
+        choice_payload(c) for c in expected[:6]
+    ]
+    assert _stored("r2") is None
+
+    chosen = expected[1]
+    pressed = make_tracker("provide_commune", sender_id="r2", text=choice_payload(chosen))
+    pressed.latest_message["entities"] = [{"entity": "commune_code", "value": chosen.code}]
+    events, messages = await _run(pressed)
+    assert events == [SlotSet("commune_code", chosen.code)]
+    assert _stored("r2") == chosen.code
+    assert commune_by_code(chosen.code) == chosen
+
+
+async def test_province_only_asks_for_the_commune(app_database: str) -> None:
+    events, messages = await _run(make_tracker("provide_commune", text="tôi ở tỉnh Tây Ninh"))
+    assert events == []
+    assert [m["text"] for m in messages] == ["Dạ, anh/chị ở xã, phường nào của Tây Ninh ạ?"]
+
+
+async def test_nothing_found_explains_what_to_type(app_database: str) -> None:
+    events, messages = await _run(make_tracker("provide_commune", text="ở gần chợ"))
+    assert events == []
+    assert [m["text"] for m in messages] == [NOT_FOUND_TEXT]

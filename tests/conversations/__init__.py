@@ -1,0 +1,1 @@
+"""Conversation tests: Rasa test stories against the trained model."""

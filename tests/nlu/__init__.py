@@ -1,0 +1,1 @@
+"""Tests for nlu: the Vietnamese normaliser, components and the held-out evaluation."""
