@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import yaml
 
 from cns.nlu_eval import (
     HELD_OUT_FILE,
@@ -36,10 +37,9 @@ from cns.nlu_eval import (
 from cns.training import rasa_environment, rasa_executable
 from core.settings import PROJECT_ROOT
 
-PIPELINES = {
-    "rasa init default": PROJECT_ROOT / "bench" / "configs" / "rasa_init.yml",
-    "ours (config.yml)": PROJECT_ROOT / "config.yml",
-}
+DEFAULT_CONFIG = PROJECT_ROOT / "bench" / "configs" / "rasa_init.yml"
+OUR_CONFIG = PROJECT_ROOT / "config.yml"
+SEGMENTED = "ours + pyvi word segmentation"
 REPORT = PROJECT_ROOT / "docs" / "benchmarks" / "nlu.md"
 WARMUP_MESSAGES = 20
 
@@ -56,6 +56,17 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def with_segmentation(config: Path, out: Path) -> Path:
+    """Our pipeline with the tokenizer's pyvi word segmentation switched on."""
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for component in data["pipeline"]:
+        if component["name"].endswith("VietnameseTokenizer"):
+            component["word_segmentation"] = "pyvi"
+    target = out / "ours_pyvi.yml"
+    target.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return target
 
 
 def train(config: Path, out: Path) -> tuple[Path, float]:
@@ -179,7 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-nlu-") as tmp:
-        for name, config in PIPELINES.items():
+        pipelines = {
+            "rasa init default": DEFAULT_CONFIG,
+            "ours (config.yml)": OUR_CONFIG,
+            SEGMENTED: with_segmentation(OUR_CONFIG, Path(tmp)),
+        }
+        for name, config in pipelines.items():
             print(f"==> {name}: training", flush=True)
             model, seconds = train(config, Path(tmp))
             print(f"==> {name}: trained in {seconds:.0f} s; evaluating", flush=True)

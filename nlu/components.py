@@ -1,13 +1,14 @@
 """Custom Rasa 3.6 graph components for Vietnamese (named in config.yml).
 
-- `VietnameseTokenizer`: normalises text as residents type it (see `nlu.vietnamese`), then
-  splits it like Rasa's WhitespaceTokenizer.
+- `VietnameseTokenizer`: normalises text as residents type it (see `nlu.vietnamese`),
+  optionally segments words with pyvi, then splits it like Rasa's WhitespaceTokenizer.
 - `AccentInsensitiveCountVectorsFeaturizer`: counts tokens (or character n-grams) with every
   diacritic removed, so "không", "khong" and "ko" (→ "không") share features.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +36,22 @@ class VietnameseTokenizer(WhitespaceTokenizer):
         config = WhitespaceTokenizer.get_default_config()
         # Path of the abbreviation / teencode table; None = nlu/abbreviations.yml.
         config["abbreviations"] = None
+        # None, or "pyvi": join the syllables of compound words ("căn_cước").
+        config["word_segmentation"] = None
         return config
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
         path = config.get("abbreviations")
         self.normalizer = Normalizer.load(Path(path) if path else ABBREVIATIONS_FILE)
+        self.segment: Callable[[str], str] | None = None
+        segmentation = config.get("word_segmentation")
+        if segmentation == "pyvi":
+            from pyvi import ViTokenizer
+
+            self.segment = ViTokenizer.tokenize
+        elif segmentation is not None:
+            raise ValueError(f"unknown word_segmentation: {segmentation!r}")
 
     @classmethod
     def create(
@@ -56,8 +67,10 @@ class VietnameseTokenizer(WhitespaceTokenizer):
         text = message.get(attribute)
         if not isinstance(text, str):
             return super().tokenize(message, attribute)
-        normalized = Message(data={attribute: self.normalizer(text)})
-        return super().tokenize(normalized, attribute)
+        normalized = self.normalizer(text)
+        if self.segment is not None:
+            normalized = self.segment(normalized)
+        return super().tokenize(Message(data={attribute: normalized}), attribute)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)

@@ -47,6 +47,19 @@ def test_tokenizer_normalises_before_splitting(text: str, expected: list[str]) -
     assert _tokens(text) == expected
 
 
+def test_pyvi_segmentation_joins_compound_words() -> None:
+    config = {**VietnameseTokenizer.get_default_config(), "word_segmentation": "pyvi"}
+    message = Message(data={TEXT: "đk khai sinh ở đâu"})
+    VietnameseTokenizer(config).process([message])
+    assert [t.text for t in message.get(TOKENS)] == ["đăng_ký", "khai_sinh", "ở", "đâu"]
+
+
+def test_unknown_segmentation_is_refused() -> None:
+    config = {**VietnameseTokenizer.get_default_config(), "word_segmentation": "magic"}
+    with pytest.raises(ValueError, match="unknown word_segmentation"):
+        VietnameseTokenizer(config)
+
+
 def test_tokenizer_leaves_the_message_text_as_typed() -> None:
     message = Message(data={TEXT: "Ko dc"})
     _tokenizer().process([message])
