@@ -86,7 +86,9 @@ def train(config: Path, out: Path) -> tuple[Path, float]:
             config.stem,
         ],
         cwd=PROJECT_ROOT,
-        env=rasa_environment(),
+        # A fresh, disabled training cache: every pipeline is timed from scratch.
+        env=rasa_environment()
+        | {"RASA_CACHE_DIRECTORY": str(out / "cache"), "RASA_MAX_CACHE_SIZE": "0"},
         check=True,
         stdout=subprocess.DEVNULL,
     )

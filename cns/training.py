@@ -13,7 +13,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from core.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT, get_settings
 
 TRAINING_DATA_DIRS = ("data/nlu", "data/rules", "data/stories")
 TRAINING_INPUTS = (
@@ -34,12 +34,13 @@ def rasa_environment(
     root: Path = PROJECT_ROOT, env: dict[str, str] | None = None
 ) -> dict[str, str]:
     """`env` (default: this process's) made right for Rasa: our `nlu` package importable,
-    no telemetry, quiet TensorFlow."""
+    no telemetry, quiet TensorFlow, and ACTIONS_URL set (endpoints.yml needs it)."""
     result = dict(os.environ if env is None else env)
     path = result.get("PYTHONPATH")
     result["PYTHONPATH"] = str(root) + (os.pathsep + path if path else "")
     result["RASA_TELEMETRY_ENABLED"] = "false"
     result.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    result.setdefault("ACTIONS_URL", get_settings().actions_url)
     return result
 
 
