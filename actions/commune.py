@@ -66,16 +66,13 @@ class ActionSetCommune(Action):
             return [SlotSet(COMMUNE_SLOT, commune.code)]
         if candidates:
             buttons = [
-                {"title": c.label, "payload": choice_payload(c)}
-                for c in candidates[:CHOICES_SHOWN]
+                {"title": c.label, "payload": choice_payload(c)} for c in candidates[:CHOICES_SHOWN]
             ]
             dispatcher.utter_message(text=CHOOSE_TEXT, buttons=buttons)
             dispatcher.utter_message(text=CHOOSE_HINT)
             return []
         if province is not None:
-            dispatcher.utter_message(
-                text=f"Dạ, anh/chị ở xã, phường nào của {province.short} ạ?"
-            )
+            dispatcher.utter_message(text=f"Dạ, anh/chị ở xã, phường nào của {province.short} ạ?")
             return []
         dispatcher.utter_message(text=NOT_FOUND_TEXT)
         return []
