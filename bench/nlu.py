@@ -248,13 +248,14 @@ def main(argv: list[str] | None = None) -> int:
         # Ablation: what the Vietnamese components buy when the training data has only
         # examples written with diacritics, as a small team's first data often does.
         marked = marked_only_training_data(Path(tmp))
+        marked_examples = len(load_examples(marked / "marked.yml"))
         ablation = []
         for name, config in list(pipelines.items())[:2]:
             print(f"==> {name}, diacritics-only training data: training", flush=True)
             models = Path(tmp) / "marked_models"
             model, seconds = train(config, models, nlu=marked)
             ablation.append(Result(name, seconds, evaluate(model)))
-    report = render(results) + render_ablation(ablation, len(load_examples(marked / "marked.yml")))
+    report = render(results) + render_ablation(ablation, marked_examples)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
     print(report)
