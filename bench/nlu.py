@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import platform
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from cns.nlu_eval import (
     parse_all,
     percentile,
 )
+from cns.stack import free_port
 from cns.training import rasa_environment, rasa_executable
 from core.settings import PROJECT_ROOT
 from nlu.vietnamese import Normalizer, strip_diacritics
@@ -53,13 +53,6 @@ class Result:
     name: str
     train_seconds: float
     predictions: list[Prediction]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def with_segmentation(config: Path, out: Path) -> Path:
@@ -120,7 +113,7 @@ def train(config: Path, out: Path, nlu: Path = TRAINING_DIR) -> tuple[Path, floa
 
 
 def evaluate(model: Path) -> list[Prediction]:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [

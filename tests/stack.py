@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy.orm import Session
 
-from cns.stack import Ports, local_services
+from cns.stack import Ports, free_port, local_services
 from cns.supervisor import Stack
 from cns.training import ensure_model
 from core.db import make_engine
@@ -24,7 +24,6 @@ from core.privacy import pseudonymize
 from core.repositories.events import list_events
 from core.settings import PROJECT_ROOT
 from tests.databases import postgres_base_url, scratch_database
-from tests.netutil import free_port
 
 PSEUDONYM_KEY = "e2e-pseudonym-key"
 STARTUP_TIMEOUT = 300.0

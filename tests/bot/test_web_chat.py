@@ -12,12 +12,12 @@ from fastapi.testclient import TestClient
 
 from bot.app import create_app
 from bot.channels.web import EMPTY_TEXT_REPLY, MAX_TEXT, RASA_DOWN_REPLY, TOO_FAST_REPLY
+from cns.stack import free_port
 from core.db import session_scope
 from core.models import EventType
 from core.privacy import pseudonymize
 from core.repositories.events import list_events
 from core.settings import Settings
-from tests.netutil import free_port
 
 PSEUDONYM_KEY = "test-key"
 
