@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import statistics
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import httpx
 import yaml
 
 from core.settings import PROJECT_ROOT
+from nlu.vietnamese import strip_diacritics
 
 HELD_OUT_FILE = PROJECT_ROOT / "tests" / "nlu" / "test_nlu.yml"
 TRAINING_DIR = PROJECT_ROOT / "data" / "nlu"
@@ -73,9 +73,7 @@ def load_training_examples(directory: Path = TRAINING_DIR) -> list[Example]:
 
 def overlap_key(text: str) -> str:
     """What two messages share when they differ only in case, diacritics, punctuation."""
-    bare = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
-    bare = "".join(c for c in bare if not unicodedata.combining(c))
-    return " ".join(re.findall(r"\w+", bare))
+    return " ".join(re.findall(r"\w+", strip_diacritics(text.lower())))
 
 
 def parse_all(
