@@ -24,5 +24,5 @@ def set_commune(*, session: Session, resident_id: str, commune_code: str) -> Res
 
 
 def commune_of(*, session: Session, resident_id: str) -> str | None:
-    resident = session.get(Resident, resident_id)
+    resident = get_resident(session=session, resident_id=resident_id)
     return resident.commune_code if resident else None
