@@ -9,13 +9,26 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from core.content.services import SERVICES_DIR, STEP_TEXT_LIMIT, load_guide_file
+from core.content.services import (
+    SERVICES_DIR,
+    STEP_TEXT_LIMIT,
+    find_service_guide,
+    load_guide_file,
+)
+from core.settings import PROJECT_ROOT
 
 GUIDE_FILES = sorted(SERVICES_DIR.glob("*.yml"))
 
 
-def test_there_are_guides() -> None:
-    assert any(p.stem == "vneid_activation" for p in GUIDE_FILES)
+def _service_intents() -> set[str]:
+    with (PROJECT_ROOT / "data" / "domain.yml").open(encoding="utf-8") as handle:
+        intents: list[str] = yaml.safe_load(handle)["intents"]
+    return {intent for intent in intents if intent.startswith("service_")}
+
+
+def test_every_service_intent_has_a_guide() -> None:
+    assert len(_service_intents()) == 20
+    assert {f"service_{p.stem}" for p in GUIDE_FILES} == _service_intents()
 
 
 @pytest.mark.parametrize("path", GUIDE_FILES, ids=lambda p: p.stem)
@@ -79,3 +92,10 @@ def test_unknown_keys_and_too_few_steps_are_rejected(tmp_path: Path) -> None:
 def test_key_must_match_file_name(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="does not match"):
         load_guide_file(_write(tmp_path, _valid(), name="birth_registration"))
+
+
+def test_find_returns_none_for_unknown_or_unsafe_keys() -> None:
+    assert find_service_guide("birth_registration") is not None
+    assert find_service_guide("no_such_service") is None
+    assert find_service_guide("../lessons/zalo_basics") is None
+    assert find_service_guide(None) is None
