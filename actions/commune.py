@@ -1,27 +1,49 @@
-"""The resident's commune: resolved from free text, confirmed, remembered on the profile."""
+"""The resident's commune: asked once when first needed, resolved from free text, confirmed,
+remembered on the profile, changeable later ("tôi chuyển sang xã khác")."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
 
-from actions.tracking import COMMUNE_SLOT
-from core.db import session_scope
+from actions.flows import button, in_session
+from actions.tracking import COMMUNE_SLOT, tracker_commune
 from core.places import Commune, commune_by_code, resolve_place
-from core.repositories.residents import set_commune
+from core.repositories.progress import latest_unfinished
+from core.repositories.residents import get_resident, mark_commune_asked, set_commune
 
 CHOICES_SHOWN = 6
+ASK_TEXT = (
+    "Để khi cần em nhờ đúng Tổ công nghệ số nơi anh/chị ở: anh/chị ở xã, phường nào ạ? "
+    'Gõ tên là được, không cần dấu, ví dụ: "xa tan lap tay ninh".'
+)
 NOT_FOUND_TEXT = (
     "Dạ, em chưa tìm thấy xã, phường đó. Anh/chị gõ tên xã/phường kèm tỉnh giúp em, "
     'ví dụ: "xã Tân Lập, Tây Ninh" ạ.'
 )
 CHOOSE_TEXT = "Dạ, có mấy nơi trùng tên. Anh/chị ở nơi nào ạ?"
 CHOOSE_HINT = "Nếu không thấy nơi của mình, anh/chị gõ thêm tên tỉnh giúp em nhé."
+RESUME_BUTTON = button("Làm tiếp việc đang dở", "resume")
+
+
+def should_ask_commune(session: Session, tracker: Tracker) -> bool:
+    """True once per resident, the first time their commune is needed and unknown."""
+    if tracker_commune(tracker):
+        return False
+    resident = get_resident(session=session, resident_id=tracker.sender_id)
+    if resident is not None and (resident.commune_code or resident.commune_asked_at):
+        return False
+    mark_commune_asked(session=session, resident_id=tracker.sender_id)
+    return True
+
+
+def ask_commune(dispatcher: CollectingDispatcher) -> None:
+    dispatcher.utter_message(text=ASK_TEXT)
 
 
 def choice_payload(commune: Commune) -> str:
@@ -34,11 +56,6 @@ def _entity_code(tracker: Tracker) -> str | None:
         if entity.get("entity") == COMMUNE_SLOT and isinstance(entity.get("value"), str):
             return str(entity["value"])
     return None
-
-
-def _remember(resident_id: str, commune_code: str) -> None:
-    with session_scope() as session:
-        set_commune(session=session, resident_id=resident_id, commune_code=commune_code)
 
 
 class ActionSetCommune(Action):
@@ -61,8 +78,18 @@ class ActionSetCommune(Action):
 
         if len(candidates) == 1:
             commune = candidates[0]
-            await asyncio.to_thread(_remember, tracker.sender_id, commune.code)
-            dispatcher.utter_message(text=f"Dạ, em đã ghi nhận anh/chị ở {commune.label} ạ.")
+
+            def remember(session: Session) -> bool:
+                set_commune(
+                    session=session, resident_id=tracker.sender_id, commune_code=commune.code
+                )
+                return latest_unfinished(session=session, resident_id=tracker.sender_id) is not None
+
+            has_unfinished = await in_session(remember)
+            dispatcher.utter_message(
+                text=f"Dạ, em đã ghi nhận anh/chị ở {commune.label} ạ.",
+                buttons=[RESUME_BUTTON] if has_unfinished else [],
+            )
             return [SlotSet(COMMUNE_SLOT, commune.code)]
         if candidates:
             buttons = [
@@ -73,6 +100,13 @@ class ActionSetCommune(Action):
             return []
         if province is not None:
             dispatcher.utter_message(text=f"Dạ, anh/chị ở xã, phường nào của {province.short} ạ?")
+            return []
+        current = commune_by_code(tracker_commune(tracker) or "")
+        if current is not None:
+            dispatcher.utter_message(
+                text=f"Dạ, hiện em ghi anh/chị ở {current.label}. Anh/chị chuyển sang xã, "
+                "phường nào ạ? Anh/chị gõ tên kèm tỉnh giúp em nhé."
+            )
             return []
         dispatcher.utter_message(text=NOT_FOUND_TEXT)
         return []

@@ -44,4 +44,11 @@ INTENT_LABELS: dict[str, str] = {
     "lesson_online_payments": "Học thanh toán trực tuyến",
     "lesson_online_shopping": "Học mua bán trực tuyến",
     "lesson_finding_information": "Học tìm thông tin trên mạng",
+    "next_step": "Sang bước tiếp theo",
+    "resume": "Làm tiếp việc đang dở",
+    "stop_flow": "Dừng lại",
 }
+
+# Intents only ever sent by buttons (their payloads carry entities); they have no label, no
+# training examples and are never offered as a guess.
+BUTTON_ONLY_INTENTS = frozenset({"answer_quiz", "consent"})

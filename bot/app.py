@@ -48,7 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.rasa = RasaClient(settings.rasa_url, token=token)
         app.state.redis = make_redis(settings.redis_url)
         app.state.router = Router(
-            rasa=app.state.rasa, pseudonym_key=settings.pseudonym_key.get_secret_value()
+            rasa=app.state.rasa,
+            pseudonym_key=settings.pseudonym_key.get_secret_value(),
+            rasa_tracker_database_url=settings.rasa_tracker_database_url,
         )
         app.state.chat_rate_limit = RateLimit(
             app.state.redis, "ratelimit:chat", settings.chat_rate_limit_per_minute

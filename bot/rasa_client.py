@@ -23,6 +23,18 @@ class ParsedIntent:
     confidence: float
 
 
+@dataclass(frozen=True)
+class RasaTurn:
+    """What Rasa answered to one message: the replies in order, and the actions' control
+    messages (`custom` JSON, never shown to the resident)."""
+
+    messages: list[OutboundMessage]
+    controls: list[dict[str, Any]]
+
+    def asks(self, control: str) -> bool:
+        return any(item.get(control) is True for item in self.controls)
+
+
 def _to_outbound(item: dict[str, Any]) -> OutboundMessage | None:
     text = item.get("text")
     if not isinstance(text, str) or not text.strip():
@@ -33,6 +45,14 @@ def _to_outbound(item: dict[str, Any]) -> OutboundMessage | None:
         if isinstance(b, dict) and "title" in b and "payload" in b
     )
     return OutboundMessage(text=text, buttons=buttons)
+
+
+def _turn(items: list[Any]) -> RasaTurn:
+    dicts = [item for item in items if isinstance(item, dict)]
+    return RasaTurn(
+        messages=[msg for item in dicts if (msg := _to_outbound(item))],
+        controls=[item["custom"] for item in dicts if isinstance(item.get("custom"), dict)],
+    )
 
 
 class RasaClient:
@@ -48,20 +68,45 @@ class RasaClient:
     def _params(self) -> dict[str, str]:
         return {"token": self._token} if self._token else {}
 
-    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[OutboundMessage]:
+    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> RasaTurn:
         """Send one user message through Rasa's REST channel; the bot's replies in order."""
-        try:
-            response = await self._http.post(
-                "/webhooks/rest/webhook",
-                json={"sender": sender, "message": text, "metadata": metadata},
-            )
-            response.raise_for_status()
-            items = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+        items = await self._post(
+            "/webhooks/rest/webhook", {"sender": sender, "message": text, "metadata": metadata}
+        )
         if not isinstance(items, list):
             raise RasaUnavailable(f"unexpected reply from Rasa: {type(items).__name__}")
-        return [msg for item in items if isinstance(item, dict) if (msg := _to_outbound(item))]
+        return _turn(items)
+
+    async def trigger_intent(self, sender: str, intent: str) -> RasaTurn:
+        """Run the conversation as if the resident had sent `intent` (no text, no NLU)."""
+        body = await self._post(
+            f"/conversations/{sender}/trigger_intent", {"name": intent}, params=self._params()
+        )
+        items = body.get("messages") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise RasaUnavailable("unexpected reply from Rasa's trigger_intent")
+        return _turn(items)
+
+    async def _post(
+        self, path: str, body: dict[str, Any], params: dict[str, str] | None = None
+    ) -> Any:
+        try:
+            response = await self._http.post(path, json=body, params=params)
+            response.raise_for_status()
+            return response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+
+    async def forget(self, sender: str) -> None:
+        """Replace Rasa's copy of the conversation with nothing (in-memory and Redis tracker
+        stores; a SQL tracker store also needs `core.erasure.erase_rasa_tracker`)."""
+        try:
+            response = await self._http.put(
+                f"/conversations/{sender}/tracker/events", json=[], params=self._params()
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
 
     async def latest_intent(self, sender: str) -> ParsedIntent | None:
         """The intent Rasa gave the sender's latest message (tracker without its events)."""

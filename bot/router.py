@@ -8,18 +8,24 @@ from dataclasses import dataclass
 from bot.messages import InboundMessage, OutboundMessage
 from bot.rasa_client import ParsedIntent, RasaClient
 from core.db import session_scope
+from core.erasure import erase_rasa_tracker
 from core.models import EventType
 from core.privacy import mask_pii, pseudonymize
 from core.repositories.events import record_event
-from core.repositories.residents import commune_of
+from core.repositories.residents import commune_of, consent_notice_due
 
 FALLBACK_INTENT = "nlu_fallback"
+
+
+ERASE_CONVERSATION = "erase_conversation"
+CONSENT_INTENT = "consent"
 
 
 @dataclass(frozen=True)
 class Router:
     rasa: RasaClient
     pseudonym_key: str
+    rasa_tracker_database_url: str | None = None
 
     def resident_id(self, message: InboundMessage) -> str:
         return pseudonymize(message.channel, message.channel_user_id, key=self.pseudonym_key)
@@ -27,18 +33,35 @@ class Router:
     async def handle(self, message: InboundMessage) -> list[OutboundMessage]:
         """Record the message, ask Rasa, record what it understood and answered.
 
-        Raises RasaUnavailable when Rasa cannot answer; the message_in event is kept.
+        A resident who has not answered the privacy notice gets it after the reply (so help in
+        an emergency comes first). Raises RasaUnavailable when Rasa cannot answer; the
+        message_in event is kept.
         """
         resident = self.resident_id(message)
-        await asyncio.to_thread(
-            _record, message.channel, resident, [(EventType.MESSAGE_IN, None, None)]
-        )
-        replies = await self.rasa.send(
-            resident, mask_pii(message.text), {"channel": message.channel}
-        )
+        channel = message.channel
+        await asyncio.to_thread(_record, channel, resident, [(EventType.MESSAGE_IN, None, None)])
+        turn = await self.rasa.send(resident, mask_pii(message.text), {"channel": channel})
         intent = await self.rasa.latest_intent(resident)
-        await asyncio.to_thread(_record, message.channel, resident, _outcome(intent, replies))
-        return replies
+        notice_due = await asyncio.to_thread(
+            _record, channel, resident, _outcome(intent, turn.messages)
+        )
+        if turn.asks(ERASE_CONVERSATION):
+            await forget_conversation(self.rasa, resident, self.rasa_tracker_database_url)
+            return turn.messages
+        if not notice_due:
+            return turn.messages
+        notice = await self.rasa.trigger_intent(resident, CONSENT_INTENT)
+        await asyncio.to_thread(_record, channel, resident, _outcome(None, notice.messages))
+        return turn.messages + notice.messages
+
+
+async def forget_conversation(
+    rasa: RasaClient, resident: str, rasa_tracker_database_url: str | None
+) -> None:
+    """Drop Rasa's copy of a conversation once the resident's data was erased."""
+    await rasa.forget(resident)
+    if rasa_tracker_database_url:
+        await asyncio.to_thread(erase_rasa_tracker, rasa_tracker_database_url, resident)
 
 
 def _outcome(
@@ -55,7 +78,8 @@ def _outcome(
 
 def _record(
     channel: str, resident: str, rows: list[tuple[EventType, str | None, float | None]]
-) -> None:
+) -> bool:
+    """Append the events; True when the resident should now see the privacy notice."""
     with session_scope() as session:
         commune = commune_of(session=session, resident_id=resident)
         for type_, key, value in rows:
@@ -68,3 +92,4 @@ def _record(
                 key=key,
                 value=value,
             )
+        return consent_notice_due(session=session, resident_id=resident)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sys
 
 import click
 
+from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.router import forget_conversation
 from cns.stack import Ports, local_services
 from cns.supervisor import Stack
 from cns.training import ensure_model
 from core import migrate as migrations
+from core.db import session_scope
+from core.erasure import erase_resident
+from core.privacy import pseudonymize
 from core.settings import PROJECT_ROOT, get_settings
 
 HEALTH_TIMEOUT_SECONDS = 300.0
@@ -73,3 +79,48 @@ def run() -> None:
         click.echo("\nStopping…")
     finally:
         stack.stop()
+
+
+CHANNELS = ("web", "telegram", "zalo")
+
+
+@cli.command()
+@click.option(
+    "--resident",
+    required=True,
+    help="The resident's pseudonymous id, or their channel account id together with --channel.",
+)
+@click.option("--channel", type=click.Choice(CHANNELS), help="Channel of a channel account id.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def forget(resident: str, channel: str | None, yes: bool) -> None:
+    """Erase one resident's data: profile, progress and conversation (counts stay, unlinked)."""
+    settings = get_settings()
+    resident_id = (
+        pseudonymize(channel, resident, key=settings.pseudonym_key.get_secret_value())
+        if channel
+        else resident
+    )
+    if not yes:
+        click.confirm(f"Erase everything kept about resident {resident_id}?", abort=True)
+    with session_scope() as session:
+        erasure = erase_resident(session=session, resident_id=resident_id, channel="staff")
+    click.echo(
+        f"Erased: profile {'deleted' if erasure.profile_deleted else 'not found'}, "
+        f"{erasure.progress_deleted} progress rows deleted, "
+        f"{erasure.events_unlinked} events unlinked."
+    )
+    token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
+
+    async def _conversation() -> None:
+        rasa = RasaClient(settings.rasa_url, token=token)
+        try:
+            await forget_conversation(rasa, resident_id, settings.rasa_tracker_database_url)
+        finally:
+            await rasa.aclose()
+
+    try:
+        asyncio.run(_conversation())
+        click.echo("Rasa's copy of the conversation is erased.")
+    except RasaUnavailable as exc:
+        click.echo(f"Rasa did not answer ({exc}); run this again when it is up.", err=True)
+        sys.exit(1)

@@ -5,7 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, Float, Index, Integer, MetaData, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -73,13 +83,53 @@ class Event(Base):
 
 
 class Resident(Base):
-    """A resident's profile, keyed by their pseudonymous id (never a channel account id)."""
+    """A resident's profile, keyed by their pseudonymous id (never a channel account id).
+
+    `consent` is None until the resident answers the privacy notice: True lets chat content be
+    stored, False (or None) keeps only anonymous counters.
+    """
 
     __tablename__ = "residents"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     commune_code: Mapped[str | None] = mapped_column(String(5))
+    consent: Mapped[bool | None] = mapped_column(Boolean)
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    consent_asked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    commune_asked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class FlowKind(enum.StrEnum):
+    """What a resident can be part-way through."""
+
+    SERVICE = "service"
+    LESSON = "lesson"
+
+
+class Progress(Base):
+    """Where a resident is in one walkthrough or lesson, so they can leave and come back.
+
+    `position` counts from 0: a guide's steps; a lesson's cards, then its quiz questions.
+    `correct` counts right quiz answers in the current attempt; `completed_at` is None while an
+    attempt is under way, and `times_completed` remembers finished attempts across restarts.
+    """
+
+    __tablename__ = "progress"
+    __table_args__ = (UniqueConstraint("resident_id", "kind", "key", name="uq_progress_flow"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    resident_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    correct: Mapped[int] = mapped_column(Integer, default=0)
+    times_completed: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -13,6 +13,7 @@ import re
 ID_MASK = "[số định danh]"
 PHONE_MASK = "[số điện thoại]"
 NUMBER_MASK = "[dãy số]"
+SECRET_MASK = "[mã bảo mật]"
 
 # A run of digits, optionally grouped by single spaces or dots into groups of 2+ digits
 # ("0912 345 678", "001.203.004.567"), with an optional leading "+" (international phones).
@@ -34,9 +35,21 @@ def _classify(run: str) -> str:
     return NUMBER_MASK
 
 
+# A short code or a password typed right after its name: "ma otp 4821", "mật khẩu là Abc@12",
+# "pass: hoa1975". The secret must hold a digit or a symbol, so "quên mật khẩu vneid" stays.
+_SECRET_RE = re.compile(
+    r"(?P<label>\b(?:otp|passcode|password|pass|pin|mk|m[aã]\s+x[aá]c\s+(?:nh[aậ]n|th[uự]c)"
+    r"|m[aậ]t\s+kh[aẩ]u)\b(?:\s+(?:c[uủ]a\s+(?:t[oô]i|em|tao|m[iì]nh)))?"
+    r"(?:\s*(?:l[aà]|:|=)?\s*))(?P<secret>(?=[^\s]*[\d@#$%^&*_])[^\s,;]{4,})",
+    re.IGNORECASE,
+)
+
+
 def mask_pii(text: str) -> str:
-    """Replace ID numbers, phone numbers and other runs of 6+ digits (OTPs) with placeholders."""
-    return _DIGIT_RUN_RE.sub(lambda m: _classify(m.group(0)), text)
+    """Replace ID numbers, phone numbers, runs of 6+ digits (OTPs) and codes or passwords typed
+    after their name ("mã OTP 4821", "mật khẩu là Abc@12") with placeholders."""
+    masked = _DIGIT_RUN_RE.sub(lambda m: _classify(m.group(0)), text)
+    return _SECRET_RE.sub(lambda m: m.group("label") + SECRET_MASK, masked)
 
 
 def pseudonymize(channel: str, channel_user_id: str, *, key: str) -> str:

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default=f"sqlite:///{VAR_DIR / 'cns.sqlite3'}")
     redis_url: str | None = None
+    rasa_tracker_database_url: str | None = None
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: SecretStr | None = None
     actions_url: str = "http://127.0.0.1:5055"
@@ -61,10 +62,10 @@ class Settings(BaseSettings):
     chat_rate_limit_per_minute: int = Field(default=30, ge=1)
     log_level: str = "INFO"
 
-    @field_validator("database_url")
+    @field_validator("database_url", "rasa_tracker_database_url")
     @classmethod
-    def _psycopg_driver(cls, value: str) -> str:
-        return normalise_database_url(value)
+    def _psycopg_driver(cls, value: str | None) -> str | None:
+        return normalise_database_url(value) if value else value
 
     @field_validator(
         "rasa_url",

@@ -1,7 +1,8 @@
-"""Factories for test objects (trackers, messages)."""
+"""Factories for test objects (trackers as the action server receives them, button presses)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -14,6 +15,7 @@ def make_tracker(
     channel: str | None = "web",
     text: str = "",
     slots: dict[str, Any] | None = None,
+    entities: dict[str, Any] | None = None,
 ) -> Tracker:
     """A tracker whose latest message has `intent`, as the action server receives it."""
     metadata = {"channel": channel} if channel else {}
@@ -22,7 +24,7 @@ def make_tracker(
         slots=slots or {},
         latest_message={
             "intent": {"name": intent, "confidence": 0.97},
-            "entities": [],
+            "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
             "text": text,
             "metadata": metadata,
         },
@@ -31,4 +33,13 @@ def make_tracker(
         followup_action=None,
         active_loop={},
         latest_action_name="action_listen",
+    )
+
+
+def press(payload: str, *, sender_id: str = "resident-1", channel: str | None = "web") -> Tracker:
+    """The tracker after a button press: Rasa reads `/intent{json}` as intent and entities."""
+    intent, _, raw = payload.removeprefix("/").partition("{")
+    entities: dict[str, Any] = json.loads("{" + raw) if raw else {}
+    return make_tracker(
+        intent, sender_id=sender_id, channel=channel, text=payload, entities=entities
     )

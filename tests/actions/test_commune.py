@@ -10,7 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.commune import CHOOSE_TEXT, NOT_FOUND_TEXT, ActionSetCommune, choice_payload
 from core.db import session_scope
+from core.models import FlowKind
 from core.places import commune_by_code, resolve_place
+from core.repositories.progress import start_flow
 from core.repositories.residents import commune_of
 from tests.factories import make_tracker
 
@@ -67,3 +69,27 @@ async def test_nothing_found_explains_what_to_type(app_database: str) -> None:
     events, messages = await _run(make_tracker("provide_commune", text="ở gần chợ"))
     assert events == []
     assert [m["text"] for m in messages] == [NOT_FOUND_TEXT]
+
+
+async def test_a_resident_with_something_unfinished_can_go_back_to_it(app_database: str) -> None:
+    with session_scope() as session:
+        start_flow(session=session, resident_id="r7", kind=FlowKind.SERVICE, key="id_card")
+    _, messages = await _run(
+        make_tracker("provide_commune", sender_id="r7", text="phuong ba dinh ha noi")
+    )
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/resume"]
+
+
+async def test_moving_without_naming_the_new_commune_asks_for_it(app_database: str) -> None:
+    tracker = make_tracker(
+        "provide_commune",
+        sender_id="r8",
+        text="tôi chuyển sang xã khác rồi",
+        slots={"commune_code": "00004"},
+    )
+    events, messages = await _run(tracker)
+    assert events == []
+    assert [m["text"] for m in messages] == [
+        "Dạ, hiện em ghi anh/chị ở Phường Ba Đình, Hà Nội. Anh/chị chuyển sang xã, phường nào "
+        "ạ? Anh/chị gõ tên kèm tỉnh giúp em nhé."
+    ]

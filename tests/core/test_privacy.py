@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.privacy import ID_MASK, NUMBER_MASK, PHONE_MASK, mask_pii, pseudonymize
+from core.privacy import ID_MASK, NUMBER_MASK, PHONE_MASK, SECRET_MASK, mask_pii, pseudonymize
 
 
 @pytest.mark.parametrize(
@@ -22,6 +22,14 @@ from core.privacy import ID_MASK, NUMBER_MASK, PHONE_MASK, mask_pii, pseudonymiz
         ("stk 19036512345019", f"stk {NUMBER_MASK}"),
         ("năm 2025 phí 20.000đ", "năm 2025 phí 20.000đ"),
         ("xã mã 00004", "xã mã 00004"),
+        ("ma otp 4821", f"ma otp {SECRET_MASK}"),
+        ("mã xác nhận là 0912", f"mã xác nhận là {SECRET_MASK}"),
+        ("mật khẩu của tôi là Hoa@abc", f"mật khẩu của tôi là {SECRET_MASK}"),
+        ("pass: hoa1975, giúp với", f"pass: {SECRET_MASK}, giúp với"),
+        ("MK 2468", f"MK {SECRET_MASK}"),
+        ("quên mật khẩu vneid", "quên mật khẩu vneid"),
+        ("mat khau la gi?", "mat khau la gi?"),
+        ("mật khẩu 8 ký tự", "mật khẩu 8 ký tự"),
         ("", ""),
         ("http://127.0.0.1:5005/webhooks", "http://127.0.0.1:5005/webhooks"),
         ("2026-11-23 14:20:46 rasa 3.6.21", "2026-11-23 14:20:46 rasa 3.6.21"),

@@ -1,0 +1,76 @@
+"""Consent: the privacy notice and the resident's answer to it.
+
+The gateway triggers `consent` (no choice) after its reply to a resident's first message, so an
+urgent answer (a scam happening now) is never held up by the notice. Until a resident agrees,
+nothing but anonymous counters is kept about them (Personal Data Protection Law 91/2025/QH15:
+consent is explicit, never assumed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from actions.flows import button, in_session, str_entity
+from actions.tracking import record_for_tracker
+from core.models import EventType
+from core.repositories.residents import mark_consent_asked, set_consent
+from core.settings import get_settings
+
+AGREE = "yes"
+REFUSE = "no"
+AGREE_BUTTON = button("Đồng ý", "consent", choice=AGREE)
+REFUSE_BUTTON = button("Không lưu nội dung", "consent", choice=REFUSE)
+AGREED_TEXT = "Dạ, em cảm ơn anh/chị. Anh/chị cần em hỗ trợ việc gì cứ nhắn em nhé."
+REFUSED_TEXT = (
+    "Dạ, em sẽ không lưu nội dung trò chuyện. Em vẫn hỗ trợ anh/chị bình thường, chỉ đếm số "
+    "lượt hỏi mà không gắn với anh/chị ạ."
+)
+
+
+def notice_messages(retention_days: int) -> list[str]:
+    """What is stored, why, for how long, and how to erase it; then the question."""
+    return [
+        "🔒 Em xin phép anh/chị một việc: em muốn lưu nội dung trò chuyện "
+        f"trong {retention_days} ngày, để khi anh/chị cần, thành viên Tổ công nghệ số ở xã, "
+        "phường mình xem lại và giúp đúng việc.",
+        "Số căn cước, số điện thoại, mã OTP, mật khẩu anh/chị gõ vào em tự che đi, không lưu. "
+        'Muốn xóa thông tin của mình, lúc nào anh/chị cũng nhắn "xóa dữ liệu của tôi".',
+        "Anh/chị có đồng ý cho em lưu nội dung trò chuyện không ạ? Nếu không đồng ý, em vẫn hỗ "
+        "trợ bình thường.",
+    ]
+
+
+class ActionConsent(Action):
+    """`consent` alone shows the notice; `/consent{"choice": "yes"|"no"}` is the answer."""
+
+    def name(self) -> str:
+        return "action_consent"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        choice = str_entity(tracker, "choice")
+        if choice not in (AGREE, REFUSE):
+            await in_session(
+                lambda session: mark_consent_asked(session=session, resident_id=tracker.sender_id)
+            )
+            *explain, question = notice_messages(get_settings().retention_days)
+            for text in explain:
+                dispatcher.utter_message(text=text)
+            dispatcher.utter_message(text=question, buttons=[AGREE_BUTTON, REFUSE_BUTTON])
+            return []
+        agreed = choice == AGREE
+
+        def work(session: Session) -> None:
+            set_consent(session=session, resident_id=tracker.sender_id, consent=agreed)
+            record_for_tracker(
+                session, tracker, EventType.CONSENT_GIVEN if agreed else EventType.CONSENT_REFUSED
+            )
+
+        await in_session(work)
+        dispatcher.utter_message(text=AGREED_TEXT if agreed else REFUSED_TEXT)
+        return []

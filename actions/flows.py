@@ -1,0 +1,64 @@
+"""Plumbing shared by walkthroughs and lessons: button payloads, entities, database work.
+
+A button sends `/<intent>{json}`; Rasa reads the JSON as entities without the NLU model. The
+entities name what the button is about (`service`, `lesson`, `step`…) so that an old button, a
+double tap or a resident coming back days later always does the same, expected thing.
+Payloads are ASCII and short (Telegram allows 64 bytes of callback data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from rasa_sdk import Tracker
+
+from core.db import session_scope
+
+T = TypeVar("T")
+Button = dict[str, str]
+MAX_PAYLOAD_BYTES = 64
+
+
+def payload(intent: str, **entities: str | int) -> str:
+    """`/intent{"entity":value}` with compact ASCII JSON."""
+    if not entities:
+        return f"/{intent}"
+    return f"/{intent}" + json.dumps(entities, separators=(",", ":"))
+
+
+def button(title: str, intent: str, **entities: str | int) -> Button:
+    return {"title": title, "payload": payload(intent, **entities)}
+
+
+def entity(tracker: Tracker, name: str) -> Any:
+    """The value of the first `name` entity of the latest message, or None."""
+    for item in tracker.latest_message.get("entities") or []:
+        if item.get("entity") == name:
+            return item.get("value")
+    return None
+
+
+def int_entity(tracker: Tracker, name: str) -> int | None:
+    value = entity(tracker, name)
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def str_entity(tracker: Tracker, name: str) -> str | None:
+    value = entity(tracker, name)
+    return value if isinstance(value, str) and value else None
+
+
+async def in_session(work: Callable[..., T]) -> T:
+    """Run `work(session)` in a worker thread, in one transaction."""
+
+    def _run() -> T:
+        with session_scope() as session:
+            return work(session)
+
+    return await asyncio.to_thread(_run)
