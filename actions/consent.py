@@ -32,15 +32,13 @@ REFUSED_TEXT = (
 
 
 def notice_messages(retention_days: int) -> list[str]:
-    """What is stored, why, for how long, and how to erase it; then the question."""
+    """What is stored, why and for how long; then how to erase it, with the question."""
     return [
-        "🔒 Em xin phép anh/chị một việc: em muốn lưu nội dung trò chuyện "
-        f"trong {retention_days} ngày, để khi anh/chị cần, thành viên Tổ công nghệ số ở xã, "
-        "phường mình xem lại và giúp đúng việc.",
-        "Số căn cước, số điện thoại, mã OTP, mật khẩu anh/chị gõ vào em tự che đi, không lưu. "
-        'Muốn xóa thông tin của mình, lúc nào anh/chị cũng nhắn "xóa dữ liệu của tôi".',
-        "Anh/chị có đồng ý cho em lưu nội dung trò chuyện không ạ? Nếu không đồng ý, em vẫn hỗ "
-        "trợ bình thường.",
+        "🔒 Em xin phép anh/chị: em muốn lưu nội dung trò chuyện trong "
+        f"{retention_days} ngày, để khi cần, Tổ công nghệ số ở xã, phường mình xem lại và giúp "
+        "đúng việc. Số căn cước, số điện thoại, mã OTP, mật khẩu em tự che đi, không lưu.",
+        'Lúc nào muốn xóa, anh/chị nhắn "xóa dữ liệu của tôi". Anh/chị có đồng ý cho em lưu '
+        "không ạ? Không đồng ý thì em vẫn hỗ trợ bình thường.",
     ]
 
 

@@ -21,8 +21,10 @@ CONFIRM_TEXT = (
 DONE_TEXT = (
     "Dạ, em đã xóa xong thông tin của anh/chị. Lần tới anh/chị nhắn, em sẽ hỏi lại từ đầu ạ."
 )
-# Tells the gateway to drop Rasa's copy of the conversation too (see bot.router).
-ERASE_CONVERSATION = {"erase_conversation": True}
+# Tells the gateway to drop Rasa's copy of the conversation too, and under which unlinkable id
+# to count this last exchange (see bot.router).
+ERASE_CONVERSATION = "erase_conversation"
+ERASED_AS = "erased_as"
 
 
 class ActionDeleteMyData(Action):
@@ -42,10 +44,13 @@ class ActionDeleteMyData(Action):
             )
             return []
         channel = tracker_channel(tracker)
-        await in_session(
+        erasure = await in_session(
             lambda session: erase_resident(
                 session=session, resident_id=tracker.sender_id, channel=channel
             )
         )
-        dispatcher.utter_message(text=DONE_TEXT, json_message=ERASE_CONVERSATION)
+        dispatcher.utter_message(
+            text=DONE_TEXT,
+            json_message={ERASE_CONVERSATION: True, ERASED_AS: erasure.anonymous_id},
+        )
         return [AllSlotsReset()]

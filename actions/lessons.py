@@ -29,7 +29,7 @@ MENU_BUTTON = button("Danh sách bài học", "start_lessons")
 
 
 def lesson_button(lesson: Lesson, title: str | None = None) -> Button:
-    return button(title or lesson.name, f"{LESSON_INTENT_PREFIX}{lesson.key}")
+    return button(title or lesson.short_name, f"{LESSON_INTENT_PREFIX}{lesson.key}")
 
 
 def _exit_button(lesson: Lesson) -> Button:
@@ -138,10 +138,10 @@ def _finish_messages(
     )
     if not lesson.passed(correct):
         text += " Anh/chị có thể học lại để nhớ kỹ hơn nhé."
-    upcoming = [item for item in lesson_order() if item.key not in done]
-    suggestion = find_lesson(lesson.next) if lesson.next not in done else None
-    suggestion = suggestion or (upcoming[0] if upcoming else None)
-    buttons = [lesson_button(suggestion, f"Học tiếp: {suggestion.name}")] if suggestion else []
+    following = find_lesson(lesson.next)
+    if following is None or following.key in done:
+        following = next((item for item in lesson_order() if item.key not in done), None)
+    buttons = [lesson_button(following, f"Học tiếp: {following.short_name}")] if following else []
     dispatcher.utter_message(text=text, buttons=[*buttons, MENU_BUTTON])
 
 
@@ -217,7 +217,7 @@ class ActionLessonMenu(Action):
             text="Dạ, đây là các bài học kỹ năng số ngắn, mỗi bài vài phút, có câu hỏi nhỏ ở "
             f"cuối. Anh/chị đã học xong {finished}/{len(lessons)} bài. Anh/chị chọn một bài nhé:",
             buttons=[
-                lesson_button(lesson, f"✅ {lesson.name}" if lesson.key in done else lesson.name)
+                lesson_button(lesson, f"✅ {lesson.short_name}" if lesson.key in done else None)
                 for lesson in lessons
             ],
         )

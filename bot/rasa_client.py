@@ -31,8 +31,9 @@ class RasaTurn:
     messages: list[OutboundMessage]
     controls: list[dict[str, Any]]
 
-    def asks(self, control: str) -> bool:
-        return any(item.get(control) is True for item in self.controls)
+    def control(self, name: str) -> dict[str, Any] | None:
+        """The first control message that sets `name` to true, if any."""
+        return next((item for item in self.controls if item.get(name) is True), None)
 
 
 def _to_outbound(item: dict[str, Any]) -> OutboundMessage | None:

@@ -17,7 +17,8 @@ from core.repositories.residents import commune_of, consent_notice_due
 FALLBACK_INTENT = "nlu_fallback"
 
 
-ERASE_CONVERSATION = "erase_conversation"
+ERASE_CONVERSATION = "erase_conversation"  # control sent by action_delete_my_data
+ERASED_AS = "erased_as"
 CONSENT_INTENT = "consent"
 
 
@@ -42,12 +43,16 @@ class Router:
         await asyncio.to_thread(_record, channel, resident, [(EventType.MESSAGE_IN, None, None)])
         turn = await self.rasa.send(resident, mask_pii(message.text), {"channel": channel})
         intent = await self.rasa.latest_intent(resident)
+        erased = turn.control(ERASE_CONVERSATION)
+        if erased is not None:
+            # The resident's data is gone: count this exchange under the unlinkable id.
+            counted_as = str(erased.get(ERASED_AS) or "erased")
+            await asyncio.to_thread(_record, channel, counted_as, _outcome(intent, turn.messages))
+            await forget_conversation(self.rasa, resident, self.rasa_tracker_database_url)
+            return turn.messages
         notice_due = await asyncio.to_thread(
             _record, channel, resident, _outcome(intent, turn.messages)
         )
-        if turn.asks(ERASE_CONVERSATION):
-            await forget_conversation(self.rasa, resident, self.rasa_tracker_database_url)
-            return turn.messages
         if not notice_due:
             return turn.messages
         notice = await self.rasa.trigger_intent(resident, CONSENT_INTENT)

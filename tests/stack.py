@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from cns.stack import Ports, free_port, local_services
 from cns.supervisor import Stack
 from cns.training import ensure_model
 from core.db import make_engine
+from core.models import Event, EventType
 from core.privacy import pseudonymize
 from core.repositories.events import list_events
 from core.settings import PROJECT_ROOT
@@ -47,15 +49,29 @@ class RunningStack:
         messages: list[dict[str, object]] = response.json()["messages"]
         return messages
 
+    def press(self, sender: str, message: dict[str, object], title: str) -> list[dict[str, object]]:
+        """Press the button called `title` under `message` (its payload is sent as text)."""
+        buttons: list[dict[str, str]] = message["buttons"]  # type: ignore[assignment]
+        payloads = [b["payload"] for b in buttons if b["title"] == title]
+        assert payloads, f"no button {title!r} in {[b['title'] for b in buttons]}"
+        return self.chat(sender, payloads[0])
+
     def event_rows(self, sender: str) -> list[tuple[str, str | None, str | None]]:
         """(type, key, commune) of the web sender's events, in order."""
         resident = pseudonymize("web", sender, key=PSEUDONYM_KEY)
+        return [(e.type, e.key, e.commune_code) for e in self._events(resident_id=resident)]
+
+    def events_of_type(self, type_: str) -> list[str]:
+        """The resident ids of every event of `type_`, in order."""
+        return [e.resident_id for e in self._events(type=EventType(type_))]
+
+    def events_of_resident(self, resident_id: str) -> list[tuple[str, str | None]]:
+        return [(e.type, e.key) for e in self._events(resident_id=resident_id)]
+
+    def _events(self, **where: Any) -> list[Event]:
         engine = make_engine(self.database_url)
         with Session(engine) as session:
-            rows = [
-                (e.type, e.key, e.commune_code)
-                for e in list_events(session=session, resident_id=resident)
-            ]
+            rows = list(list_events(session=session, **where))
         engine.dispose()
         return rows
 

@@ -79,6 +79,7 @@ class Lesson(Keyed):
     """One short lesson."""
 
     name: Annotated[str, Field(min_length=3, max_length=80)]
+    short_name: Annotated[str, Field(min_length=3, max_length=32)]  # on buttons
     skills: list[BasicSkill] = Field(min_length=1)
     summary: ShortText
     cards: list[Card] = Field(min_length=3, max_length=6)

@@ -28,7 +28,7 @@ async def test_the_notice_says_what_why_how_long_and_how_to_erase(app_database: 
     notice = notice_messages(90)
     assert texts(messages) == notice
     assert "lưu nội dung trò chuyện trong 90 ngày" in notice[0]
-    assert "che đi, không lưu" in notice[1]
+    assert "che đi, không lưu" in notice[0]
     assert "xóa dữ liệu của tôi" in notice[1]
     assert titles(messages[-1]) == ["Đồng ý", "Không lưu nội dung"]
     assert recorded("c1") == []

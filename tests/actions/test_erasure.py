@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from rasa_sdk.events import AllSlotsReset
 
-from actions.erasure import CONFIRM_TEXT, DONE_TEXT, ERASE_CONVERSATION, ActionDeleteMyData
+from actions.erasure import (
+    CONFIRM_TEXT,
+    DONE_TEXT,
+    ERASE_CONVERSATION,
+    ERASED_AS,
+    ActionDeleteMyData,
+)
 from core.db import session_scope
 from core.models import EventType
 from core.repositories.events import list_events
@@ -30,12 +36,16 @@ async def test_asks_first_then_erases_on_confirmation(app_database: str) -> None
         ActionDeleteMyData(), press(payload_of(asked[0], "Xóa hết"), sender_id="d1")
     )
     assert events == [AllSlotsReset()]
+    with session_scope() as session:
+        assert get_resident(session=session, resident_id="d1") is None
+        erased = list_events(session=session, type=EventType.DATA_ERASED)
+    assert [(e.commune_code, e.channel) for e in erased] == [("00004", "web")]
     assert done == [
         {
             "text": DONE_TEXT,
             "buttons": [],
             "elements": [],
-            "custom": ERASE_CONVERSATION,
+            "custom": {ERASE_CONVERSATION: True, ERASED_AS: erased[0].resident_id},
             "template": None,
             "response": None,
             "image": None,
@@ -43,7 +53,3 @@ async def test_asks_first_then_erases_on_confirmation(app_database: str) -> None
         }
     ]
     assert recorded("d1") == []
-    with session_scope() as session:
-        assert get_resident(session=session, resident_id="d1") is None
-        erased = list_events(session=session, type=EventType.DATA_ERASED)
-    assert [(e.commune_code, e.channel) for e in erased] == [("00004", "web")]

@@ -49,15 +49,15 @@ async def test_menu_lists_every_lesson_in_order_and_marks_done(app_database: str
     )
     order = lesson_order()
     assert "đã học xong 0/7 bài" in texts(messages)[0]
-    assert titles(messages[0]) == [lesson.name for lesson in order]
-    assert payload_of(messages[0], order[0].name) == f"/lesson_{order[0].key}"
+    assert titles(messages[0]) == [lesson.short_name for lesson in order]
+    assert payload_of(messages[0], order[0].short_name) == f"/lesson_{order[0].key}"
 
     await _through_the_cards("m1")
     for index in range(1, len(LESSON.quiz) + 1):
         await _answer("m1", index, _right(index))
     _, after = await run_action(ActionLessonMenu(), make_tracker("start_lessons", sender_id="m1"))
     assert "đã học xong 1/7 bài" in texts(after)[0]
-    assert f"✅ {LESSON.name}" in titles(after[0])
+    assert f"✅ {LESSON.short_name}" in titles(after[0])
 
 
 async def test_a_lesson_from_first_card_to_congratulations(app_database: str) -> None:
@@ -83,7 +83,7 @@ async def test_a_lesson_from_first_card_to_congratulations(app_database: str) ->
     assert texts(last)[-1].startswith(f'🎉 Chúc mừng anh/chị đã học xong bài "{LESSON.name}"!')
     assert f"đúng {total - 1}/{total} câu" in texts(last)[-1]
     suggested = load_lesson(LESSON.next or "")
-    assert payload_of(last[-1], f"Học tiếp: {suggested.name}") == f"/lesson_{suggested.key}"
+    assert payload_of(last[-1], f"Học tiếp: {suggested.short_name}") == f"/lesson_{suggested.key}"
 
     assert recorded("l1") == [
         ("lesson_started", "safe_passwords", None),
