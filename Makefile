@@ -57,9 +57,10 @@ format: .venv/.synced
 test: install lint test-rasa-components
 	$(UV) run --frozen pytest
 
-# The custom Rasa components' tests run where Rasa is installed.
+# The custom Rasa components' and tracker stores' tests run where Rasa is installed.
 test-rasa-components: .venv-rasa/.synced
-	.venv-rasa/bin/python -m pytest -p no:cacheprovider --noconftest -o addopts="" tests/nlu/test_components.py
+	.venv-rasa/bin/python -m pytest -p no:cacheprovider --noconftest -o addopts="" \
+		tests/nlu/test_components.py tests/nlu/test_tracker_store.py
 
 bench-nlu: install
 	$(UV) run --frozen python -m bench.nlu

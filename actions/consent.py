@@ -16,14 +16,15 @@ from sqlalchemy.orm import Session
 
 from actions.flows import button, in_session, str_entity
 from actions.tracking import record_for_tracker
+from core.controls import CONSENT_INTENT
 from core.models import EventType
 from core.repositories.residents import mark_consent_asked, set_consent
 from core.settings import get_settings
 
 AGREE = "yes"
 REFUSE = "no"
-AGREE_BUTTON = button("Đồng ý", "consent", choice=AGREE)
-REFUSE_BUTTON = button("Không lưu nội dung", "consent", choice=REFUSE)
+AGREE_BUTTON = button("Đồng ý", CONSENT_INTENT, choice=AGREE)
+REFUSE_BUTTON = button("Không lưu nội dung", CONSENT_INTENT, choice=REFUSE)
 AGREED_TEXT = "Dạ, em cảm ơn anh/chị. Anh/chị cần em hỗ trợ việc gì cứ nhắn em nhé."
 REFUSED_TEXT = (
     "Dạ, em sẽ không lưu nội dung trò chuyện. Em vẫn hỗ trợ anh/chị bình thường, chỉ đếm số "

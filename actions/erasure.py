@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.flows import button, in_session, str_entity
 from actions.tracking import tracker_channel
+from core.controls import ERASE_CONVERSATION, ERASED_AS
 from core.erasure import erase_resident
 
 CONFIRM = "yes"
@@ -22,9 +23,7 @@ DONE_TEXT = (
     "Dạ, em đã xóa xong thông tin của anh/chị. Lần tới anh/chị nhắn, em sẽ hỏi lại từ đầu ạ."
 )
 # Tells the gateway to drop Rasa's copy of the conversation too, and under which unlinkable id
-# to count this last exchange (see bot.router).
-ERASE_CONVERSATION = "erase_conversation"
-ERASED_AS = "erased_as"
+# to count this last exchange.
 
 
 class ActionDeleteMyData(Action):

@@ -7,19 +7,27 @@ from dataclasses import dataclass
 
 from bot.messages import InboundMessage, OutboundMessage
 from bot.rasa_client import ParsedIntent, RasaClient
+from core.controls import CONSENT_INTENT, ERASE_CONVERSATION, ERASED_AS
 from core.db import session_scope
 from core.erasure import erase_rasa_tracker
 from core.models import EventType
 from core.privacy import mask_pii, pseudonymize
 from core.repositories.events import record_event
-from core.repositories.residents import commune_of, consent_notice_due
+from core.repositories.residents import commune_of, consent_notice_due, has_consented
 
 FALLBACK_INTENT = "nlu_fallback"
+# Metadata key telling Rasa's tracker store it may keep the text (nlu/tracker_store.py).
+STORE_TEXT = "store_text"
+
+EventRow = tuple[EventType, str | None, float | None]
 
 
-ERASE_CONVERSATION = "erase_conversation"  # control sent by action_delete_my_data
-ERASED_AS = "erased_as"
-CONSENT_INTENT = "consent"
+@dataclass(frozen=True)
+class ResidentState:
+    """What the router needs to know about a resident after recording their events."""
+
+    consented: bool
+    notice_due: bool
 
 
 @dataclass(frozen=True)
@@ -34,15 +42,20 @@ class Router:
     async def handle(self, message: InboundMessage) -> list[OutboundMessage]:
         """Record the message, ask Rasa, record what it understood and answered.
 
-        A resident who has not answered the privacy notice gets it after the reply (so help in
-        an emergency comes first). Raises RasaUnavailable when Rasa cannot answer; the
-        message_in event is kept.
+        Rasa may keep the resident's (masked) words only if they agreed to the privacy notice.
+        A resident who has not answered the notice gets it after the reply, so that help in an
+        emergency comes first. Raises RasaUnavailable when Rasa cannot answer; the message_in
+        event is kept.
         """
         resident = self.resident_id(message)
         channel = message.channel
-        await asyncio.to_thread(_record, channel, resident, [(EventType.MESSAGE_IN, None, None)])
-        turn = await self.rasa.send(resident, mask_pii(message.text), {"channel": channel})
+        before = await asyncio.to_thread(
+            _record, channel, resident, [(EventType.MESSAGE_IN, None, None)]
+        )
+        metadata = {"channel": channel, STORE_TEXT: before.consented}
+        turn = await self.rasa.send(resident, mask_pii(message.text), metadata)
         intent = await self.rasa.latest_intent(resident)
+
         erased = turn.control(ERASE_CONVERSATION)
         if erased is not None:
             # The resident's data is gone: count this exchange under the unlinkable id.
@@ -50,10 +63,9 @@ class Router:
             await asyncio.to_thread(_record, channel, counted_as, _outcome(intent, turn.messages))
             await forget_conversation(self.rasa, resident, self.rasa_tracker_database_url)
             return turn.messages
-        notice_due = await asyncio.to_thread(
-            _record, channel, resident, _outcome(intent, turn.messages)
-        )
-        if not notice_due:
+
+        after = await asyncio.to_thread(_record, channel, resident, _outcome(intent, turn.messages))
+        if not after.notice_due:
             return turn.messages
         notice = await self.rasa.trigger_intent(resident, CONSENT_INTENT)
         await asyncio.to_thread(_record, channel, resident, _outcome(None, notice.messages))
@@ -69,10 +81,8 @@ async def forget_conversation(
         await asyncio.to_thread(erase_rasa_tracker, rasa_tracker_database_url, resident)
 
 
-def _outcome(
-    intent: ParsedIntent | None, replies: list[OutboundMessage]
-) -> list[tuple[EventType, str | None, float | None]]:
-    rows: list[tuple[EventType, str | None, float | None]] = []
+def _outcome(intent: ParsedIntent | None, replies: list[OutboundMessage]) -> list[EventRow]:
+    rows: list[EventRow] = []
     if intent is not None:
         rows.append((EventType.INTENT, intent.name, intent.confidence))
         if intent.name == FALLBACK_INTENT:
@@ -81,10 +91,8 @@ def _outcome(
     return rows
 
 
-def _record(
-    channel: str, resident: str, rows: list[tuple[EventType, str | None, float | None]]
-) -> bool:
-    """Append the events; True when the resident should now see the privacy notice."""
+def _record(channel: str, resident: str, rows: list[EventRow]) -> ResidentState:
+    """Append the events (stamped with the resident's commune); the resident's state after."""
     with session_scope() as session:
         commune = commune_of(session=session, resident_id=resident)
         for type_, key, value in rows:
@@ -97,4 +105,7 @@ def _record(
                 key=key,
                 value=value,
             )
-        return consent_notice_due(session=session, resident_id=resident)
+        return ResidentState(
+            consented=has_consented(session=session, resident_id=resident),
+            notice_due=consent_notice_due(session=session, resident_id=resident),
+        )

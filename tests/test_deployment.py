@@ -345,7 +345,7 @@ def test_rasa_gets_every_variable_its_endpoints_file_uses() -> None:
 
 def test_endpoints_sql_tracker_store_on_postgresql() -> None:
     tracker = _load_yaml(ENDPOINTS_FILE)["tracker_store"]
-    assert str(tracker["type"]).lower() == "sql"
+    assert tracker["type"] == "nlu.tracker_store.ConsentAwareSQLTrackerStore"
     assert tracker["dialect"] == "postgresql"
     assert tracker["url"] == "postgres"
     assert tracker["port"] == 5432

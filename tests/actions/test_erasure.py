@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from rasa_sdk.events import AllSlotsReset
 
-from actions.erasure import (
-    CONFIRM_TEXT,
-    DONE_TEXT,
-    ERASE_CONVERSATION,
-    ERASED_AS,
-    ActionDeleteMyData,
-)
+from actions.erasure import CONFIRM_TEXT, DONE_TEXT, ActionDeleteMyData
+from core.controls import ERASE_CONVERSATION, ERASED_AS
 from core.db import session_scope
 from core.models import EventType
 from core.repositories.events import list_events

@@ -11,6 +11,8 @@ from tests.stack import PSEUDONYM_KEY, RunningStack
 
 pytestmark = pytest.mark.e2e
 
+NOT_STORED = "[không lưu]"  # nlu.tracker_store.NOT_STORED (that module lives in .venv-rasa)
+
 
 def _texts(messages: list[dict[str, object]]) -> list[str]:
     return [str(m["text"]) for m in messages]
@@ -53,13 +55,23 @@ def test_without_diacritics_and_buttons_as_payloads(stack: RunningStack) -> None
     assert human[0].startswith("Dạ, em đã ghi nhận anh/chị muốn gặp người hỗ trợ")
 
 
-def test_personal_numbers_never_reach_rasa(stack: RunningStack) -> None:
-    stack.chat("e2e-pii", "so cccd cua toi la 001203004567")
-    resident = pseudonymize("web", "e2e-pii", key=PSEUDONYM_KEY)
+def _said(stack: RunningStack, sender: str) -> list[str]:
+    """What Rasa's tracker store kept of the sender's messages."""
+    resident = pseudonymize("web", sender, key=PSEUDONYM_KEY)
     tracker = httpx.get(f"{stack.rasa_url}/conversations/{resident}/tracker").json()
-    assert "001203004567" not in str(tracker)
-    said = [e["text"] for e in tracker["events"] if e["event"] == "user"]
-    assert said[0] == "so cccd cua toi la [số định danh]"
+    return [e["text"] for e in tracker["events"] if e["event"] == "user"]
+
+
+def test_rasa_keeps_no_words_without_consent_and_never_personal_numbers(
+    stack: RunningStack,
+) -> None:
+    stack.chat("e2e-pii", "so cccd cua toi la 001203004567")
+    assert "001203004567" not in str(_said(stack, "e2e-pii"))
+    assert set(_said(stack, "e2e-pii")) == {NOT_STORED}
+
+    stack.chat("e2e-pii-ok", '/consent{"choice":"yes"}')
+    stack.chat("e2e-pii-ok", "so cccd cua toi la 001203004567")
+    assert _said(stack, "e2e-pii-ok")[-1] == "so cccd cua toi la [số định danh]"
 
 
 def test_commune_is_remembered_and_stamped_on_later_events(stack: RunningStack) -> None:
