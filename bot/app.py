@@ -17,6 +17,7 @@ from bot import health
 from bot.channels import web
 from bot.rasa_client import RasaClient
 from bot.router import Router
+from bot.typed_buttons import TypedButtons
 from core.kv import make_redis
 from core.logging import configure_logging
 from core.ratelimit import RateLimit
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.router = Router(
             rasa=app.state.rasa,
             pseudonym_key=settings.pseudonym_key.get_secret_value(),
+            typed_buttons=TypedButtons(app.state.redis),
             rasa_tracker_database_url=settings.rasa_tracker_database_url,
         )
         app.state.chat_rate_limit = RateLimit(

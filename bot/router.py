@@ -6,7 +6,8 @@ import asyncio
 from dataclasses import dataclass
 
 from bot.messages import InboundMessage, OutboundMessage
-from bot.rasa_client import ParsedIntent, RasaClient
+from bot.rasa_client import ParsedIntent, RasaClient, RasaTurn
+from bot.typed_buttons import TypedButtons
 from core.controls import CONSENT_INTENT, ERASE_CONVERSATION, ERASED_AS
 from core.db import session_scope
 from core.erasure import erase_rasa_tracker
@@ -34,6 +35,7 @@ class ResidentState:
 class Router:
     rasa: RasaClient
     pseudonym_key: str
+    typed_buttons: TypedButtons
     rasa_tracker_database_url: str | None = None
 
     def resident_id(self, message: InboundMessage) -> str:
@@ -53,8 +55,17 @@ class Router:
             _record, channel, resident, [(EventType.MESSAGE_IN, None, None)]
         )
         metadata = {"channel": channel, STORE_TEXT: before.consented}
-        turn = await self.rasa.send(resident, mask_pii(message.text), metadata)
+        pressed = await self.typed_buttons.payload_for(resident, message.text)
+        turn = await self.rasa.send(resident, pressed or mask_pii(message.text), metadata)
         intent = await self.rasa.latest_intent(resident)
+        replies = await self._reply(channel, resident, intent, turn)
+        await self.typed_buttons.remember(resident, replies)
+        return replies
+
+    async def _reply(
+        self, channel: str, resident: str, intent: ParsedIntent | None, turn: RasaTurn
+    ) -> list[OutboundMessage]:
+        """Record the outcome and finish the turn: erasure, or the privacy notice if due."""
 
         erased = turn.control(ERASE_CONVERSATION)
         if erased is not None:

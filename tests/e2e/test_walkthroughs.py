@@ -111,6 +111,15 @@ def test_a_first_time_sender_gets_the_privacy_notice_once(stack: RunningStack) -
     assert ("consent_given", None) in stack.events("e2e-consent")
 
 
+def test_typing_a_button_title_presses_it(stack: RunningStack) -> None:
+    first = stack.chat("e2e-typed", "xin chao")
+    assert _texts(first)[-len(NOTICE) :] == NOTICE
+    assert _texts(stack.chat("e2e-typed", "dong y")) == [
+        "Dạ, em cảm ơn anh/chị. Anh/chị cần em hỗ trợ việc gì cứ nhắn em nhé."
+    ]
+    assert ("consent_given", None) in stack.events("e2e-typed")
+
+
 def test_a_scam_happening_now_gets_the_emergency_steps_first(stack: RunningStack) -> None:
     guide = load_emergency("scam")
     texts = _texts(stack.chat("e2e-scam", "tôi bị lừa chuyển khoản rồi"))
