@@ -6,6 +6,8 @@ Buttons name their service or lesson and step; typed words ("tiếp theo", "ti�
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -20,34 +22,38 @@ from core.repositories.progress import latest_unfinished
 
 NOTHING_UNFINISHED_TEXT = "Dạ, anh/chị chưa có việc nào đang làm dở ạ."
 ASK_HOW_TO_HELP = "utter_ask_how_to_help"
+STUCK_RESPONSE = "utter_stuck"
 
 Flow = ServiceGuide | Lesson
 
 
-async def current_flow(tracker: Tracker) -> tuple[Flow | None, int | None]:
-    """The flow and 1-based step a button names, else the resident's latest unfinished flow and
-    the step they are on."""
+@dataclass(frozen=True)
+class Where:
+    """The flow an action is about, and a 1-based step in it."""
+
+    flow: Flow
+    step: int  # the step a button names, else the step the resident is on
+    named: bool  # True when a button named the flow
+
+
+async def where_now(tracker: Tracker) -> Where | None:
+    """The flow and step a button names, else the resident's latest unfinished flow."""
     named: Flow | None = find_service_guide(str_entity(tracker, "service")) or find_lesson(
         str_entity(tracker, "lesson")
     )
     if named is not None:
-        return named, int_entity(tracker, "step")
+        return Where(named, int_entity(tracker, "step") or 1, named=True)
     progress = await in_session(
         lambda session: latest_unfinished(session=session, resident_id=tracker.sender_id)
     )
     if progress is None:
-        return None, None
+        return None
     flow = (
         find_service_guide(progress.key)
         if progress.kind == FlowKind.SERVICE
         else find_lesson(progress.key)
     )
-    return flow, progress.position + 1
-
-
-def nothing_unfinished(dispatcher: CollectingDispatcher) -> None:
-    dispatcher.utter_message(text=NOTHING_UNFINISHED_TEXT)
-    dispatcher.utter_message(response=ASK_HOW_TO_HELP)
+    return Where(flow, progress.position + 1, named=False) if flow else None
 
 
 async def show(dispatcher: CollectingDispatcher, tracker: Tracker, flow: Flow, step: int) -> None:
@@ -57,75 +63,77 @@ async def show(dispatcher: CollectingDispatcher, tracker: Tracker, flow: Flow, s
         await lessons.go_to_position(dispatcher, tracker, flow, step)
 
 
-class ActionNextStep(Action):
+class FlowAction(Action, ABC):
+    """An action on the flow a button names or the resident left unfinished."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        where = await where_now(tracker)
+        if where is None:
+            self.nowhere(dispatcher)
+        else:
+            await self.act(dispatcher, tracker, where)
+        return []
+
+    def nowhere(self, dispatcher: CollectingDispatcher) -> None:
+        dispatcher.utter_message(text=NOTHING_UNFINISHED_TEXT)
+        dispatcher.utter_message(response=ASK_HOW_TO_HELP)
+
+    @abstractmethod
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, where: Where) -> None:
+        """Do the action's work on `where`."""
+
+
+class ActionNextStep(FlowAction):
     """ "Tiếp theo": the step a button names, or the one after where the resident is."""
 
     def name(self) -> str:
         return "action_next_step"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        flow, step = await current_flow(tracker)
-        if flow is None:
-            nothing_unfinished(dispatcher)
-            return []
-        named = str_entity(tracker, "service") or str_entity(tracker, "lesson")
-        await show(dispatcher, tracker, flow, (step or 1) if named else (step or 0) + 1)
-        return []
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, where: Where) -> None:
+        await show(dispatcher, tracker, where.flow, where.step if where.named else where.step + 1)
 
 
-class ActionResume(Action):
+class ActionResume(FlowAction):
     """ "Tiếp tục": back to the step the resident left."""
 
     def name(self) -> str:
         return "action_resume"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        flow, step = await current_flow(tracker)
-        if flow is None:
-            nothing_unfinished(dispatcher)
-            return []
-        dispatcher.utter_message(text=f'Dạ, mình làm tiếp "{flow.name}" nhé.')
-        await show(dispatcher, tracker, flow, step or 1)
-        return []
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, where: Where) -> None:
+        dispatcher.utter_message(text=f'Dạ, mình làm tiếp "{where.flow.name}" nhé.')
+        await show(dispatcher, tracker, where.flow, where.step)
 
 
-class ActionStopFlow(Action):
+class ActionStopFlow(FlowAction):
     """ "Thoát": stop for now; the progress is kept for "tiếp tục"."""
 
     def name(self) -> str:
         return "action_stop_flow"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        flow, _ = await current_flow(tracker)
-        if flow is None:
-            dispatcher.utter_message(response=ASK_HOW_TO_HELP)
-            return []
+    def nowhere(self, dispatcher: CollectingDispatcher) -> None:
+        dispatcher.utter_message(response=ASK_HOW_TO_HELP)
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, where: Where) -> None:
         dispatcher.utter_message(
-            text=f'Dạ, mình tạm dừng "{flow.name}" ở đây. Khi nào muốn làm tiếp, anh/chị nhắn '
-            '"tiếp tục" là em đưa về đúng chỗ đang dở ạ.'
+            text=f'Dạ, mình tạm dừng "{where.flow.name}" ở đây. Khi nào muốn làm tiếp, anh/chị '
+            'nhắn "tiếp tục" là em đưa về đúng chỗ đang dở ạ.'
         )
         dispatcher.utter_message(response=ASK_HOW_TO_HELP)
-        return []
 
 
-class ActionStuck(Action):
+class ActionStuck(FlowAction):
     """ "Tôi bị kẹt": that step's common problems and fixes, then a human offer."""
 
     def name(self) -> str:
         return "action_stuck"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        flow, step = await current_flow(tracker)
-        if isinstance(flow, ServiceGuide):
-            await walkthroughs.help_when_stuck(dispatcher, tracker, flow, step or 1)
+    def nowhere(self, dispatcher: CollectingDispatcher) -> None:
+        dispatcher.utter_message(response=STUCK_RESPONSE)
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, where: Where) -> None:
+        if isinstance(where.flow, ServiceGuide):
+            await walkthroughs.help_when_stuck(dispatcher, tracker, where.flow, where.step)
         else:
-            dispatcher.utter_message(response="utter_stuck")
-        return []
+            self.nowhere(dispatcher)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ASK_TEXT, NONE_OF_THESE, REPHRASE_TEXT, ActionAskAffirmation
 from actions.intent_labels import BUTTON_ONLY_INTENTS, INTENT_LABELS
-from core.settings import PROJECT_ROOT
+from tests.domain import domain_intents
 from tests.factories import make_tracker
 
 
@@ -29,8 +28,7 @@ async def _run(tracker: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, A
 
 
 def test_every_domain_intent_has_a_label() -> None:
-    with (PROJECT_ROOT / "data" / "domain.yml").open(encoding="utf-8") as handle:
-        intents = set(yaml.safe_load(handle)["intents"])
+    intents = domain_intents()
     assert set(INTENT_LABELS) == intents - BUTTON_ONLY_INTENTS
 
 

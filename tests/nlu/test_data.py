@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-import yaml
-
 from actions.intent_labels import BUTTON_ONLY_INTENTS
 from cns.nlu_eval import (
     HELD_OUT_FILE,
@@ -14,19 +12,14 @@ from cns.nlu_eval import (
     load_training_examples,
     overlap_key,
 )
-from core.settings import PROJECT_ROOT
+from tests.domain import domain_intents
 
 MIN_TRAINING_EXAMPLES = 30
 MIN_HELD_OUT_PER_INTENT = 10
 
 
-def _domain_intents() -> set[str]:
-    with (PROJECT_ROOT / "data" / "domain.yml").open(encoding="utf-8") as handle:
-        return set(yaml.safe_load(handle)["intents"])
-
-
 def test_every_typed_domain_intent_is_trained_and_tested() -> None:
-    intents = _domain_intents() - BUTTON_ONLY_INTENTS
+    intents = domain_intents() - BUTTON_ONLY_INTENTS
     assert len(intents) == 44
     trained = Counter(e.intent for e in load_training_examples())
     tested = Counter(e.intent for e in load_examples(HELD_OUT_FILE))

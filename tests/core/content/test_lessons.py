@@ -17,20 +17,14 @@ from core.content.lessons import (
     lesson_order,
     load_lesson_file,
 )
-from core.settings import PROJECT_ROOT
+from tests.domain import domain_intents
 
 LESSON_FILES = sorted(LESSONS_DIR.glob("*.yml"))
 
 
-def _lesson_intents() -> set[str]:
-    with (PROJECT_ROOT / "data" / "domain.yml").open(encoding="utf-8") as handle:
-        intents: list[str] = yaml.safe_load(handle)["intents"]
-    return {intent for intent in intents if intent.startswith("lesson_")}
-
-
 def test_every_lesson_intent_has_a_lesson() -> None:
-    assert len(_lesson_intents()) == 7
-    assert {f"lesson_{p.stem}" for p in LESSON_FILES} == _lesson_intents()
+    assert len(domain_intents("lesson_")) == 7
+    assert {f"lesson_{p.stem}" for p in LESSON_FILES} == domain_intents("lesson_")
 
 
 @pytest.mark.parametrize("path", LESSON_FILES, ids=lambda p: p.stem)

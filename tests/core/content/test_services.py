@@ -15,20 +15,14 @@ from core.content.services import (
     find_service_guide,
     load_guide_file,
 )
-from core.settings import PROJECT_ROOT
+from tests.domain import domain_intents
 
 GUIDE_FILES = sorted(SERVICES_DIR.glob("*.yml"))
 
 
-def _service_intents() -> set[str]:
-    with (PROJECT_ROOT / "data" / "domain.yml").open(encoding="utf-8") as handle:
-        intents: list[str] = yaml.safe_load(handle)["intents"]
-    return {intent for intent in intents if intent.startswith("service_")}
-
-
 def test_every_service_intent_has_a_guide() -> None:
-    assert len(_service_intents()) == 20
-    assert {f"service_{p.stem}" for p in GUIDE_FILES} == _service_intents()
+    assert len(domain_intents("service_")) == 20
+    assert {f"service_{p.stem}" for p in GUIDE_FILES} == domain_intents("service_")
 
 
 @pytest.mark.parametrize("path", GUIDE_FILES, ids=lambda p: p.stem)
