@@ -12,6 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from actions.attempts import begin_attempt, left_part_way, ongoing_attempt
 from actions.flows import Button, button, in_session, int_entity, str_entity
 from actions.tracking import record_for_tracker
 from core.content.lessons import LESSON_INTENT_PREFIX, Lesson, find_lesson, lesson_order
@@ -21,7 +22,6 @@ from core.repositories.progress import (
     completed_keys,
     get_progress,
     move_to,
-    start_flow,
 )
 
 KIND = FlowKind.LESSON
@@ -83,13 +83,10 @@ async def start_lesson(dispatcher: CollectingDispatcher, tracker: Tracker, lesso
     """The first card (or, for a resident part-way through, the choice to go on)."""
 
     def work(session: Session) -> Progress | None:
-        progress = get_progress(
-            session=session, resident_id=tracker.sender_id, kind=KIND, key=lesson.key
-        )
-        if progress is not None and progress.completed_at is None and progress.position > 0:
+        progress = left_part_way(session, tracker, KIND, lesson.key)
+        if progress is not None:
             return progress
-        start_flow(session=session, resident_id=tracker.sender_id, kind=KIND, key=lesson.key)
-        record_for_tracker(session, tracker, EventType.LESSON_STARTED, key=lesson.key)
+        begin_attempt(session, tracker, KIND, lesson.key)
         return None
 
     left_at = await in_session(work)
@@ -109,11 +106,9 @@ async def go_to_position(
 
     def work(session: Session) -> int:
         if number <= 1:
-            start_flow(session=session, resident_id=resident, kind=KIND, key=lesson.key)
-            record_for_tracker(session, tracker, EventType.LESSON_STARTED, key=lesson.key)
+            begin_attempt(session, tracker, KIND, lesson.key)
             return 1
-        progress = get_progress(session=session, resident_id=resident, kind=KIND, key=lesson.key)
-        reached = progress.position if progress and progress.completed_at is None else 0
+        reached = ongoing_attempt(session, tracker, KIND, lesson.key).position
         target = min(number, lesson.length) - 1
         if target >= len(lesson.cards):
             target = max(len(lesson.cards), min(target, reached))

@@ -12,12 +12,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from actions.attempts import begin_attempt, left_part_way, ongoing_attempt
 from actions.commune import ask_commune, should_ask_commune
 from actions.flows import Button, button, in_session
 from actions.tracking import record_for_tracker
 from core.content.services import ServiceGuide, find_service_guide
 from core.models import EventType, FlowKind, Progress
-from core.repositories.progress import complete_flow, get_progress, move_to, start_flow
+from core.repositories.progress import complete_flow, get_progress, move_to
 
 SERVICE_INTENT_PREFIX = "service_"
 KIND = FlowKind.SERVICE
@@ -89,13 +90,10 @@ async def start_walkthrough(
     """Overview and step 1 (or, for a resident part-way through, the choice to go on)."""
 
     def work(session: Session) -> tuple[Progress | None, bool]:
-        progress = get_progress(
-            session=session, resident_id=tracker.sender_id, kind=KIND, key=guide.key
-        )
-        if progress is not None and progress.completed_at is None and progress.position > 0:
+        progress = left_part_way(session, tracker, KIND, guide.key)
+        if progress is not None:
             return progress, False
-        start_flow(session=session, resident_id=tracker.sender_id, kind=KIND, key=guide.key)
-        record_for_tracker(session, tracker, EventType.SERVICE_STARTED, key=guide.key)
+        begin_attempt(session, tracker, KIND, guide.key)
         return None, should_ask_commune(session, tracker)
 
     left_at, commune_unknown = await in_session(work)
@@ -116,27 +114,24 @@ async def go_to_step(
     number = max(1, min(number, len(guide.steps) + 1))
     resident = tracker.sender_id
 
-    def work(session: Session) -> bool:
-        """Move the progress; False when the walkthrough was already finished."""
+    def work(session: Session) -> None:
         if number == 1:
-            start_flow(session=session, resident_id=resident, kind=KIND, key=guide.key)
-            record_for_tracker(session, tracker, EventType.SERVICE_STARTED, key=guide.key)
-            return True
+            begin_attempt(session, tracker, KIND, guide.key)
+            return
         progress = get_progress(session=session, resident_id=resident, kind=KIND, key=guide.key)
-        if number > len(guide.steps):
-            if progress is not None and progress.completed_at is not None:
-                return False
-            progress = move_to(
-                session=session, resident_id=resident, kind=KIND, key=guide.key, position=number - 1
-            )
-            complete_flow(session=session, progress=progress)
-            record_for_tracker(session, tracker, EventType.SERVICE_COMPLETED, key=guide.key)
-            return True
+        if number > len(guide.steps) and progress is not None and progress.completed_at:
+            return  # finished already (a double tap on "Xong rồi")
+        progress = ongoing_attempt(session, tracker, KIND, guide.key)
         move_to(
             session=session, resident_id=resident, kind=KIND, key=guide.key, position=number - 1
         )
-        record_for_tracker(session, tracker, EventType.SERVICE_STEP, key=guide.key, value=number)
-        return True
+        if number > len(guide.steps):
+            complete_flow(session=session, progress=progress)
+            record_for_tracker(session, tracker, EventType.SERVICE_COMPLETED, key=guide.key)
+        else:
+            record_for_tracker(
+                session, tracker, EventType.SERVICE_STEP, key=guide.key, value=number
+            )
 
     await in_session(work)
     if number > len(guide.steps):

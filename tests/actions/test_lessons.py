@@ -141,3 +141,15 @@ async def test_a_bad_answer_payload_gets_a_polite_way_back(app_database: str) ->
         _, messages = await run_action(ActionAnswerQuiz(), press(payload, sender_id="l5"))
         assert titles(messages[0]) == ["Danh sách bài học"]
     assert recorded("l5") == []
+
+
+async def test_an_old_button_of_a_finished_lesson_starts_it_again(app_database: str) -> None:
+    await _through_the_cards("l6")
+    for index in range(1, len(LESSON.quiz) + 1):
+        await _answer("l6", index, _right(index))
+    old = '/next_step{"lesson":"safe_passwords","step":2}'
+    _, card = await run_action(ActionNextStep(), press(old, sender_id="l6"))
+    assert texts(card)[-1].startswith(f"📖 2/{CARDS} – ")
+    assert [e[0] for e in recorded("l6")].count("lesson_started") == 2
+    _, resumed = await run_action(ActionResume(), make_tracker("resume", sender_id="l6"))
+    assert texts(resumed)[-1].startswith(f"📖 2/{CARDS} – ")

@@ -196,3 +196,20 @@ async def test_every_guide_opens_with_an_overview_and_step_one(app_database: str
         messages = await _start(guide.key, intent=guide.intent, slots={"commune_code": "00004"})
         assert texts(messages) == [*overview_messages(guide), step_text(guide, 1)]
         assert titles(messages[-1]) == STEP_BUTTONS
+
+
+async def test_an_old_step_button_after_finishing_starts_a_new_attempt(app_database: str) -> None:
+    await _start("r11", slots={"commune_code": "00004"})
+    done = f'/next_step{{"service":"birth_registration","step":{STEPS + 1}}}'
+    await run_action(ActionNextStep(), press(done, sender_id="r11"))
+    _, step = await run_action(
+        ActionNextStep(),
+        press('/next_step{"service":"birth_registration","step":3}', sender_id="r11"),
+    )
+    assert texts(step) == [step_text(GUIDE, 3)]
+    assert [e[0] for e in recorded("r11")] == [
+        "service_started",
+        "service_completed",
+        "service_started",
+        "service_step",
+    ]
