@@ -61,9 +61,9 @@ class RunningStack:
         resident = pseudonymize("web", sender, key=PSEUDONYM_KEY)
         return [(e.type, e.key, e.commune_code) for e in self._events(resident_id=resident)]
 
-    def events_of_type(self, type_: str) -> list[str]:
-        """The resident ids of every event of `type_`, in order."""
-        return [e.resident_id for e in self._events(type=EventType(type_))]
+    def events_of_type(self, type_: str) -> list[tuple[str, str]]:
+        """(resident id, channel) of every event of `type_`, in order."""
+        return [(e.resident_id, e.channel) for e in self._events(type=EventType(type_))]
 
     def events_of_resident(self, resident_id: str) -> list[tuple[str, str | None]]:
         return [(e.type, e.key) for e in self._events(resident_id=resident_id)]

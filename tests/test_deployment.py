@@ -44,7 +44,7 @@ DOCUMENTED_SETTINGS = (
 )  # fmt: skip
 # Compose-side variables that may appear inside the app settings' values (e.g. DATABASE_URL).
 COMPOSE_ONLY_VARIABLES = frozenset(
-    {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "REDIS_PASSWORD"}
+    {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "REDIS_PASSWORD", "RASA_TRACKER_DB"}
 )
 # Environment entries of the app containers that are not core.settings fields.
 NON_SETTINGS_ENVIRONMENT = frozenset({"RASA_TELEMETRY_ENABLED"})
