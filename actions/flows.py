@@ -23,10 +23,11 @@ MAX_PAYLOAD_BYTES = 64
 
 
 def payload(intent: str, **entities: str | int) -> str:
-    """`/intent{"entity":value}` with compact ASCII JSON."""
-    if not entities:
-        return f"/{intent}"
-    return f"/{intent}" + json.dumps(entities, separators=(",", ":"))
+    """`/intent{"entity":value}` with compact ASCII JSON, at most 64 bytes."""
+    text = f"/{intent}" + (json.dumps(entities, separators=(",", ":")) if entities else "")
+    if len(text.encode()) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"button payload longer than {MAX_PAYLOAD_BYTES} bytes: {text}")
+    return text
 
 
 def button(title: str, intent: str, **entities: str | int) -> Button:
