@@ -40,6 +40,9 @@ COPY bot ./bot
 COPY actions ./actions
 COPY reports ./reports
 COPY cns ./cns
+# The pure-Python Vietnamese text helpers (nlu/vietnamese.py) are shared with the gateway;
+# nothing here imports nlu/components.py, which needs Rasa.
+COPY nlu ./nlu
 COPY data ./data
 
 RUN --mount=type=cache,target=/root/.cache/uv \

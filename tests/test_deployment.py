@@ -454,6 +454,24 @@ def test_app_dockerfile() -> None:
     assert needed <= sources, f"missing from the image: {sorted(needed - sources)}"
 
 
+def _first_party_imports(package: str) -> set[str]:
+    """Top-level folders of this repository that modules of `package` import."""
+    top_level = {path.name for path in ROOT.iterdir() if path.is_dir()}
+    found: set[str] = set()
+    for path in (ROOT / package).rglob("*.py"):
+        for match in re.finditer(r"^\s*(?:from|import) (\w+)", path.read_text(), re.MULTILINE):
+            if match.group(1) in top_level:
+                found.add(match.group(1))
+    return found
+
+
+def test_app_image_has_every_package_its_code_imports() -> None:
+    sources = set(_copy_sources(APP_DOCKERFILE))
+    for package in ("core", "bot", "actions", "reports", "cns"):
+        missing = _first_party_imports(package) - sources - {"tests", "bench"}
+        assert not missing, f"{package}/ imports {sorted(missing)}, not copied into the image"
+
+
 def test_app_image_sources_exist() -> None:
     for source in _copy_sources(APP_DOCKERFILE):
         assert (ROOT / source).exists(), f"docker/app.Dockerfile copies missing {source}"
