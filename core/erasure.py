@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, text, update
+from sqlalchemy import delete, text, update
 from sqlalchemy.orm import Session
 
-from core.db import make_engine
-from core.models import Event, EventType, Progress, Resident
+from core.db import make_engine, rowcount
+from core.models import (
+    ACTIVE_TICKET_STATES,
+    Event,
+    EventType,
+    Progress,
+    Resident,
+    Ticket,
+    TicketState,
+    utcnow,
+)
 from core.repositories.events import record_event
 
 ERASED_PREFIX = "erased-"
@@ -30,21 +38,30 @@ class Erasure:
     profile_deleted: bool
 
 
-def _rowcount(session: Session, statement: Any) -> int:
-    return cast(CursorResult[Any], session.execute(statement)).rowcount or 0
-
-
 def erase_resident(*, session: Session, resident_id: str, channel: str) -> Erasure:
     """Erase the resident's profile and progress and unlink their events; records data_erased."""
     anonymous_id = ERASED_PREFIX + secrets.token_hex(12)
     resident = session.get(Resident, resident_id)
     commune = resident.commune_code if resident else None
-    unlinked = _rowcount(
+    unlinked = rowcount(
         session,
         update(Event).where(Event.resident_id == resident_id).values(resident_id=anonymous_id),
     )
-    progress = _rowcount(session, delete(Progress).where(Progress.resident_id == resident_id))
-    profile = _rowcount(session, delete(Resident).where(Resident.id == resident_id))
+    progress = rowcount(session, delete(Progress).where(Progress.resident_id == resident_id))
+    # Tickets keep their counts and times but lose everything that points at the person.
+    rowcount(
+        session,
+        update(Ticket)
+        .where(Ticket.resident_id == resident_id, Ticket.state.in_(ACTIVE_TICKET_STATES))
+        .values(state=TicketState.CANCELLED, closed_at=utcnow()),
+    )
+    rowcount(
+        session,
+        update(Ticket)
+        .where(Ticket.resident_id == resident_id)
+        .values(resident_id=anonymous_id, channel_user_id="", summary=""),
+    )
+    profile = rowcount(session, delete(Resident).where(Resident.id == resident_id))
     record_event(
         session=session,
         type=EventType.DATA_ERASED,

@@ -10,11 +10,14 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -133,3 +136,93 @@ class Progress(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class VolunteerRole(enum.StrEnum):
+    VOLUNTEER = "volunteer"
+    LEAD = "lead"
+
+
+class Volunteer(Base):
+    """A member of a commune's digital technology team who takes handoffs."""
+
+    __tablename__ = "volunteers"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    display_name: Mapped[str] = mapped_column(String(80))
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    role: Mapped[str] = mapped_column(String(16), default=VolunteerRole.VOLUNTEER)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class VolunteerCommune(Base):
+    """A commune whose tickets a volunteer may see and claim."""
+
+    __tablename__ = "volunteer_communes"
+
+    volunteer_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("volunteers.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    commune_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+
+
+class TicketState(enum.StrEnum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    RESOLVED = "resolved"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_TICKET_STATES = (TicketState.OPEN, TicketState.CLAIMED)
+
+
+class TicketReason(enum.StrEnum):
+    REQUEST_HUMAN = "request_human"
+    STUCK = "stuck"  # stuck at a service step
+    FALLBACK = "fallback"  # the two-stage fallback failed
+    SCAM = "scam"  # urgent
+
+
+class Ticket(Base):
+    """A resident handed to a volunteer of their commune. At most one open or claimed ticket
+    per resident (a partial unique index). `channel_user_id` is kept only so that replies reach
+    the resident; it is erased with the resident."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index(
+            "uq_tickets_active_resident",
+            "resident_id",
+            unique=True,
+            postgresql_where=text("state IN ('open', 'claimed')"),
+            sqlite_where=text("state IN ('open', 'claimed')"),
+        ),
+        Index("ix_tickets_commune_state", "commune_code", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    resident_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    channel_user_id: Mapped[str] = mapped_column(String(64))
+    commune_code: Mapped[str | None] = mapped_column(String(5))
+    reason: Mapped[str] = mapped_column(String(16))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    service: Mapped[str | None] = mapped_column(String(32))
+    step: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(16), default=TicketState.OPEN)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("volunteers.id", ondelete="SET NULL"),
+    )
+    rating: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,68 @@
+"""The volunteer roster: who serves which communes, as volunteer or team lead."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from core.models import Volunteer, VolunteerCommune, VolunteerRole
+
+
+def add_volunteer(
+    *,
+    session: Session,
+    display_name: str,
+    communes: Iterable[str],
+    telegram_user_id: int | None = None,
+    role: VolunteerRole = VolunteerRole.VOLUNTEER,
+) -> Volunteer:
+    volunteer = Volunteer(display_name=display_name, telegram_user_id=telegram_user_id, role=role)
+    session.add(volunteer)
+    session.flush()
+    session.add_all(
+        VolunteerCommune(volunteer_id=volunteer.id, commune_code=code) for code in set(communes)
+    )
+    session.flush()
+    return volunteer
+
+
+def communes_of(*, session: Session, volunteer_id: int) -> set[str]:
+    return set(
+        session.scalars(
+            select(VolunteerCommune.commune_code).where(
+                VolunteerCommune.volunteer_id == volunteer_id
+            )
+        )
+    )
+
+
+def serves(*, session: Session, volunteer_id: int, commune_code: str | None) -> bool:
+    """True when the volunteer may see and take tickets of `commune_code`."""
+    return commune_code is not None and commune_code in communes_of(
+        session=session, volunteer_id=volunteer_id
+    )
+
+
+def list_volunteers(*, session: Session, commune_code: str | None = None) -> Sequence[Volunteer]:
+    query = select(Volunteer).order_by(Volunteer.id)
+    if commune_code is not None:
+        query = query.join(VolunteerCommune).where(VolunteerCommune.commune_code == commune_code)
+    return session.scalars(query).all()
+
+
+def volunteer_by_telegram(*, session: Session, telegram_user_id: int) -> Volunteer | None:
+    return session.scalars(
+        select(Volunteer).where(Volunteer.telegram_user_id == telegram_user_id)
+    ).one_or_none()
+
+
+def remove_volunteer(*, session: Session, volunteer_id: int) -> bool:
+    session.execute(delete(VolunteerCommune).where(VolunteerCommune.volunteer_id == volunteer_id))
+    removed = session.get(Volunteer, volunteer_id)
+    if removed is None:
+        return False
+    session.delete(removed)
+    session.flush()
+    return True
