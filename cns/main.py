@@ -13,6 +13,7 @@ from bot.router import forget_conversation
 from cns.stack import Ports, local_services
 from cns.supervisor import Stack
 from cns.training import ensure_model
+from cns.volunteers import volunteer
 from core import migrate as migrations
 from core.db import session_scope
 from core.erasure import erase_resident
@@ -38,6 +39,9 @@ def _stop_on_termination_signals() -> None:
 @click.group()
 def cli() -> None:
     """Trợ lý Tổ Công nghệ số — helpdesk chatbot for community digital technology teams."""
+
+
+cli.add_command(volunteer)
 
 
 @cli.command()

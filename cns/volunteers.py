@@ -1,0 +1,95 @@
+"""`cns volunteer add|list|remove`: the roster of each commune's digital technology team."""
+
+from __future__ import annotations
+
+import click
+
+from core.db import session_scope
+from core.models import VolunteerRole
+from core.places import commune_by_code, resolve_place
+from core.repositories.volunteers import (
+    add_volunteer,
+    communes_of,
+    list_volunteers,
+    remove_volunteer,
+)
+
+
+def resolve_commune(value: str) -> str:
+    """A commune code from a code or a name typed with or without diacritics; asks which one
+    when the name matches several."""
+    value = value.strip()
+    if value.isdigit():
+        if commune_by_code(value.zfill(5)) is None:
+            raise click.BadParameter(f"no commune has the code {value}")
+        return value.zfill(5)
+    candidates = resolve_place(value).communes
+    if not candidates:
+        raise click.BadParameter(f"no commune matches {value!r}; add the province or use the code")
+    if len(candidates) == 1:
+        return candidates[0].code
+    for number, commune in enumerate(candidates, start=1):
+        click.echo(f"  {number}. {commune.label} ({commune.code})")
+    choice = click.prompt(
+        f"{value!r} matches several communes; which one",
+        type=click.IntRange(1, len(candidates)),
+    )
+    return candidates[choice - 1].code
+
+
+def _communes(values: str) -> list[str]:
+    return [resolve_commune(part) for part in values.split(",") if part.strip()]
+
+
+@click.group()
+def volunteer() -> None:
+    """Manage the volunteers who take handoffs, per commune."""
+
+
+@volunteer.command("add")
+@click.option("--commune", "communes", required=True, help="Codes or names, comma-separated.")
+@click.option("--name", required=True, help="Display name shown to residents and the team.")
+@click.option("--telegram-user", type=int, help="Telegram user id (for the Telegram desk).")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in VolunteerRole]),
+    default=VolunteerRole.VOLUNTEER.value,
+    show_default=True,
+)
+def add(communes: str, name: str, telegram_user: int | None, role: str) -> None:
+    """Register a volunteer for one or more communes."""
+    codes = _communes(communes)
+    with session_scope() as session:
+        added = add_volunteer(
+            session=session,
+            display_name=name,
+            communes=codes,
+            telegram_user_id=telegram_user,
+            role=VolunteerRole(role),
+        )
+        click.echo(f"Volunteer {added.id} ({name}, {role}) serves {', '.join(sorted(codes))}.")
+
+
+@volunteer.command("list")
+@click.option("--commune", help="Only this commune (code or name).")
+def list_(commune: str | None) -> None:
+    """List volunteers, optionally of one commune."""
+    code = resolve_commune(commune) if commune else None
+    with session_scope() as session:
+        rows = list_volunteers(session=session, commune_code=code)
+        if not rows:
+            click.echo("No volunteers.")
+        for row in rows:
+            served = ", ".join(sorted(communes_of(session=session, volunteer_id=row.id)))
+            telegram = f" telegram {row.telegram_user_id}" if row.telegram_user_id else ""
+            click.echo(f"{row.id}\t{row.display_name}\t{row.role}\t{served}{telegram}")
+
+
+@volunteer.command("remove")
+@click.argument("volunteer_id", type=int)
+def remove(volunteer_id: int) -> None:
+    """Remove a volunteer (their past tickets stay, unassigned)."""
+    with session_scope() as session:
+        if not remove_volunteer(session=session, volunteer_id=volunteer_id):
+            raise click.ClickException(f"no volunteer {volunteer_id}")
+    click.echo(f"Volunteer {volunteer_id} removed.")
