@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from actions.flows import button, in_session
+from actions.flows import button, in_session, str_entity
 from actions.tracking import COMMUNE_SLOT, tracker_commune
 from core.places import Commune, commune_by_code, resolve_place
 from core.repositories.progress import latest_unfinished
@@ -51,13 +51,6 @@ def choice_payload(commune: Commune) -> str:
     return "/provide_commune" + json.dumps({COMMUNE_SLOT: commune.code})
 
 
-def _entity_code(tracker: Tracker) -> str | None:
-    for entity in tracker.latest_message.get("entities") or []:
-        if entity.get("entity") == COMMUNE_SLOT and isinstance(entity.get("value"), str):
-            return str(entity["value"])
-    return None
-
-
 class ActionSetCommune(Action):
     """Answers provide_commune: one match is remembered, several are offered as buttons."""
 
@@ -67,7 +60,7 @@ class ActionSetCommune(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        code = _entity_code(tracker)
+        code = str_entity(tracker, COMMUNE_SLOT)
         if code is not None:
             chosen = commune_by_code(code)
             candidates: tuple[Commune, ...] = (chosen,) if chosen else ()

@@ -34,6 +34,11 @@ def button(title: str, intent: str, **entities: str | int) -> Button:
     return {"title": title, "payload": payload(intent, **entities)}
 
 
+def intent_name(tracker: Tracker) -> str:
+    """The intent of the latest message ("" when there is none)."""
+    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
+
+
 def entity(tracker: Tracker, name: str) -> Any:
     """The value of the first `name` entity of the latest message, or None."""
     for item in tracker.latest_message.get("entities") or []:

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.attempts import begin_attempt, left_part_way, ongoing_attempt
-from actions.flows import Button, button, in_session, int_entity, str_entity
+from actions.flows import Button, button, in_session, int_entity, intent_name, str_entity
 from actions.tracking import record_for_tracker
 from core.content.lessons import LESSON_INTENT_PREFIX, Lesson, find_lesson, lesson_order
 from core.models import EventType, FlowKind, Progress
@@ -102,17 +102,16 @@ async def go_to_position(
 ) -> None:
     """Show card or question `number`; 1 starts over. Questions cannot be skipped: a number past
     the first unanswered question shows that question."""
-    resident = tracker.sender_id
 
     def work(session: Session) -> int:
         if number <= 1:
             begin_attempt(session, tracker, KIND, lesson.key)
             return 1
-        reached = ongoing_attempt(session, tracker, KIND, lesson.key).position
+        progress = ongoing_attempt(session, tracker, KIND, lesson.key)
         target = min(number, lesson.length) - 1
         if target >= len(lesson.cards):
-            target = max(len(lesson.cards), min(target, reached))
-        move_to(session=session, resident_id=resident, kind=KIND, key=lesson.key, position=target)
+            target = max(len(lesson.cards), min(target, progress.position))
+        move_to(session=session, progress=progress, position=target)
         return target + 1
 
     shown = await in_session(work)
@@ -160,13 +159,7 @@ async def answer_question(
             session, tracker, EventType.QUIZ_ANSWERED, key=lesson.key, value=int(option.correct)
         )
         if index < len(lesson.quiz):
-            move_to(
-                session=session,
-                resident_id=resident,
-                kind=KIND,
-                key=lesson.key,
-                position=expected + 1,
-            )
+            move_to(session=session, progress=progress, position=expected + 1)
             return expected + 2, None, set()
         complete_flow(session=session, progress=progress)
         record_for_tracker(
@@ -228,7 +221,7 @@ class ActionLesson(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        intent = intent_name(tracker)
         lesson = find_lesson(intent.removeprefix(LESSON_INTENT_PREFIX))
         if lesson is None:
             return await ActionLessonMenu().run(dispatcher, tracker, domain)

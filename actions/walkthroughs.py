@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from actions.attempts import begin_attempt, left_part_way, ongoing_attempt
 from actions.commune import ask_commune, should_ask_commune
-from actions.flows import Button, button, in_session
+from actions.flows import Button, button, in_session, intent_name
 from actions.tracking import record_for_tracker
 from core.content.services import ServiceGuide, find_service_guide
 from core.models import EventType, FlowKind, Progress
@@ -122,9 +122,7 @@ async def go_to_step(
         if number > len(guide.steps) and progress is not None and progress.completed_at:
             return  # finished already (a double tap on "Xong rồi")
         progress = ongoing_attempt(session, tracker, KIND, guide.key)
-        move_to(
-            session=session, resident_id=resident, kind=KIND, key=guide.key, position=number - 1
-        )
+        move_to(session=session, progress=progress, position=number - 1)
         if number > len(guide.steps):
             complete_flow(session=session, progress=progress)
             record_for_tracker(session, tracker, EventType.SERVICE_COMPLETED, key=guide.key)
@@ -180,7 +178,7 @@ class ActionServiceGuide(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        intent = intent_name(tracker)
         guide = (
             find_service_guide(intent.removeprefix(SERVICE_INTENT_PREFIX))
             if intent.startswith(SERVICE_INTENT_PREFIX)

@@ -34,17 +34,11 @@ def start_flow(*, session: Session, resident_id: str, kind: FlowKind, key: str) 
     return progress
 
 
-def move_to(
-    *, session: Session, resident_id: str, kind: FlowKind, key: str, position: int
-) -> Progress:
-    """Put the resident at `position` (started if they had no progress there yet)."""
-    progress = get_progress(session=session, resident_id=resident_id, kind=kind, key=key)
-    if progress is None:
-        progress = start_flow(session=session, resident_id=resident_id, kind=kind, key=key)
+def move_to(*, session: Session, progress: Progress, position: int) -> None:
+    """Put the resident at `position` of the flow `progress` tracks."""
     progress.position = position
     progress.updated_at = utcnow()
     session.flush()
-    return progress
 
 
 def complete_flow(*, session: Session, progress: Progress) -> None:

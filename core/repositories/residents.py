@@ -57,10 +57,12 @@ NOTICE_REPEAT_AFTER = timedelta(days=1)
 def consent_notice_due(*, session: Session, resident_id: str, now: datetime | None = None) -> bool:
     """Show the privacy notice? Yes until the resident answers it, at most once a day."""
     resident = get_resident(session=session, resident_id=resident_id)
-    if resident is None or (resident.consent is None and resident.consent_asked_at is None):
+    if resident is None:
         return True
-    if resident.consent is not None or resident.consent_asked_at is None:
+    if resident.consent is not None:
         return False
+    if resident.consent_asked_at is None:
+        return True
     asked = resident.consent_asked_at
     if asked.tzinfo is None:  # SQLite returns naive UTC
         asked = asked.replace(tzinfo=UTC)

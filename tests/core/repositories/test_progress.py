@@ -23,7 +23,7 @@ LESSON = FlowKind.LESSON
 def test_start_move_complete_and_start_again(session: Session) -> None:
     progress = start_flow(session=session, resident_id="r1", kind=SERVICE, key="birth_registration")
     assert (progress.position, progress.correct, progress.times_completed) == (0, 0, 0)
-    move_to(session=session, resident_id="r1", kind=SERVICE, key="birth_registration", position=3)
+    move_to(session=session, progress=progress, position=3)
     session.commit()
     found = get_progress(session=session, resident_id="r1", kind=SERVICE, key="birth_registration")
     assert found is not None
@@ -61,10 +61,13 @@ def test_latest_unfinished_is_the_last_touched(session: Session) -> None:
     assert latest_unfinished(session=session, resident_id="r2") is None
 
 
-def test_move_to_starts_a_flow_never_started(session: Session) -> None:
-    progress = move_to(
-        session=session, resident_id="r9", kind=LESSON, key="safe_passwords", position=2
-    )
+def test_move_to_moves_and_touches_the_flow(session: Session) -> None:
+    progress = start_flow(session=session, resident_id="r9", kind=LESSON, key="safe_passwords")
+    started = progress.updated_at.replace(tzinfo=None)  # SQLite gives naive UTC back
+    move_to(session=session, progress=progress, position=2)
     session.commit()
-    assert progress.position == 2
-    assert progress.times_completed == 0
+    found = get_progress(session=session, resident_id="r9", kind=LESSON, key="safe_passwords")
+    assert found is not None
+    assert found.position == 2
+    assert found.times_completed == 0
+    assert found.updated_at.replace(tzinfo=None) >= started
