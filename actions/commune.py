@@ -29,6 +29,8 @@ NOT_FOUND_TEXT = (
 CHOOSE_TEXT = "Dạ, có mấy nơi trùng tên. Anh/chị ở nơi nào ạ?"
 CHOOSE_HINT = "Nếu không thấy nơi của mình, anh/chị gõ thêm tên tỉnh giúp em nhé."
 RESUME_BUTTON = button("Làm tiếp việc đang dở", "resume")
+# Set by action_request_human when it had to ask for the commune first (a JSON request).
+PENDING_HANDOFF_SLOT = "handoff_pending"
 
 
 def should_ask_commune(session: Session, tracker: Tracker) -> bool:
@@ -79,11 +81,16 @@ class ActionSetCommune(Action):
                 return latest_unfinished(session=session, resident_id=tracker.sender_id) is not None
 
             has_unfinished = await in_session(remember)
+            pending = tracker.get_slot(PENDING_HANDOFF_SLOT)
             dispatcher.utter_message(
                 text=f"Dạ, em đã ghi nhận anh/chị ở {commune.label} ạ.",
-                buttons=[RESUME_BUTTON] if has_unfinished else [],
+                buttons=[RESUME_BUTTON] if has_unfinished and not pending else [],
             )
-            return [SlotSet(COMMUNE_SLOT, commune.code)]
+            if not pending:
+                return [SlotSet(COMMUNE_SLOT, commune.code)]
+            # The resident asked for a person before we knew their commune: send it now.
+            dispatcher.utter_message(json_message=json.loads(pending))
+            return [SlotSet(COMMUNE_SLOT, commune.code), SlotSet(PENDING_HANDOFF_SLOT, None)]
         if candidates:
             buttons = [
                 {"title": c.label, "payload": choice_payload(c)} for c in candidates[:CHOICES_SHOWN]

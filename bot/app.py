@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -15,6 +17,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import health
 from bot.channels import web
+from bot.channels.telegram import telegram_running
+from bot.channels.web_mailbox import WebMailbox
+from bot.desk import web as desk_web
+from bot.desk.handoff import DeskPolicy, Handoff
+from bot.desk.hours import DeskHours
+from bot.desk.timers import DeskTimers
 from bot.rasa_client import RasaClient
 from bot.router import Router
 from bot.typed_buttons import TypedButtons
@@ -38,6 +46,14 @@ def _invalid(status: int, detail: object) -> JSONResponse:
     )
 
 
+def desk_policy(settings: Settings) -> DeskPolicy:
+    return DeskPolicy(
+        sla_minutes=settings.desk_sla_minutes,
+        hours=DeskHours.parse(settings.desk_hours),
+        expire_after=timedelta(hours=settings.desk_expire_hours),
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -48,24 +64,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.rasa = RasaClient(settings.rasa_url, token=token)
         app.state.redis = make_redis(settings.redis_url)
+        app.state.mailbox = WebMailbox(app.state.redis)
+        app.state.handoff = Handoff(
+            senders={web.CHANNEL: app.state.mailbox}, policy=desk_policy(settings)
+        )
         app.state.router = Router(
             rasa=app.state.rasa,
             pseudonym_key=settings.pseudonym_key.get_secret_value(),
             typed_buttons=TypedButtons(app.state.redis),
+            handoff=app.state.handoff,
             rasa_tracker_database_url=settings.rasa_tracker_database_url,
         )
         app.state.chat_rate_limit = RateLimit(
             app.state.redis, "ratelimit:chat", settings.chat_rate_limit_per_minute
         )
-        try:
-            yield
-        finally:
-            await app.state.rasa.aclose()
-            await app.state.redis.aclose()
+        async with AsyncExitStack() as stack:
+            if settings.telegram_bot_token:
+                await stack.enter_async_context(
+                    telegram_running(app.state.router, app.state.handoff, settings)
+                )
+            timers = asyncio.create_task(DeskTimers(app.state.handoff).run_forever())
+            try:
+                yield
+            finally:
+                timers.cancel()
+        await app.state.rasa.aclose()
+        await app.state.redis.aclose()
 
     app = FastAPI(title="Trợ lý Tổ Công nghệ số", lifespan=lifespan)
     app.include_router(health.api)
     app.include_router(web.api)
+    app.include_router(desk_web.desk)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -1,17 +1,20 @@
-"""The router: every inbound message, whatever its channel, goes through here to Rasa."""
+"""The router: every inbound message, whatever its channel, goes through here: to Rasa, or to
+the volunteer desk while the resident has an open or claimed handoff ticket."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
 
+from bot.desk.handoff import Handoff
+from bot.desk.replies import CANCEL_PAYLOAD, parse_rating
 from bot.messages import InboundMessage, OutboundMessage
 from bot.rasa_client import ParsedIntent, RasaClient, RasaTurn
 from bot.typed_buttons import TypedButtons
-from core.controls import CONSENT_INTENT, ERASE_CONVERSATION, ERASED_AS
+from core.controls import CONSENT_INTENT, ERASE_CONVERSATION, ERASED_AS, HANDOFF
 from core.db import session_scope
 from core.erasure import erase_rasa_tracker
-from core.models import EventType
+from core.models import EventType, TicketReason
 from core.privacy import mask_pii, pseudonymize
 from core.repositories.events import record_event
 from core.repositories.residents import commune_of, consent_notice_due, has_consented
@@ -19,6 +22,11 @@ from core.repositories.residents import commune_of, consent_notice_due, has_cons
 FALLBACK_INTENT = "nlu_fallback"
 # Metadata key telling Rasa's tracker store it may keep the text (nlu/tracker_store.py).
 STORE_TEXT = "store_text"
+
+ATTACHMENT_REPLY = (
+    "Dạ, em là trợ lý tự động nên chưa xem được ảnh, tệp hay tin nhắn thoại ạ. "
+    'Bác gõ chữ giúp em, hoặc bấm "Gặp người hỗ trợ" để gửi cho người của Tổ công nghệ số.'
+)
 
 EventRow = tuple[EventType, str | None, float | None]
 
@@ -36,6 +44,7 @@ class Router:
     rasa: RasaClient
     pseudonym_key: str
     typed_buttons: TypedButtons
+    handoff: Handoff
     rasa_tracker_database_url: str | None = None
 
     def resident_id(self, message: InboundMessage) -> str:
@@ -54,13 +63,58 @@ class Router:
         before = await asyncio.to_thread(
             _record, channel, resident, [(EventType.MESSAGE_IN, None, None)]
         )
-        metadata = {"channel": channel, STORE_TEXT: before.consented}
         pressed = await self.typed_buttons.payload_for(resident, message.text)
-        turn = await self.rasa.send(resident, pressed or mask_pii(message.text), metadata)
-        intent = await self.rasa.latest_intent(resident)
-        replies = await self._reply(channel, resident, intent, turn)
+        handled = await self._desk_turn(message, resident, pressed or message.text)
+        if handled is not None:
+            replies = handled
+            await asyncio.to_thread(_record, channel, resident, _outcome(None, replies))
+        elif message.attachment is not None and not message.text.strip():
+            replies = [OutboundMessage(ATTACHMENT_REPLY)]
+            await asyncio.to_thread(_record, channel, resident, _outcome(None, replies))
+        else:
+            metadata = {"channel": channel, STORE_TEXT: before.consented}
+            turn = await self.rasa.send(resident, pressed or mask_pii(message.text), metadata)
+            intent = await self.rasa.latest_intent(resident)
+            replies = await self._reply(channel, resident, intent, turn)
+            request = turn.control(HANDOFF)
+            if request is not None:
+                opened = await self._open_ticket(message, resident, request)
+                await asyncio.to_thread(_record, channel, resident, _outcome(None, opened))
+                replies = replies + opened
         await self.typed_buttons.remember(resident, replies)
         return replies
+
+    async def _desk_turn(
+        self, message: InboundMessage, resident: str, text: str
+    ) -> list[OutboundMessage] | None:
+        """Replies when the desk, not Rasa, answers: a rating, a cancel, or any message while
+        the resident's ticket is open or claimed (the bot keeps quiet then)."""
+        rating = parse_rating(text)
+        if rating is not None:
+            return await self.handoff.rate(resident, *rating)
+        if text == CANCEL_PAYLOAD:
+            return await self.handoff.cancel(resident)
+        ticket = await self.handoff.active(resident)
+        if ticket is None:
+            return None
+        return await self.handoff.resident_wrote(ticket, message)
+
+    async def _open_ticket(
+        self, message: InboundMessage, resident: str, request: dict[str, object]
+    ) -> list[OutboundMessage]:
+        try:
+            reason = TicketReason(str(request.get("reason")))
+        except ValueError:
+            reason = TicketReason.REQUEST_HUMAN
+        step = request.get("step")
+        return await self.handoff.request(
+            resident=resident,
+            message=message,
+            reason=reason,
+            service=str(request["service"]) if request.get("service") else None,
+            step=step if isinstance(step, int) else None,
+            summary=str(request.get("summary") or ""),
+        )
 
     async def _reply(
         self, channel: str, resident: str, intent: ParsedIntent | None, turn: RasaTurn

@@ -13,7 +13,7 @@ from bot.router import forget_conversation
 from cns.stack import Ports, local_services
 from cns.supervisor import Stack
 from cns.training import ensure_model
-from cns.volunteers import volunteer
+from cns.volunteers import desk, volunteer
 from core import migrate as migrations
 from core.db import session_scope
 from core.erasure import erase_resident
@@ -42,6 +42,7 @@ def cli() -> None:
 
 
 cli.add_command(volunteer)
+cli.add_command(desk)
 
 
 @cli.command()

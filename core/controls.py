@@ -9,3 +9,4 @@ from __future__ import annotations
 ERASE_CONVERSATION = "erase_conversation"  # the resident's data was erased: drop Rasa's copy
 ERASED_AS = "erased_as"  # the unlinkable id that counts the erasure exchange
 CONSENT_INTENT = "consent"
+HANDOFF = "handoff"  # open a ticket: {"handoff": true, "reason", "service", "step", "summary"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
@@ -62,3 +63,8 @@ def session_scope() -> Iterator[Session]:
 def rowcount(session: Session, statement: Any) -> int:
     """Execute an UPDATE or DELETE in `session`; how many rows it changed."""
     return cast(CursorResult[Any], session.execute(statement)).rowcount or 0
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from core.db import make_engine, rowcount
@@ -20,6 +20,7 @@ from core.models import (
     Progress,
     Resident,
     Ticket,
+    TicketMessage,
     TicketState,
     utcnow,
 )
@@ -49,6 +50,8 @@ def erase_resident(*, session: Session, resident_id: str, channel: str) -> Erasu
     )
     progress = rowcount(session, delete(Progress).where(Progress.resident_id == resident_id))
     # Tickets keep their counts and times but lose everything that points at the person.
+    their_tickets = select(Ticket.id).where(Ticket.resident_id == resident_id)
+    rowcount(session, delete(TicketMessage).where(TicketMessage.ticket_id.in_(their_tickets)))
     rowcount(
         session,
         update(Ticket)

@@ -155,6 +155,9 @@ class Volunteer(Base):
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     role: Mapped[str] = mapped_column(String(16), default=VolunteerRole.VOLUNTEER)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Web desk sign-in (optional): a login name and a scrypt hash (core/passwords.py).
+    username: Mapped[str | None] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
 
 
 class VolunteerCommune(Base):
@@ -226,3 +229,99 @@ class Ticket(Base):
         ForeignKey("volunteers.id", ondelete="SET NULL"),
     )
     rating: Mapped[int | None] = mapped_column(Integer)
+    # Service levels: the unclaimed-time clock starts at sla_from (the next desk opening when the
+    # ticket came in out of hours); reminded/escalated mark the steps already taken, so the
+    # timers survive a restart and run once across gateway replicas.
+    sla_from: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MessageAuthor(enum.StrEnum):
+    RESIDENT = "resident"
+    VOLUNTEER = "volunteer"
+    BOT = "bot"
+    NOTE = "note"  # a volunteer's internal note (typed with a leading //), never relayed
+
+
+class MessageKind(enum.StrEnum):
+    TEXT = "text"
+    PHOTO = "photo"
+    VOICE = "voice"
+    DOCUMENT = "document"
+    LOCATION = "location"
+    STICKER = "sticker"
+
+
+class TicketMessage(Base):
+    """One message of a handoff conversation, stored (masked) before it is relayed.
+
+    Files are kept as the channel's own reference (`file_ref`, e.g. a Telegram file id), never
+    as bytes. Deleted with the resident's data, and `RETENTION_DAYS` after the ticket closed.
+    """
+
+    __tablename__ = "ticket_messages"
+    __table_args__ = (Index("ix_ticket_messages_ticket", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    ticket_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("tickets.id", ondelete="CASCADE"),
+    )
+    author: Mapped[str] = mapped_column(String(16))
+    volunteer_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("volunteers.id", ondelete="SET NULL"),
+    )
+    kind: Mapped[str] = mapped_column(String(16), default=MessageKind.TEXT)
+    text: Mapped[str] = mapped_column(Text, default="")
+    file_ref: Mapped[str | None] = mapped_column(String(255))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    relayed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DeskLink(Base):
+    """The Telegram forum group that takes a commune's handoffs (`cns desk link`)."""
+
+    __tablename__ = "desk_links"
+
+    commune_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class DeskTopic(Base):
+    """Where a ticket lives in a Telegram desk group: our own topic routing."""
+
+    __tablename__ = "desk_topics"
+    __table_args__ = (UniqueConstraint("chat_id", "thread_id"),)
+
+    ticket_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("tickets.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    thread_id: Mapped[int] = mapped_column(BigInteger)
+    card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class VolunteerInvite(Base):
+    """A one-time code (`cns volunteer invite`) a volunteer sends to the bot as /dangky CODE.
+    Only the code's SHA-256 is stored."""
+
+    __tablename__ = "volunteer_invites"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    communes: Mapped[str] = mapped_column(String(255))  # comma-separated commune codes
+    role: Mapped[str] = mapped_column(String(16), default=VolunteerRole.VOLUNTEER)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    used_by: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("volunteers.id", ondelete="SET NULL"),
+    )

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=90, ge=1)
     desk_sla_minutes: int = Field(default=30, ge=1)
     desk_hours: str = Field(default="07:30-17:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    desk_expire_hours: int = Field(default=24, ge=1)
 
     chat_rate_limit_per_minute: int = Field(default=30, ge=1)
     log_level: str = "INFO"

@@ -16,8 +16,10 @@ def make_tracker(
     text: str = "",
     slots: dict[str, Any] | None = None,
     entities: dict[str, Any] | None = None,
+    said: list[str] | None = None,
 ) -> Tracker:
-    """A tracker whose latest message has `intent`, as the action server receives it."""
+    """A tracker whose latest message has `intent`, as the action server receives it;
+    `said` are earlier user messages (as user events)."""
     metadata = {"channel": channel} if channel else {}
     return Tracker(
         sender_id=sender_id,
@@ -28,7 +30,7 @@ def make_tracker(
             "text": text,
             "metadata": metadata,
         },
-        events=[],
+        events=[{"event": "user", "text": t} for t in (said or [])],
         paused=False,
         followup_action=None,
         active_loop={},

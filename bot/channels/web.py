@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
 
+from bot.channels.web_mailbox import WebMailbox
 from bot.messages import InboundMessage, OutboundMessage
 from bot.rasa_client import RasaUnavailable
 from bot.router import Router
@@ -80,3 +81,23 @@ async def chat(body: ChatRequest, request: Request) -> Any:
         log.error("Rasa unavailable: %s", exc)
         return _notice(503, RASA_DOWN_REPLY)
     return _reply(*replies)
+
+
+class UpdatesResponse(BaseModel):
+    messages: list[MessageOut]
+    last: int
+
+
+@api.get("/api/chat/updates", response_model=UpdatesResponse)
+async def updates(
+    request: Request,
+    sender: Annotated[str, StringConstraints(min_length=1, max_length=128)],
+    after: int = 0,
+) -> Any:
+    """Messages that came outside a request (a volunteer's replies, the bot resuming after a
+    handoff), numbered; the page asks every few seconds with the last number it has."""
+    mailbox: WebMailbox = request.app.state.mailbox
+    items = await mailbox.fetch(sender, after)
+    last = max([after, *(int(i["id"]) for i in items)])  # type: ignore[call-overload]
+    messages = [MessageOut.model_validate(i) for i in items]
+    return UpdatesResponse(messages=messages, last=last)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from core.db import aware
 from core.models import Resident, utcnow
 
 
@@ -63,10 +64,7 @@ def consent_notice_due(*, session: Session, resident_id: str, now: datetime | No
         return False
     if resident.consent_asked_at is None:
         return True
-    asked = resident.consent_asked_at
-    if asked.tzinfo is None:  # SQLite returns naive UTC
-        asked = asked.replace(tzinfo=UTC)
-    return (now or utcnow()) - asked >= NOTICE_REPEAT_AFTER
+    return (now or utcnow()) - aware(resident.consent_asked_at) >= NOTICE_REPEAT_AFTER
 
 
 def mark_consent_asked(*, session: Session, resident_id: str) -> None:

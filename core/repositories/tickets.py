@@ -3,13 +3,16 @@ of the ticket's commune), close, rate; and a resident's place in the queue."""
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.db import rowcount
+from core.db import aware, rowcount
 from core.models import ACTIVE_TICKET_STATES, Ticket, TicketReason, TicketState, utcnow
 from core.repositories.volunteers import serves
 
@@ -47,8 +50,13 @@ def open_ticket(
     service: str | None = None,
     step: int | None = None,
     summary: str = "",
+    now: datetime | None = None,
+    sla_from: datetime | None = None,
 ) -> tuple[Ticket, bool]:
-    """A new open ticket, or the resident's active one (False) — never a second."""
+    """A new open ticket, or the resident's active one (False) — never a second.
+
+    `sla_from` is when the unclaimed-time clock starts (default: now)."""
+    now = now or utcnow()
     existing = active_ticket(session=session, resident_id=resident_id)
     if existing is not None:
         return existing, False
@@ -63,7 +71,8 @@ def open_ticket(
         step=step,
         summary=summary,
         state=TicketState.OPEN,
-        created_at=utcnow(),
+        created_at=now,
+        sla_from=sla_from or now,
     )
     try:
         with session.begin_nested():
@@ -76,7 +85,9 @@ def open_ticket(
     return ticket, True
 
 
-def claim_ticket(*, session: Session, ticket_id: int, volunteer_id: int) -> Claim:
+def claim_ticket(
+    *, session: Session, ticket_id: int, volunteer_id: int, now: datetime | None = None
+) -> Claim:
     """Take an open ticket; exactly one of several simultaneous presses wins."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
@@ -87,13 +98,15 @@ def claim_ticket(*, session: Session, ticket_id: int, volunteer_id: int) -> Clai
         session,
         update(Ticket)
         .where(Ticket.id == ticket_id, Ticket.state == TicketState.OPEN)
-        .values(state=TicketState.CLAIMED, claimed_by=volunteer_id, claimed_at=utcnow()),
+        .values(state=TicketState.CLAIMED, claimed_by=volunteer_id, claimed_at=now or utcnow()),
     )
     session.refresh(ticket)
     return Claim(ticket=ticket, claimed=taken == 1)
 
 
-def close_ticket(*, session: Session, ticket_id: int, state: TicketState) -> Ticket | None:
+def close_ticket(
+    *, session: Session, ticket_id: int, state: TicketState, now: datetime | None = None
+) -> Ticket | None:
     """Resolve, expire or cancel an active ticket; None when it was not active any more."""
     if state not in CLOSED_STATES:
         raise ValueError(f"{state} is not a closing state")
@@ -101,7 +114,7 @@ def close_ticket(*, session: Session, ticket_id: int, state: TicketState) -> Tic
         session,
         update(Ticket)
         .where(Ticket.id == ticket_id, Ticket.state.in_(ACTIVE_TICKET_STATES))
-        .values(state=state, closed_at=utcnow()),
+        .values(state=state, closed_at=now or utcnow()),
     )
     if not closed:
         return None
@@ -127,6 +140,66 @@ def queue_position(*, session: Session, ticket: Ticket) -> int:
     ahead = session.scalar(
         select(func.count())
         .select_from(Ticket)
-        .where(commune, Ticket.state == TicketState.OPEN, Ticket.created_at < ticket.created_at)
+        .where(
+            commune,
+            Ticket.state == TicketState.OPEN,
+            or_(
+                Ticket.created_at < ticket.created_at,
+                and_(Ticket.created_at == ticket.created_at, Ticket.id < ticket.id),
+            ),
+        )
     )
     return int(ahead or 0) + 1
+
+
+def active_tickets(*, session: Session, communes: Iterable[str]) -> Sequence[Ticket]:
+    """Open and claimed tickets of these communes: urgent first, then oldest first."""
+    return session.scalars(
+        select(Ticket)
+        .where(Ticket.commune_code.in_(list(communes)), Ticket.state.in_(ACTIVE_TICKET_STATES))
+        .order_by(Ticket.urgent.desc(), Ticket.created_at, Ticket.id)
+    ).all()
+
+
+def open_tickets(*, session: Session) -> Sequence[Ticket]:
+    """Every unclaimed ticket (what the service-level timers look at)."""
+    return session.scalars(
+        select(Ticket).where(Ticket.state == TicketState.OPEN).order_by(Ticket.id)
+    ).all()
+
+
+class SlaStep(enum.StrEnum):
+    REMINDED = "reminded_at"
+    ESCALATED = "escalated_at"
+
+
+def mark_sla_step(*, session: Session, ticket_id: int, step: SlaStep, now: datetime) -> bool:
+    """Record a service-level step once; False when it was already taken (by this or another
+    gateway) or the ticket is no longer open."""
+    column = getattr(Ticket, step.value)
+    taken = rowcount(
+        session,
+        update(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.state == TicketState.OPEN, column.is_(None))
+        .values({step.value: now}),
+    )
+    return taken == 1
+
+
+def typical_wait_minutes(*, session: Session, commune_code: str | None, default: int) -> int:
+    """How long the commune's recent claimed tickets waited (median, whole minutes), or
+    `default` when there is no history yet."""
+    rows = session.execute(
+        select(Ticket.sla_from, Ticket.claimed_at)
+        .where(Ticket.commune_code == commune_code, Ticket.claimed_at.is_not(None))
+        .order_by(Ticket.claimed_at.desc())
+        .limit(21)
+    ).all()
+    waits = sorted(
+        max(0.0, (aware(claimed) - aware(start)).total_seconds() / 60)
+        for start, claimed in rows
+        if claimed is not None
+    )
+    if not waits:
+        return default
+    return max(1, round(waits[len(waits) // 2]))

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core.models import Volunteer, VolunteerCommune, VolunteerRole
+from core.passwords import hash_password
 
 
 def add_volunteer(
@@ -21,11 +22,15 @@ def add_volunteer(
     volunteer = Volunteer(display_name=display_name, telegram_user_id=telegram_user_id, role=role)
     session.add(volunteer)
     session.flush()
-    session.add_all(
-        VolunteerCommune(volunteer_id=volunteer.id, commune_code=code) for code in set(communes)
-    )
-    session.flush()
+    add_communes(session=session, volunteer_id=volunteer.id, communes=communes)
     return volunteer
+
+
+def add_communes(*, session: Session, volunteer_id: int, communes: Iterable[str]) -> None:
+    """Let a volunteer serve more communes (those already served are kept once)."""
+    new = set(communes) - communes_of(session=session, volunteer_id=volunteer_id)
+    session.add_all(VolunteerCommune(volunteer_id=volunteer_id, commune_code=code) for code in new)
+    session.flush()
 
 
 def communes_of(*, session: Session, volunteer_id: int) -> set[str]:
@@ -66,3 +71,34 @@ def remove_volunteer(*, session: Session, volunteer_id: int) -> bool:
     session.delete(removed)
     session.flush()
     return True
+
+
+def leads_of(*, session: Session, commune_code: str | None) -> Sequence[Volunteer]:
+    """The team leads of a commune (who get escalations)."""
+    if commune_code is None:
+        return []
+    return session.scalars(
+        select(Volunteer)
+        .join(VolunteerCommune)
+        .where(
+            VolunteerCommune.commune_code == commune_code,
+            Volunteer.role == VolunteerRole.LEAD,
+        )
+        .order_by(Volunteer.id)
+    ).all()
+
+
+def set_web_login(*, session: Session, volunteer_id: int, username: str, password: str) -> None:
+    """Let a volunteer sign in to the web desk (raises WeakPassword for a short password)."""
+    volunteer = session.get(Volunteer, volunteer_id)
+    if volunteer is None:
+        raise LookupError(f"no volunteer {volunteer_id}")
+    volunteer.username = username.strip().lower()
+    volunteer.password_hash = hash_password(password)
+    session.flush()
+
+
+def volunteer_by_username(*, session: Session, username: str) -> Volunteer | None:
+    return session.scalars(
+        select(Volunteer).where(Volunteer.username == username.strip().lower())
+    ).one_or_none()

@@ -6,6 +6,9 @@
   "use strict";
 
   var API_URL = "/api/chat";
+  var UPDATES_URL = "/api/chat/updates";
+  var UPDATES_EVERY_MS = 3000;
+  var UPDATES_KEY = "cns.updates.last";
   var SENDER_KEY = "cns.sender";
   var MAX_LEN = 2000;
   var REQUEST_TIMEOUT_MS = 60000;
@@ -315,6 +318,36 @@
     }
   }
 
+  // ---------------------------------------------------------------- updates
+  // Messages that arrive outside a request: a volunteer's replies during a handoff, and the
+  // bot resuming afterwards. Numbered per sender; the last number seen is kept across reloads.
+
+  var lastUpdate = Number(window.localStorage ? localStorage.getItem(UPDATES_KEY) || 0 : 0);
+
+  async function pollUpdates() {
+    try {
+      var url = UPDATES_URL + "?sender=" + encodeURIComponent(sender) + "&after=" + lastUpdate;
+      var res = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+      if (res.ok) {
+        var data = await res.json();
+        var messages = normalizeMessages(data) || [];
+        var firstRow = null;
+        messages.forEach(function (m) {
+          var r = addBotMessage(m.text, m.buttons, false);
+          if (!firstRow) firstRow = r;
+        });
+        if (firstRow) scrollToReply(firstRow);
+        if (typeof data.last === "number" && data.last > lastUpdate) {
+          lastUpdate = data.last;
+          if (window.localStorage) localStorage.setItem(UPDATES_KEY, String(lastUpdate));
+        }
+      }
+    } catch (e) {
+      /* offline for a moment: try again at the next tick */
+    }
+    setTimeout(pollUpdates, UPDATES_EVERY_MS);
+  }
+
   // ---------------------------------------------------------------- queue
 
   /**
@@ -547,6 +580,7 @@
       false
     );
     onInputChanged();
+    setTimeout(pollUpdates, UPDATES_EVERY_MS);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

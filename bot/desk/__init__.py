@@ -1,0 +1,1 @@
+"""The volunteer desk: handoff tickets, the Telegram forum desk, the web desk and their timers."""

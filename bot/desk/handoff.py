@@ -1,0 +1,390 @@
+"""The handoff coordinator: opens tickets, relays between resident and volunteer, closes them.
+
+Every state change and every message is written to the database first (with its metric event
+in the same transaction); then the desks (the Telegram forum desk; the web desk reads the
+database) and the resident's channel are told. A resident with an open or claimed ticket is
+not sent to Rasa: the router hands their messages here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
+
+from sqlalchemy.orm import Session
+
+from bot.desk import replies
+from bot.desk.hours import DeskHours
+from bot.desk.views import MessageView, TicketView, commune_name
+from bot.messages import InboundMessage, OutboundMessage
+from core.db import session_scope
+from core.models import (
+    EventType,
+    MessageAuthor,
+    MessageKind,
+    Ticket,
+    TicketReason,
+    TicketState,
+    utcnow,
+)
+from core.repositories.events import record_event
+from core.repositories.residents import commune_of
+from core.repositories.ticket_messages import NOTE_PREFIX, add_message, mark_relayed
+from core.repositories.tickets import (
+    NotYourCommune,
+    active_ticket,
+    claim_ticket,
+    close_ticket,
+    open_ticket,
+    queue_position,
+    rate_ticket,
+    typical_wait_minutes,
+)
+from core.repositories.volunteers import serves
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+
+class NotTheClaimer(PermissionError):
+    """Only the volunteer who claimed a ticket may write to the resident or close it."""
+
+
+class ChannelSender(Protocol):
+    """Sends messages to a resident on one channel (web mailbox, Telegram, Zalo)."""
+
+    async def send(self, channel_user_id: str, messages: Sequence[OutboundMessage]) -> None: ...
+
+
+class DeskNotifier(Protocol):
+    """A place where volunteers see tickets (the Telegram forum desk)."""
+
+    async def opened(self, ticket: TicketView) -> None: ...
+    async def resident_message(self, ticket: TicketView, message: MessageView) -> bool: ...
+    async def claimed(self, ticket: TicketView) -> None: ...
+    async def closed(self, ticket: TicketView) -> None: ...
+    async def reminded(self, ticket: TicketView, waited_minutes: int) -> None: ...
+    async def escalated(self, ticket: TicketView, waited_minutes: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class DeskPolicy:
+    sla_minutes: int
+    hours: DeskHours
+    expire_after: timedelta
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    ticket: TicketView
+    claimed: bool  # False: someone else had it already
+
+
+async def in_db(work: Callable[[Session], T]) -> T:
+    """Run `work` in a committed session on a worker thread."""
+
+    def run() -> T:
+        with session_scope() as session:
+            return work(session)
+
+    return await asyncio.to_thread(run)
+
+
+def _attachment_fields(message: InboundMessage) -> dict[str, object]:
+    attachment = message.attachment
+    if attachment is None:
+        return {"kind": MessageKind.TEXT}
+    return {
+        "kind": attachment.kind,
+        "file_ref": attachment.ref,
+        "latitude": attachment.latitude,
+        "longitude": attachment.longitude,
+    }
+
+
+@dataclass
+class Handoff:
+    senders: dict[str, ChannelSender]
+    policy: DeskPolicy
+    notifiers: list[DeskNotifier] = field(default_factory=list)
+    clock: Clock = utcnow
+
+    # ------------------------------------------------------------------ resident side
+
+    async def active(self, resident: str) -> TicketView | None:
+        def find(session: Session) -> TicketView | None:
+            ticket = active_ticket(session=session, resident_id=resident)
+            return TicketView.of(session, ticket) if ticket else None
+
+        return await in_db(find)
+
+    async def request(
+        self,
+        *,
+        resident: str,
+        message: InboundMessage,
+        reason: TicketReason,
+        service: str | None = None,
+        step: int | None = None,
+        summary: str = "",
+    ) -> list[OutboundMessage]:
+        """Open a ticket for the resident's own commune (or report the one already open)."""
+        now = self.clock()
+
+        def open_(session: Session) -> tuple[TicketView, bool, int, int]:
+            commune = commune_of(session=session, resident_id=resident)
+            ticket, created = open_ticket(
+                session=session,
+                resident_id=resident,
+                channel=message.channel,
+                channel_user_id=message.channel_user_id,
+                commune_code=commune,
+                reason=reason,
+                service=service,
+                step=step,
+                summary=summary,
+                now=now,
+                sla_from=self.policy.hours.next_opening(now),
+            )
+            if created:
+                self._event(session, ticket, EventType.HANDOFF_REQUESTED, now=now)
+            position = queue_position(session=session, ticket=ticket)
+            wait = typical_wait_minutes(
+                session=session, commune_code=commune, default=self.policy.sla_minutes
+            )
+            return TicketView.of(session, ticket), created, position, wait
+
+        ticket, created, position, wait = await in_db(open_)
+        if not created:
+            return replies.still_waiting(position, wait)
+        await self._notify("opened", ticket)
+        if not self.policy.hours.is_open(now):
+            return replies.queued_after_hours(
+                ticket.commune_name, self.policy.hours.describe_opening(now)
+            )
+        return replies.queued(ticket.commune_name, position, wait)
+
+    async def resident_wrote(
+        self, ticket: TicketView, message: InboundMessage
+    ) -> list[OutboundMessage]:
+        """Store what the resident sent, then put it before the volunteers."""
+
+        def store(session: Session) -> tuple[MessageView, int, int]:
+            stored = add_message(
+                session=session,
+                ticket_id=ticket.id,
+                author=MessageAuthor.RESIDENT,
+                text=message.text,
+                now=self.clock(),
+                **_attachment_fields(message),  # type: ignore[arg-type]
+            )
+            row = session.get(Ticket, ticket.id)
+            position = queue_position(session=session, ticket=row) if row else 1
+            wait = typical_wait_minutes(
+                session=session, commune_code=ticket.commune_code, default=self.policy.sla_minutes
+            )
+            return MessageView.of(session, stored), position, wait
+
+        stored, position, wait = await in_db(store)
+        relayed = [await n.resident_message(ticket, stored) for n in self.notifiers]
+        if any(relayed):
+            await in_db(lambda session: mark_relayed(session=session, message_id=stored.id))
+        if ticket.state == TicketState.OPEN:
+            return replies.still_waiting(position, wait)
+        return []
+
+    async def cancel(self, resident: str) -> list[OutboundMessage]:
+        """The resident no longer needs a person ("Thôi, không cần nữa")."""
+        ticket = await self.active(resident)
+        if ticket is None:
+            return [replies.NOTHING_TO_CANCEL]
+        closed = await self._close(ticket.id, TicketState.CANCELLED, None)
+        if closed is not None:
+            await self._notify("closed", closed)
+        return [replies.CANCELLED]
+
+    async def rate(self, resident: str, ticket_id: int, score: int) -> list[OutboundMessage]:
+        def store(session: Session) -> bool:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None or ticket.resident_id != resident or ticket.rating is not None:
+                return False
+            rate_ticket(session=session, ticket_id=ticket_id, rating=score)
+            self._event(session, ticket, EventType.CSAT, now=self.clock(), value=float(score))
+            return True
+
+        await in_db(store)
+        return [replies.THANKS_FOR_RATING]
+
+    # ----------------------------------------------------------------- volunteer side
+
+    async def claim(self, ticket_id: int, volunteer_id: int) -> ClaimResult:
+        """Raises LookupError for an unknown ticket, NotYourCommune for another commune's."""
+        now = self.clock()
+
+        def take(session: Session) -> ClaimResult:
+            claim = claim_ticket(
+                session=session, ticket_id=ticket_id, volunteer_id=volunteer_id, now=now
+            )
+            if claim.claimed:
+                waited = (now - TicketView.of(session, claim.ticket).created_at).total_seconds()
+                self._event(session, claim.ticket, EventType.HANDOFF_CLAIMED, now=now, value=waited)
+            return ClaimResult(TicketView.of(session, claim.ticket), claim.claimed)
+
+        result = await in_db(take)
+        if result.claimed:
+            await self._notify("claimed", result.ticket)
+            await self._to_resident(
+                result.ticket, [replies.claimed(result.ticket.claimer_name or "")]
+            )
+        return result
+
+    async def volunteer_wrote(
+        self,
+        ticket_id: int,
+        volunteer_id: int,
+        text: str,
+        message: InboundMessage | None = None,
+    ) -> MessageView:
+        """Store the volunteer's message; relay it unless it is a `//` note.
+
+        `message` carries a file or location sent from Telegram. Raises NotTheClaimer."""
+        note = text.lstrip().startswith(NOTE_PREFIX)
+
+        def store(session: Session) -> tuple[TicketView, MessageView]:
+            ticket = self._claimed_by(session, ticket_id, volunteer_id)
+            stored = add_message(
+                session=session,
+                ticket_id=ticket_id,
+                author=MessageAuthor.NOTE if note else MessageAuthor.VOLUNTEER,
+                volunteer_id=volunteer_id,
+                text=text,
+                now=self.clock(),
+                **(_attachment_fields(message) if message else {}),  # type: ignore[arg-type]
+            )
+            return TicketView.of(session, ticket), MessageView.of(session, stored)
+
+        ticket, stored = await in_db(store)
+        if not note:
+            outbound = OutboundMessage(
+                stored.text, attachment=message.attachment if message else None
+            )
+            if await self._to_resident(ticket, [outbound]):
+                await in_db(lambda session: mark_relayed(session=session, message_id=stored.id))
+        return stored
+
+    async def close(
+        self, ticket_id: int, volunteer_id: int, *, returned_to_bot: bool
+    ) -> TicketView:
+        """ "Đóng – đã xong" or "Trả lại cho bot": the bot resumes and asks for a rating."""
+        await in_db(lambda session: self._claimed_by(session, ticket_id, volunteer_id))
+        closed = await self._close(
+            ticket_id, TicketState.RESOLVED, "bot" if returned_to_bot else None
+        )
+        if closed is None:
+            raise NotTheClaimer(f"ticket {ticket_id} is not active")
+        await self._notify("closed", closed)
+        await self._to_resident(closed, replies.resumed(closed.id, returned_to_bot=returned_to_bot))
+        return closed
+
+    async def expire(self, ticket_id: int) -> TicketView | None:
+        """Nobody claimed it in time: apologise, advise, let the bot answer again."""
+        closed = await self._close(ticket_id, TicketState.EXPIRED, None)
+        if closed is not None:
+            await self._notify("closed", closed)
+            await self._to_resident(closed, replies.expired(commune_name(closed.commune_code)))
+        return closed
+
+    def volunteer_may_see(self, session: Session, ticket: Ticket, volunteer_id: int) -> bool:
+        return serves(session=session, volunteer_id=volunteer_id, commune_code=ticket.commune_code)
+
+    # -------------------------------------------------------------------- internals
+
+    def _claimed_by(self, session: Session, ticket_id: int, volunteer_id: int) -> Ticket:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            raise LookupError(f"no ticket {ticket_id}")
+        if not self.volunteer_may_see(session, ticket, volunteer_id):
+            raise NotYourCommune(f"volunteer {volunteer_id} does not serve {ticket.commune_code}")
+        if ticket.state != TicketState.CLAIMED or ticket.claimed_by != volunteer_id:
+            raise NotTheClaimer(f"ticket {ticket_id} is not claimed by volunteer {volunteer_id}")
+        return ticket
+
+    async def _close(
+        self, ticket_id: int, state: TicketState, key: str | None
+    ) -> TicketView | None:
+        now = self.clock()
+        kind = {
+            TicketState.RESOLVED: EventType.HANDOFF_RESOLVED,
+            TicketState.EXPIRED: EventType.HANDOFF_EXPIRED,
+        }.get(state)
+
+        def close(session: Session) -> TicketView | None:
+            ticket = close_ticket(session=session, ticket_id=ticket_id, state=state, now=now)
+            if ticket is None:
+                return None
+            view = TicketView.of(session, ticket)
+            if kind is not None:
+                took = (now - view.created_at).total_seconds()
+                self._event(session, ticket, kind, now=now, value=took, key=key)
+            return view
+
+        return await in_db(close)
+
+    def _event(
+        self,
+        session: Session,
+        ticket: Ticket,
+        type_: EventType,
+        *,
+        now: datetime,
+        value: float | None = None,
+        key: str | None = None,
+    ) -> None:
+        record_event(
+            session=session,
+            type=type_,
+            channel=ticket.channel,
+            resident_id=ticket.resident_id,
+            commune_code=ticket.commune_code,
+            key=key or ticket.reason,
+            value=value,
+            ticket_id=ticket.id,
+            occurred_at=now,
+        )
+
+    async def _to_resident(self, ticket: TicketView, messages: list[OutboundMessage]) -> bool:
+        sender = self.senders.get(ticket.channel)
+        if sender is None or not ticket.channel_user_id:
+            log.warning("ticket %s: no way to reach the resident on %s", ticket.id, ticket.channel)
+            return False
+        try:
+            await sender.send(ticket.channel_user_id, messages)
+        except Exception:  # the ticket and its messages are stored; the volunteer can retry
+            log.exception("ticket %s: sending to the resident failed", ticket.id)
+            return False
+
+        def count(session: Session) -> None:
+            for _ in messages:
+                record_event(
+                    session=session,
+                    type=EventType.MESSAGE_OUT,
+                    channel=ticket.channel,
+                    resident_id=ticket.resident_id,
+                    commune_code=ticket.commune_code,
+                    ticket_id=ticket.id,
+                )
+
+        await in_db(count)
+        return True
+
+    async def _notify(self, what: str, ticket: TicketView) -> None:
+        for notifier in self.notifiers:
+            try:
+                await getattr(notifier, what)(ticket)
+            except Exception:  # one desk failing must not stop the others or the resident
+                log.exception("desk %s: %s of ticket %s failed", notifier, what, ticket.id)

@@ -1,0 +1,102 @@
+"""What the gateway itself tells residents about a handoff (short, polite, one idea each)."""
+
+from __future__ import annotations
+
+import json
+
+from bot.messages import Button, OutboundMessage
+
+CANCEL_PAYLOAD = "/cancel_handoff"
+RATE_PREFIX = "/csat"
+CANCEL_BUTTON = Button("Thôi, không cần nữa", CANCEL_PAYLOAD)
+
+
+def rate_payload(ticket_id: int, score: int) -> str:
+    return f'{RATE_PREFIX}{{"ticket":{ticket_id},"score":{score}}}'
+
+
+def parse_rating(text: str) -> tuple[int, int] | None:
+    """(ticket, score) from a rating button's payload, or None."""
+    if not text.startswith(RATE_PREFIX + "{"):
+        return None
+    try:
+        data = json.loads(text[len(RATE_PREFIX) :])
+        ticket, score = int(data["ticket"]), int(data["score"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return (ticket, score) if 1 <= score <= 5 else None
+
+
+def queued(commune: str, position: int, wait_minutes: int) -> list[OutboundMessage]:
+    return [
+        OutboundMessage(
+            f"Dạ, em đã báo Tổ công nghệ số {commune}. Người hỗ trợ sẽ nhắn cho bác ngay tại đây ạ."
+        ),
+        OutboundMessage(
+            f"Bác đang ở lượt thứ {position}, thường phải chờ khoảng {wait_minutes} phút. "
+            "Trong lúc chờ, bác cứ nhắn thêm chi tiết, người hỗ trợ sẽ đọc được ạ.",
+            (CANCEL_BUTTON,),
+        ),
+    ]
+
+
+def queued_after_hours(commune: str, opening: str) -> list[OutboundMessage]:
+    return [
+        OutboundMessage(
+            f"Dạ, em đã báo Tổ công nghệ số {commune}, nhưng bây giờ đang ngoài giờ hỗ trợ ạ."
+        ),
+        OutboundMessage(
+            f"Khoảng {opening} sẽ có người nhắn lại cho bác. "
+            "Bác cứ để lại chi tiết việc cần làm ở đây, người hỗ trợ sẽ đọc được ạ.",
+            (CANCEL_BUTTON,),
+        ),
+    ]
+
+
+def still_waiting(position: int, wait_minutes: int) -> list[OutboundMessage]:
+    return [
+        OutboundMessage(
+            f"Dạ, em đã chuyển tin của bác cho người hỗ trợ. Bác đang ở lượt thứ {position}, "
+            f"chờ thêm khoảng {wait_minutes} phút nữa nhé ạ.",
+            (CANCEL_BUTTON,),
+        )
+    ]
+
+
+def claimed(volunteer: str) -> OutboundMessage:
+    return OutboundMessage(
+        f"Dạ, {volunteer} ở Tổ công nghệ số đã nhận hỗ trợ bác. Bác nhắn trực tiếp ở đây nhé ạ."
+    )
+
+
+def resumed(ticket_id: int, *, returned_to_bot: bool) -> list[OutboundMessage]:
+    first = (
+        "Dạ, người hỗ trợ đã chuyển bác lại cho em, trợ lý tự động ạ."
+        if returned_to_bot
+        else "Dạ, người hỗ trợ đã xong phần việc với bác ạ."
+    )
+    return [
+        OutboundMessage(first),
+        OutboundMessage(
+            "Bác chấm điểm giúp em buổi hỗ trợ vừa rồi nhé (1 là chưa tốt, 5 là rất tốt).",
+            tuple(Button(str(score), rate_payload(ticket_id, score)) for score in range(1, 6)),
+        ),
+        OutboundMessage("Dạ, bác còn cần hỗ trợ gì nữa không ạ?"),
+    ]
+
+
+THANKS_FOR_RATING = OutboundMessage("Dạ, em cảm ơn bác đã chấm điểm ạ.")
+CANCELLED = OutboundMessage("Dạ, em đã huỷ yêu cầu gặp người hỗ trợ. Bác cần gì cứ nhắn em nhé ạ.")
+NOTHING_TO_CANCEL = OutboundMessage("Dạ, bác hiện không có yêu cầu nào đang chờ ạ.")
+
+
+def expired(commune: str) -> list[OutboundMessage]:
+    return [
+        OutboundMessage(
+            "Dạ, em xin lỗi bác, lâu quá mà chưa có người hỗ trợ nhận được yêu cầu của bác."
+        ),
+        OutboundMessage(
+            f"Bác có thể đến Trung tâm phục vụ hành chính công {commune} để được hướng dẫn "
+            'trực tiếp, hoặc nhắn lại "gặp người hỗ trợ" để em báo thêm lần nữa ạ.'
+        ),
+    ]

@@ -1,0 +1,58 @@
+"""A handoff conversation's messages: stored (masked) before they are relayed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.models import MessageAuthor, MessageKind, TicketMessage, utcnow
+from core.privacy import mask_pii
+
+NOTE_PREFIX = "//"
+
+
+def add_message(
+    *,
+    session: Session,
+    ticket_id: int,
+    author: MessageAuthor,
+    text: str = "",
+    kind: MessageKind = MessageKind.TEXT,
+    volunteer_id: int | None = None,
+    file_ref: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    now: datetime | None = None,
+) -> TicketMessage:
+    """Store one message; its text is masked (ID and phone numbers, codes after "OTP")."""
+    message = TicketMessage(
+        ticket_id=ticket_id,
+        author=author,
+        volunteer_id=volunteer_id,
+        kind=kind,
+        text=mask_pii(text),
+        file_ref=file_ref,
+        latitude=latitude,
+        longitude=longitude,
+        created_at=now or utcnow(),
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def mark_relayed(*, session: Session, message_id: int) -> None:
+    session.execute(
+        update(TicketMessage).where(TicketMessage.id == message_id).values(relayed_at=utcnow())
+    )
+
+
+def messages_of(*, session: Session, ticket_id: int, after: int = 0) -> Sequence[TicketMessage]:
+    return session.scalars(
+        select(TicketMessage)
+        .where(TicketMessage.ticket_id == ticket_id, TicketMessage.id > after)
+        .order_by(TicketMessage.id)
+    ).all()
