@@ -43,7 +43,8 @@ def resolve_commune(value: str) -> str:
 
 
 def _communes(values: str) -> list[str]:
-    return [resolve_commune(part) for part in values.split(",") if part.strip()]
+    """Commune codes, each once, from comma-separated codes or names."""
+    return list(dict.fromkeys(resolve_commune(part) for part in values.split(",") if part.strip()))
 
 
 ROLE_OPTION = click.option(

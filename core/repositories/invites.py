@@ -73,7 +73,9 @@ def redeem_invite(
             VolunteerInvite.used_at.is_(None),
             VolunteerInvite.expires_at > now,
         )
-        .values(used_at=now),
+        .values(used_at=now)
+        # SQLite gives back naive times: let the database compare, not Python.
+        .execution_options(synchronize_session=False),
     )
     if not taken:
         return None
