@@ -1,4 +1,5 @@
-"""Desk hours (`DESK_HOURS`, e.g. "07:30-17:00", Vietnam time, every day)."""
+"""Desk hours (`DESK_HOURS`, e.g. "07:30-17:00", Vietnam time, every day; the same time twice,
+e.g. "00:00-00:00", means always open)."""
 
 from __future__ import annotations
 
@@ -17,13 +18,12 @@ class DeskHours:
     @classmethod
     def parse(cls, spec: str) -> DeskHours:
         start, end = spec.split("-")
-        opens, closes = time.fromisoformat(start), time.fromisoformat(end)
-        if opens == closes:
-            raise ValueError("DESK_HOURS must open and close at different times")
-        return cls(opens, closes)
+        return cls(time.fromisoformat(start), time.fromisoformat(end))
 
     def is_open(self, moment: datetime) -> bool:
         local = moment.astimezone(VIETNAM).time()
+        if self.opens == self.closes:
+            return True
         if self.opens < self.closes:
             return self.opens <= local < self.closes
         return local >= self.opens or local < self.closes  # e.g. 20:00-06:00

@@ -32,10 +32,12 @@ def test_next_opening_and_how_it_is_said() -> None:
     assert HOURS.next_opening(utc(23, 3)) == utc(23, 3)  # open now
 
 
-def test_overnight_hours_and_bad_specs() -> None:
+def test_overnight_and_round_the_clock_hours() -> None:
     night = DeskHours.parse("20:00-06:00")
     assert night.is_open(utc(23, 14))
     assert night.is_open(utc(23, 22))
     assert not night.is_open(utc(23, 5))  # 12:00
-    with pytest.raises(ValueError, match="different times"):
-        DeskHours.parse("08:00-08:00")
+    always = DeskHours.parse("00:00-00:00")
+    assert all(always.is_open(utc(23, hour)) for hour in range(24))
+    with pytest.raises(ValueError, match="Invalid isoformat"):
+        DeskHours.parse("8h-17h")
