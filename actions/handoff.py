@@ -49,8 +49,13 @@ def handoff_request(tracker: Tracker) -> dict[str, Any]:
         reason = TicketReason.REQUEST_HUMAN
     words = recent_words(tracker)
     summary = "Người dân nhắn gần đây:\n" + "\n".join(f"• {w}" for w in words) if words else ""
-    return {HANDOFF: True, "reason": reason.value, "service": service, "step": step,
-            "summary": summary}
+    return {
+        HANDOFF: True,
+        "reason": reason.value,
+        "service": service,
+        "step": step,
+        "summary": summary,
+    }
 
 
 class ActionRequestHuman(Action):

@@ -83,7 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await stack.enter_async_context(
                     telegram_running(app.state.router, app.state.handoff, settings)
                 )
-            timers = asyncio.create_task(DeskTimers(app.state.handoff).run_forever())
+            retention = timedelta(days=settings.retention_days)
+            timers = asyncio.create_task(DeskTimers(app.state.handoff).run_forever(retention))
             try:
                 yield
             finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from datetime import timedelta
 
 import click
 
@@ -17,7 +18,9 @@ from cns.volunteers import desk, volunteer
 from core import migrate as migrations
 from core.db import session_scope
 from core.erasure import erase_resident
+from core.models import utcnow
 from core.privacy import pseudonymize
+from core.repositories.ticket_messages import purge_closed
 from core.settings import PROJECT_ROOT, get_settings
 
 HEALTH_TIMEOUT_SECONDS = 300.0
@@ -129,3 +132,13 @@ def forget(resident: str, channel: str | None, yes: bool) -> None:
     except RasaUnavailable as exc:
         click.echo(f"Rasa did not answer ({exc}); run this again when it is up.", err=True)
         sys.exit(1)
+
+
+@cli.command()
+def purge() -> None:
+    """Delete handoff conversations of tickets closed more than RETENTION_DAYS ago."""
+    days = get_settings().retention_days
+    before = utcnow() - timedelta(days=days)
+    with session_scope() as session:
+        gone = purge_closed(session=session, closed_before=before)
+    click.echo(f"Deleted {gone} handoff messages older than {days} days.")

@@ -1,8 +1,10 @@
 """Service levels for unclaimed tickets: remind the desk after DESK_SLA_MINUTES, escalate to
 the commune's leads (and the fallback group) after twice that, expire with an apology after
-DESK_EXPIRE_HOURS. The clock counts from `sla_from` (the desk's next opening for tickets that
-came in out of hours). Every step is recorded on the ticket with a conditional UPDATE, so it
-happens once across replicas and restarts. Time comes from the handoff's clock (tests set it).
+DESK_EXPIRE_HOURS; and, hourly, delete conversations closed RETENTION_DAYS ago.
+
+The clock counts from `sla_from` (the desk's next opening for tickets that came in out of
+hours). Every step is recorded on the ticket with a conditional UPDATE, so it happens once
+across replicas and restarts. Time comes from the handoff's clock (tests set it).
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from sqlalchemy.orm import Session
 
 from bot.desk.handoff import Handoff, in_db
 from bot.desk.views import TicketView
+from core.repositories.ticket_messages import purge_closed
 from core.repositories.tickets import SlaStep, mark_sla_step, open_tickets
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 30.0
+PURGE_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -73,10 +77,21 @@ class DeskTimers:
             except Exception:
                 log.exception("desk %s: %s of ticket %s failed", notifier, what, due.ticket.id)
 
-    async def run_forever(self, every: float = TICK_SECONDS) -> None:
+    async def purge(self, retention: timedelta) -> int:
+        """Delete handoff conversations closed more than `retention` ago."""
+        before = self.handoff.clock() - retention
+        return await in_db(lambda session: purge_closed(session=session, closed_before=before))
+
+    async def run_forever(self, retention: timedelta, every: float = TICK_SECONDS) -> None:
+        """Tick every `every` seconds; purge old conversations once an hour."""
+        ticks_per_purge = max(1, int(PURGE_SECONDS // every))
+        count = 0
         while True:
             try:
                 await self.tick()
+                if count % ticks_per_purge == 0:
+                    await self.purge(retention)
             except Exception:  # a database hiccup must not stop the timers for good
                 log.exception("desk timers: tick failed")
+            count += 1
             await asyncio.sleep(every)

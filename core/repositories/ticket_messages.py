@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from core.models import MessageAuthor, MessageKind, TicketMessage, utcnow
+from core.db import rowcount
+from core.models import MessageAuthor, MessageKind, Ticket, TicketMessage, utcnow
 from core.privacy import mask_pii
 
 NOTE_PREFIX = "//"
@@ -56,3 +57,17 @@ def messages_of(*, session: Session, ticket_id: int, after: int = 0) -> Sequence
         .where(TicketMessage.ticket_id == ticket_id, TicketMessage.id > after)
         .order_by(TicketMessage.id)
     ).all()
+
+
+def purge_closed(*, session: Session, closed_before: datetime) -> int:
+    """Delete the messages (and blank the summary) of tickets closed before `closed_before`;
+    returns how many messages went. Counts and times stay on the ticket."""
+    old = select(Ticket.id).where(Ticket.closed_at.is_not(None), Ticket.closed_at < closed_before)
+    gone = rowcount(session, delete(TicketMessage).where(TicketMessage.ticket_id.in_(old)))
+    session.execute(
+        update(Ticket)
+        .where(Ticket.id.in_(old), Ticket.summary != "")
+        .values(summary="")
+        .execution_options(synchronize_session=False)
+    )
+    return gone

@@ -23,7 +23,8 @@ async def test_unknown_commune_is_asked_first_and_the_request_waits(app_database
     tracker = make_tracker("request_human", sender_id="h1", said=["toi can nguoi that"])
     events, messages = await run_action(ActionRequestHuman(), tracker)
     assert [m["text"] for m in messages] == [ASK_TEXT]
-    assert len(events) == 1 and events[0]["name"] == PENDING_HANDOFF_SLOT
+    assert len(events) == 1
+    assert events[0]["name"] == PENDING_HANDOFF_SLOT
     assert json.loads(events[0]["value"]) == {
         "handoff": True,
         "reason": "request_human",
@@ -78,7 +79,15 @@ async def test_scam_and_fallback_reasons(app_database: str) -> None:
 
 
 async def test_summary_keeps_the_last_typed_words_only(app_database: str) -> None:
-    said = ["xin chao", "/greet", "[không lưu]", "mat ma khong nhan", "otp khong ve", "giup voi", "?"]
+    said = [
+        "xin chao",
+        "/greet",
+        "[không lưu]",
+        "mat ma khong nhan",
+        "otp khong ve",
+        "giup voi",
+        "?",
+    ]
     tracker = make_tracker(
         "request_human", sender_id="h6", slots={"commune_code": "00004"}, said=said
     )

@@ -4,7 +4,6 @@ masked, `//` notes kept in), closing with the rating, cancel, events with their 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -36,7 +35,7 @@ class Desk:
 
 
 @pytest.fixture
-def desk(app_database: str) -> Iterator[Desk]:
+def desk(app_database: str) -> Desk:
     with session_scope() as session:
         lan = add_volunteer(session=session, display_name="Chị Lan", communes=[BA_DINH]).id
         minh = add_volunteer(session=session, display_name="Anh Minh", communes=[BA_DINH]).id

@@ -79,3 +79,23 @@ async def test_out_of_hours_the_clock_starts_at_the_next_opening(app_database: s
     opening = clock.now.replace(hour=0, minute=30) + timedelta(days=1)
     assert await timers.tick(opening + timedelta(minutes=14)) == []
     assert len(await timers.tick(opening + timedelta(minutes=15))) == 1
+
+
+async def test_old_conversations_are_purged_after_retention(app_database: str) -> None:
+    clock, sender, desk = Clock(), MemorySender(), MemoryDesk()
+    ticket = await open_one(clock, sender, desk)
+    handoff = make_handoff(sender, desk, clock, sla_minutes=15)
+    view = await handoff.active("r1")
+    assert view is not None
+    await handoff.resident_wrote(view, InboundMessage("web", "u1", "toi o thon 3"))
+    await handoff.cancel("r1")
+    timers = DeskTimers(handoff)
+    clock.advance(days=89)
+    assert await timers.purge(timedelta(days=90)) == 0
+    clock.advance(days=2)
+    assert await timers.purge(timedelta(days=90)) == 1
+    with session_scope() as session:
+        row = session.get(Ticket, ticket)
+        assert row is not None
+        assert row.summary == ""
+        assert row.state == "cancelled"
