@@ -1,7 +1,9 @@
 """The whole local stack as separate processes for tests: trained Rasa, action server, gateway.
 
 Uses PostgreSQL / Redis when TEST_DATABASE_URL / TEST_REDIS_URL are set (as in CI), else
-SQLite and the in-process Redis stand-in, exactly like `make run` on a laptop.
+SQLite and the in-process Redis stand-in, exactly like `make run` on a laptop. The gateway's
+Telegram bot polls a fake Bot API server on 127.0.0.1 (tests/fakes/telegram_api.py), whose
+forum group `desk_chat` is the fallback desk (TELEGRAM_DESK_CHAT_ID); the desk is always open.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from core.privacy import pseudonymize
 from core.repositories.events import list_events
 from core.settings import PROJECT_ROOT
 from tests.databases import postgres_base_url, scratch_database
+from tests.fakes.telegram_api import FakeTelegram
 
 PSEUDONYM_KEY = "e2e-pseudonym-key"
 STARTUP_TIMEOUT = 300.0
@@ -40,6 +43,18 @@ class RunningStack:
     url: str
     rasa_url: str
     database_url: str
+    telegram: FakeTelegram
+    desk_chat: dict[str, Any]
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A committed session on the stack's database."""
+        engine = make_engine(self.database_url)
+        try:
+            with Session(engine) as session, session.begin():
+                yield session
+        finally:
+            engine.dispose()
 
     def chat(self, sender: str, text: str) -> list[dict[str, object]]:
         response = httpx.post(
@@ -83,8 +98,18 @@ class RunningStack:
 def running_stack(tmp_dir: Path) -> Iterator[RunningStack]:
     model = ensure_model()
     backend = "postgresql" if postgres_base_url() else "sqlite"
-    with scratch_database(backend, tmp_dir) as database_url:
-        env = dict(os.environ, DATABASE_URL=database_url, PSEUDONYM_KEY=PSEUDONYM_KEY)
+    with scratch_database(backend, tmp_dir) as database_url, FakeTelegram() as telegram:
+        desk_chat = telegram.forum_group("Tổ công nghệ số — bàn hỗ trợ chung")
+        env = dict(
+            os.environ,
+            DATABASE_URL=database_url,
+            PSEUDONYM_KEY=PSEUDONYM_KEY,
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_API_BASE_URL=telegram.base_url,
+            TELEGRAM_MODE="polling",
+            TELEGRAM_DESK_CHAT_ID=str(desk_chat["id"]),
+            DESK_HOURS="00:00-00:00",
+        )
         env.pop("REDIS_URL", None)
         if os.environ.get("TEST_REDIS_URL"):
             env["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
@@ -100,6 +125,12 @@ def running_stack(tmp_dir: Path) -> Iterator[RunningStack]:
                 raise StackDidNotStart(
                     f"stack not healthy; exited={running.exited()}\n{output.getvalue()[-5000:]}"
                 )
-            yield RunningStack(url=url, rasa_url=ports.url(ports.rasa), database_url=database_url)
+            yield RunningStack(
+                url=url,
+                rasa_url=ports.url(ports.rasa),
+                database_url=database_url,
+                telegram=telegram,
+                desk_chat=desk_chat,
+            )
         finally:
             running.stop()

@@ -1,0 +1,156 @@
+"""The whole handoff loop over the real Telegram wire format: python-telegram-bot in the
+gateway polls a fake Bot API server on 127.0.0.1, with the real trained model, action server
+and database. A resident asks for a human → ticket, forum topic and "Nhận hỗ trợ" → a volunteer
+of another commune cannot claim, one registered with /dangky can → text and photos relay both
+ways (`//` stays in the group), the bot keeps quiet meanwhile → close → rating buttons → the
+bot answers again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from core.models import Event, EventType, Ticket
+from core.repositories.invites import create_invite
+from core.repositories.volunteers import add_volunteer
+from tests.stack import RunningStack
+
+pytestmark = pytest.mark.e2e
+
+JSON = dict[str, Any]
+WAIT = 60.0
+
+
+def buttons(message: JSON) -> list[tuple[str, str]]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    return [(b["text"], b["callback_data"]) for row in rows for b in row]
+
+
+def text_of(message: JSON) -> str:
+    return str(message.get("text") or message.get("caption") or "")
+
+
+class Chat:
+    """What the bot sent to one chat (or forum topic), read in order."""
+
+    def __init__(self, stack: RunningStack, chat_id: int, thread_id: int | None = None) -> None:
+        self.telegram = stack.telegram
+        self.chat_id = chat_id
+        self.thread_id = thread_id
+        self.seen = len(self.all())
+
+    def all(self) -> list[JSON]:
+        return self.telegram.sent(chat_id=self.chat_id, thread_id=self.thread_id)
+
+    def next(self, match: Callable[[JSON], bool], what: str) -> JSON:
+        """The first new message matching `match` (waits for it); later reads start after it."""
+
+        def found(_: JSON) -> bool:
+            return any(match(m) for m in self.all()[self.seen :])
+
+        self.telegram.wait_for(found, timeout=WAIT)
+        new = self.all()
+        for index in range(self.seen, len(new)):
+            if match(new[index]):
+                self.seen = index + 1
+                return new[index]
+        raise AssertionError(what)
+
+    def text(self, part: str) -> JSON:
+        return self.next(lambda m: part in text_of(m), f"no message with {part!r}")
+
+
+def test_telegram_handoff_loop(stack: RunningStack) -> None:
+    tg = stack.telegram
+    resident = tg.user("Ba", last_name="Nguyễn")
+    lan = tg.user("Lan", last_name="Trần")
+    hoa = tg.user("Hoa")
+    with stack.session() as session:
+        code = create_invite(session=session, communes=["00004"])
+        add_volunteer(
+            session=session, display_name="Chị Hoa", communes=["00008"], telegram_user_id=hoa["id"]
+        )
+
+    # A volunteer registers with the one-time code.
+    lan_private = Chat(stack, lan["id"])
+    tg.user_command(lan, "dangky", code)
+    lan_private.text("đã được đăng ký làm tình nguyện viên, nhận hỗ trợ cho: Phường Ba Đình")
+
+    # The resident asks for a person; the commune is asked first, then the ticket opens.
+    me = Chat(stack, resident["id"])
+    desk = Chat(stack, stack.desk_chat["id"])
+    tg.user_text(resident, "toi muon gap nguoi ho tro")
+    me.text("anh/chị ở xã, phường nào")
+    tg.user_text(resident, "phuong ba dinh ha noi")
+    me.text("em đã ghi nhận anh/chị ở Phường Ba Đình")
+    queued = me.text("lượt thứ 1")
+    assert buttons(queued) == [("Thôi, không cần nữa", "/cancel_handoff")]
+
+    # A forum topic with the summary and the claim button, in the fallback desk group.
+    card = desk.next(lambda m: buttons(m) != [], "no ticket card")
+    thread = card["message_thread_id"]
+    (topic,) = [t for t in tg.topics(stack.desk_chat) if t["message_thread_id"] == thread]
+    assert topic["name"].endswith(" · Phường Ba Đình, Hà Nội · Cần người hỗ trợ")
+    assert "toi muon gap nguoi ho tro" in text_of(card)
+    ticket_id = int(topic["name"].split()[0].lstrip("#"))
+    assert buttons(card) == [("Nhận hỗ trợ", f"d:c:{ticket_id}")]
+
+    # Another commune's volunteer cannot claim; the registered one can, exactly once.
+    tg.press(hoa, card, data=f"d:c:{ticket_id}")
+    tg.wait_for(
+        lambda _: any("xã khác" in (a.get("text") or "") for a in tg.answered_callbacks()), WAIT
+    )
+    tg.press(lan, card, data=f"d:c:{ticket_id}")
+    me.text("Lan Trần ở Tổ công nghệ số đã nhận hỗ trợ bác")
+    topic_chat = Chat(stack, stack.desk_chat["id"], thread)
+    topic_chat.seen = 0
+    topic_chat.text("✋ Lan Trần đã nhận")
+    assert all(a.get("callback_query_id") for a in tg.answered_callbacks())
+
+    # Relaying both ways: text and a photo each way; a // note stays in the group; the bot
+    # does not answer the resident meanwhile.
+    tg.user_text(lan, "Dạ bác cần giúp gì ạ?", chat=stack.desk_chat, thread_id=thread)
+    me.text("Dạ bác cần giúp gì ạ?")
+    tg.user_text(resident, "dang ky khai sinh cho chau")
+    topic_chat.text("👤 Người dân: dang ky khai sinh cho chau")
+    tg.user_photo(resident, b"anh-man-hinh", caption="man hinh bao loi")
+    photo_in_topic = topic_chat.next(lambda m: m.get("method") == "sendPhoto", "no photo relayed")
+    assert text_of(photo_in_topic) == "👤 Người dân: man hinh bao loi"
+    assert tg.file_bytes(photo_in_topic["photo"][-1]["file_id"]) == b"anh-man-hinh"
+    tg.user_text(lan, "// bác này cần gọi lại", chat=stack.desk_chat, thread_id=thread)
+    tg.user_photo(
+        lan, b"huong-dan", caption="Bác bấm vào đây", chat=stack.desk_chat, thread_id=thread
+    )
+    photo_to_me = me.next(lambda m: m.get("method") == "sendPhoto", "no photo to the resident")
+    assert text_of(photo_to_me) == "Bác bấm vào đây"
+    assert tg.file_bytes(photo_to_me["photo"][-1]["file_id"]) == b"huong-dan"
+    said_to_me = [text_of(m) for m in me.all()]
+    assert not any("gọi lại" in t for t in said_to_me)
+    assert not any("Bước 1/" in t for t in said_to_me)  # no walkthrough: the bot kept quiet
+
+    # Close: the resident gets the rating buttons, rates, and the bot answers again.
+    claimed_card = tg.sent(chat_id=stack.desk_chat["id"], thread_id=thread)[0]
+    assert [t for t, _ in buttons(claimed_card)] == ["Đóng – đã xong", "Trả lại cho bot"]
+    tg.press(lan, claimed_card, data=f"d:r:{ticket_id}")
+    rating = me.next(lambda m: len(buttons(m)) == 5, "no rating buttons")
+    me.text("Dạ, bác còn cần hỗ trợ gì nữa không ạ?")
+    tg.press(resident, rating, text="5")
+    me.text("em cảm ơn bác đã chấm điểm")
+    tg.user_text(resident, "dang ky khai sinh cho con")
+    me.text("Bước 1/")
+    assert next(t for t in tg.topics(stack.desk_chat) if t["message_thread_id"] == thread)[
+        "is_closed"
+    ]
+
+    with stack.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        assert (ticket.state, ticket.rating) == ("resolved", 5)
+        kinds = session.scalars(
+            select(Event.type).where(Event.ticket_id == ticket_id).order_by(Event.id)
+        ).all()
+    handoff_kinds = [k for k in kinds if k != EventType.MESSAGE_OUT]
+    assert handoff_kinds == ["handoff_requested", "handoff_claimed", "handoff_resolved", "csat"]
