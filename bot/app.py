@@ -65,13 +65,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.rasa = RasaClient(settings.rasa_url, token=token)
         app.state.redis = make_redis(settings.redis_url)
         app.state.mailbox = WebMailbox(app.state.redis)
+        typed_buttons = TypedButtons(app.state.redis)
         app.state.handoff = Handoff(
-            senders={web.CHANNEL: app.state.mailbox}, policy=desk_policy(settings)
+            senders={web.CHANNEL: app.state.mailbox},
+            policy=desk_policy(settings),
+            typed_buttons=typed_buttons,
         )
         app.state.router = Router(
             rasa=app.state.rasa,
             pseudonym_key=settings.pseudonym_key.get_secret_value(),
-            typed_buttons=TypedButtons(app.state.redis),
+            typed_buttons=typed_buttons,
             handoff=app.state.handoff,
             rasa_tracker_database_url=settings.rasa_tracker_database_url,
         )

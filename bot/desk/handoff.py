@@ -21,6 +21,7 @@ from bot.desk import replies
 from bot.desk.hours import DeskHours
 from bot.desk.views import MessageView, TicketView, commune_name
 from bot.messages import InboundMessage, OutboundMessage
+from bot.typed_buttons import TypedButtons
 from core.db import session_scope
 from core.models import (
     EventType,
@@ -113,6 +114,8 @@ class Handoff:
     policy: DeskPolicy
     notifiers: list[DeskNotifier] = field(default_factory=list)
     clock: Clock = utcnow
+    # Remembers the buttons sent outside a request (the rating), so typing "5" presses "5".
+    typed_buttons: TypedButtons | None = None
 
     # ------------------------------------------------------------------ resident side
 
@@ -380,6 +383,8 @@ class Handoff:
                 )
 
         await in_db(count)
+        if self.typed_buttons is not None and any(m.buttons for m in messages):
+            await self.typed_buttons.remember(ticket.resident_id, messages)
         return True
 
     async def _notify(self, what: str, ticket: TicketView) -> None:

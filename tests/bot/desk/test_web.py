@@ -1,5 +1,6 @@
 """The web desk API: hashed, rate-limited sign-in with a Secure HttpOnly SameSite cookie; CSRF
-on every change; a volunteer sees and acts on tickets of their own communes only."""
+on every change; a volunteer sees and acts on tickets of their own communes only; the web
+resident receives the volunteer's messages and the rating through /api/chat/updates."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from bot.app import create_app
 from cns.stack import free_port
 from core.db import session_scope
 from core.models import Ticket, TicketReason
+from core.privacy import pseudonymize
 from core.repositories.ticket_messages import messages_of
 from core.repositories.tickets import open_ticket
 from core.repositories.volunteers import add_volunteer, set_web_login
 from core.settings import Settings
 
 PASSWORD = "mat-khau-rat-dai-1"
+PSEUDONYM_KEY = "desk-test-key"
 
 
 @dataclass
@@ -37,7 +40,7 @@ def desk(app_database: str) -> Iterator[Desk]:
         set_web_login(session=session, volunteer_id=hoa.id, username="hoa", password=PASSWORD)
         mine, _ = open_ticket(
             session=session,
-            resident_id="r1",
+            resident_id=pseudonymize("web", "u1", key=PSEUDONYM_KEY),
             channel="web",
             channel_user_id="u1",
             commune_code="00004",
@@ -55,7 +58,11 @@ def desk(app_database: str) -> Iterator[Desk]:
         ids = mine.id, theirs.id
     nobody = f"http://127.0.0.1:{free_port()}"
     settings = Settings(
-        _env_file=None, database_url=app_database, rasa_url=nobody, actions_url=nobody
+        _env_file=None,
+        database_url=app_database,
+        rasa_url=nobody,
+        actions_url=nobody,
+        pseudonym_key=PSEUDONYM_KEY,
     )
     with TestClient(create_app(settings), base_url="https://testserver") as client:
         yield Desk(client, *ids)
@@ -164,6 +171,13 @@ def test_claim_reply_note_close(desk: Desk) -> None:
     assert later.json()["messages"] == []
     with session_scope() as session:
         assert len(messages_of(session=session, ticket_id=desk.mine)) == 2
+    # Typing the rating's title presses it (no Rasa needed: the desk answers ratings).
+    rated = desk.client.post("/api/chat", json={"sender": "u1", "text": "5"})
+    assert rated.json()["messages"][0]["text"] == "Dạ, em cảm ơn bác đã chấm điểm ạ."
+    with session_scope() as session:
+        ticket = session.get(Ticket, desk.mine)
+        assert ticket is not None
+        assert ticket.rating == 5
 
 
 def test_sign_out_ends_the_session(desk: Desk) -> None:
