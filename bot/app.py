@@ -23,6 +23,7 @@ from bot.desk import web as desk_web
 from bot.desk.handoff import DeskPolicy, Handoff
 from bot.desk.hours import DeskHours
 from bot.desk.timers import DeskTimers
+from bot.outbox import Outbox
 from bot.rasa_client import RasaClient
 from bot.router import Router
 from bot.typed_buttons import TypedButtons
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.rasa = RasaClient(settings.rasa_url, token=token)
         app.state.redis = make_redis(settings.redis_url)
         app.state.mailbox = WebMailbox(app.state.redis)
+        app.state.outbox = Outbox(app.state.redis)
         typed_buttons = TypedButtons(app.state.redis)
         app.state.handoff = Handoff(
             senders={web.CHANNEL: app.state.mailbox},
@@ -84,7 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with AsyncExitStack() as stack:
             if settings.telegram_bot_token:
                 await stack.enter_async_context(
-                    telegram_running(app.state.router, app.state.handoff, settings)
+                    telegram_running(
+                        app.state.router, app.state.handoff, app.state.outbox, settings
+                    )
                 )
             retention = timedelta(days=settings.retention_days)
             timers = asyncio.create_task(DeskTimers(app.state.handoff).run_forever(retention))

@@ -9,6 +9,7 @@ stickers and locations are passed on by Telegram file id (never downloaded or st
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -25,16 +26,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.telegram_wire import CHANNEL, attachment_of, send_to_chat
+from bot.channels.telegram_wire import CHANNEL, TelegramTransport, attachment_of, queue
 from bot.desk.handoff import Handoff
 from bot.desk.telegram import TelegramDesk
 from bot.messages import Attachment, InboundMessage, OutboundMessage
+from bot.outbox import Outbox
 from bot.rasa_client import RasaUnavailable
 from core.settings import Settings
 
 if TYPE_CHECKING:
-    from telegram import Bot
-
     from bot.router import Router
 
 log = logging.getLogger(__name__)
@@ -44,21 +44,21 @@ RASA_DOWN_REPLY = "Dạ, hệ thống đang bận, em chưa trả lời được
 
 
 class TelegramSender:
-    """Sends to a resident's private chat (the ChannelSender of Telegram)."""
+    """Sends to a resident's private chat through the outbox (the ChannelSender of Telegram)."""
 
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
 
     async def send(self, channel_user_id: str, messages: Sequence[OutboundMessage]) -> None:
-        for message in messages:
-            await send_to_chat(self.bot, int(channel_user_id), message)
+        await queue(self.outbox, channel_user_id, messages)
 
 
 class ResidentChat:
     """Private chats: every message and button press goes through the router."""
 
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: Router, outbox: Outbox) -> None:
         self.router = router
+        self.outbox = outbox
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -101,8 +101,7 @@ class ResidentChat:
         except RasaUnavailable as exc:
             log.error("Rasa unavailable: %s", exc)
             replies = [OutboundMessage(RASA_DOWN_REPLY)]
-        for reply in replies:
-            await send_to_chat(context.bot, chat.id, reply)
+        await queue(self.outbox, chat.id, replies)
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
@@ -130,22 +129,25 @@ def add_handlers(application: Application, resident: ResidentChat, desk: Telegra
 
 @asynccontextmanager
 async def telegram_running(
-    router: Router, handoff: Handoff, settings: Settings
+    router: Router, handoff: Handoff, outbox: Outbox, settings: Settings
 ) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """Start the bot (polling, or webhook updates fed by /webhooks/telegram) for the app's life."""
+    """Start the bot (polling, or webhook updates fed by /webhooks/telegram) and its outbox
+    sender for the app's life."""
     application = build_application(settings)
-    desk = TelegramDesk(application.bot, handoff, settings.telegram_desk_chat_id)
-    add_handlers(application, ResidentChat(router), desk)
-    handoff.senders[CHANNEL] = TelegramSender(application.bot)
+    desk = TelegramDesk(application.bot, handoff, outbox, settings.telegram_desk_chat_id)
+    add_handlers(application, ResidentChat(router, outbox), desk)
+    handoff.senders[CHANNEL] = TelegramSender(outbox)
     handoff.notifiers.append(desk)
     await application.initialize()
     await application.start()
+    sender = asyncio.create_task(outbox.run(CHANNEL, TelegramTransport(application.bot)))
     if settings.telegram_mode == "polling" and application.updater is not None:
         await application.bot.delete_webhook()
         await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
     try:
         yield application
     finally:
+        sender.cancel()
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         await application.stop()

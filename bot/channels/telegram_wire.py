@@ -1,15 +1,26 @@
 """Converting between Telegram's messages and ours: inline keyboards, text split under
-Telegram's 4096-character limit at sentence ends, files passed on by Telegram file id."""
+Telegram's 4096-character limit at sentence ends, files passed on by Telegram file id; and
+the outbox transport that makes one Bot API call per queued piece."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
 
 from bot.messages import Attachment, Button, OutboundMessage
+from bot.outbox import Envelope, Outbox, Refused, RetryLater
 from core.models import MessageKind
 
 if TYPE_CHECKING:
@@ -61,37 +72,90 @@ def attachment_of(message: Message) -> Attachment | None:
     return None
 
 
-async def send_to_chat(
-    bot: Bot,
-    chat_id: int | str,
-    message: OutboundMessage,
-    thread_id: int | None = None,
-) -> Message | None:
-    """One outbound message: its file (by Telegram file id) or place, then its text."""
+CAPTIONED = (MessageKind.PHOTO, MessageKind.VOICE, MessageKind.DOCUMENT)
+
+
+def pieces(message: OutboundMessage) -> list[OutboundMessage]:
+    """The message as Telegram API calls, one each: a file with its caption (when it fits) or
+    a place or sticker alone, then the text split under 4096 characters (buttons on the last
+    piece). Splitting before queueing means a retry never re-sends a piece that went out."""
+    attachment, text = message.attachment, message.text.strip()
+    out: list[OutboundMessage] = []
+    if attachment is not None:
+        with_caption = attachment.kind in CAPTIONED and len(text) <= MAX_CAPTION
+        if with_caption and not message.buttons:
+            return [OutboundMessage(text, attachment=attachment)]
+        out.append(OutboundMessage("", attachment=attachment))
+    texts = split_text(text)
+    out += [
+        OutboundMessage(piece, message.buttons if n == len(texts) else ())
+        for n, piece in enumerate(texts, start=1)
+    ]
+    return out
+
+
+async def send_one(
+    bot: Bot, chat_id: int | str, message: OutboundMessage, thread_id: int | None = None
+) -> Message | bool:
+    """Exactly one Bot API call for one piece (see `pieces`)."""
     attachment = message.attachment
-    file_id = attachment.file_id() if attachment and attachment.channel() == CHANNEL else None
-    caption = message.text[:MAX_CAPTION] or None
-    if attachment is not None and attachment.kind == MessageKind.LOCATION:
-        await bot.send_location(
+    if attachment is None:
+        return await bot.send_message(
+            chat_id,
+            message.text,
+            reply_markup=keyboard(message.buttons),
+            message_thread_id=thread_id,
+        )
+    if attachment.kind == MessageKind.LOCATION:
+        return await bot.send_location(
             chat_id, attachment.latitude, attachment.longitude, message_thread_id=thread_id
         )
-    elif attachment is not None and file_id and attachment.kind == MessageKind.PHOTO:
+    file_id = attachment.file_id() if attachment.channel() == CHANNEL else None
+    if file_id is None:  # a file from another channel cannot be passed on by id
+        return await bot.send_message(
+            chat_id, message.text or "[tệp từ kênh khác]", message_thread_id=thread_id
+        )
+    caption = message.text or None
+    kind = MessageKind(attachment.kind)
+    if kind == MessageKind.PHOTO:
         return await bot.send_photo(chat_id, file_id, caption=caption, message_thread_id=thread_id)
-    elif attachment is not None and file_id and attachment.kind == MessageKind.VOICE:
+    if kind == MessageKind.VOICE:
         return await bot.send_voice(chat_id, file_id, caption=caption, message_thread_id=thread_id)
-    elif attachment is not None and file_id and attachment.kind == MessageKind.DOCUMENT:
+    if kind == MessageKind.DOCUMENT:
         return await bot.send_document(
             chat_id, file_id, caption=caption, message_thread_id=thread_id
         )
-    elif attachment is not None and file_id and attachment.kind == MessageKind.STICKER:
-        await bot.send_sticker(chat_id, file_id, message_thread_id=thread_id)
-    if not message.text:
-        return None
-    last: Message | None = None
-    pieces = split_text(message.text)
-    for number, piece in enumerate(pieces, start=1):
-        markup = keyboard(message.buttons) if number == len(pieces) else None
-        last = await bot.send_message(
-            chat_id, piece, reply_markup=markup, message_thread_id=thread_id
-        )
-    return last
+    return await bot.send_sticker(chat_id, file_id, message_thread_id=thread_id)
+
+
+async def queue(
+    outbox: Outbox,
+    chat: int | str,
+    messages: Sequence[OutboundMessage],
+    *,
+    thread: int | None = None,
+    group: bool = False,
+) -> None:
+    """Put messages for a Telegram chat (or forum topic) in the outbox, piece by piece."""
+    for message in messages:
+        for piece in pieces(message):
+            await outbox.put(Envelope(CHANNEL, str(chat), piece, thread=thread, group=group))
+
+
+class TelegramTransport:
+    """The outbox's way to Telegram: one piece per call, errors sorted into retry or refuse."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def deliver(self, envelope: Envelope) -> None:
+        try:
+            await send_one(self.bot, int(envelope.chat), envelope.message, envelope.thread)
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            raise RetryLater(seconds, "Telegram 429") from exc
+        except (BadRequest, Forbidden, InvalidToken) as exc:
+            raise Refused(str(exc)) from exc
+        except (TimedOut, NetworkError) as exc:  # 5xx and connection trouble
+            raise RetryLater(None, f"Telegram: {exc}") from exc

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.desk import replies
 from bot.desk.hours import DeskHours
-from bot.desk.views import MessageView, TicketView, commune_name
+from bot.desk.views import MessageView, TicketView
 from bot.messages import InboundMessage, OutboundMessage
 from bot.typed_buttons import TypedButtons
 from core.db import session_scope
@@ -167,10 +167,8 @@ class Handoff:
             return replies.still_waiting(position, wait)
         await self._notify("opened", ticket)
         if not self.policy.hours.is_open(now):
-            return replies.queued_after_hours(
-                ticket.commune_name, self.policy.hours.describe_opening(now)
-            )
-        return replies.queued(ticket.commune_name, position, wait)
+            return replies.queued_after_hours(ticket.team, self.policy.hours.describe_opening(now))
+        return replies.queued(ticket.team, position, wait)
 
     async def resident_wrote(
         self, ticket: TicketView, message: InboundMessage
@@ -299,7 +297,7 @@ class Handoff:
         closed = await self._close(ticket_id, TicketState.EXPIRED, None)
         if closed is not None:
             await self._notify("closed", closed)
-            await self._to_resident(closed, replies.expired(commune_name(closed.commune_code)))
+            await self._to_resident(closed, replies.expired(closed.place))
         return closed
 
     def volunteer_may_see(self, session: Session, ticket: Ticket, volunteer_id: int) -> bool:

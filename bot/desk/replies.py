@@ -27,11 +27,9 @@ def parse_rating(text: str) -> tuple[int, int] | None:
     return (ticket, score) if 1 <= score <= 5 else None
 
 
-def queued(commune: str, position: int, wait_minutes: int) -> list[OutboundMessage]:
+def queued(team: str, position: int, wait_minutes: int) -> list[OutboundMessage]:
     return [
-        OutboundMessage(
-            f"Dạ, em đã báo Tổ công nghệ số {commune}. Người hỗ trợ sẽ nhắn cho bác ngay tại đây ạ."
-        ),
+        OutboundMessage(f"Dạ, em đã báo {team}. Người hỗ trợ sẽ nhắn cho bác ngay tại đây ạ."),
         OutboundMessage(
             f"Bác đang ở lượt thứ {position}, thường phải chờ khoảng {wait_minutes} phút. "
             "Trong lúc chờ, bác cứ nhắn thêm chi tiết, người hỗ trợ sẽ đọc được ạ.",
@@ -40,11 +38,9 @@ def queued(commune: str, position: int, wait_minutes: int) -> list[OutboundMessa
     ]
 
 
-def queued_after_hours(commune: str, opening: str) -> list[OutboundMessage]:
+def queued_after_hours(team: str, opening: str) -> list[OutboundMessage]:
     return [
-        OutboundMessage(
-            f"Dạ, em đã báo Tổ công nghệ số {commune}, nhưng bây giờ đang ngoài giờ hỗ trợ ạ."
-        ),
+        OutboundMessage(f"Dạ, em đã báo {team}, nhưng bây giờ đang ngoài giờ hỗ trợ ạ."),
         OutboundMessage(
             f"Khoảng {opening} sẽ có người nhắn lại cho bác. "
             "Bác cứ để lại chi tiết việc cần làm ở đây, người hỗ trợ sẽ đọc được ạ.",
@@ -90,13 +86,13 @@ CANCELLED = OutboundMessage("Dạ, em đã huỷ yêu cầu gặp người hỗ 
 NOTHING_TO_CANCEL = OutboundMessage("Dạ, bác hiện không có yêu cầu nào đang chờ ạ.")
 
 
-def expired(commune: str) -> list[OutboundMessage]:
+def expired(place: str) -> list[OutboundMessage]:
     return [
         OutboundMessage(
             "Dạ, em xin lỗi bác, lâu quá mà chưa có người hỗ trợ nhận được yêu cầu của bác."
         ),
         OutboundMessage(
-            f"Bác có thể đến Trung tâm phục vụ hành chính công {commune} để được hướng dẫn "
+            f"Bác có thể đến Trung tâm phục vụ hành chính công {place} để được hướng dẫn "
             'trực tiếp, hoặc nhắn lại "gặp người hỗ trợ" để em báo thêm lần nữa ạ.'
         ),
     ]

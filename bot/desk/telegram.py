@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.channels.telegram_wire import CHANNEL, attachment_of, send_to_chat
+from bot.channels.telegram_wire import CHANNEL, attachment_of, queue
 from bot.desk.handoff import Handoff, NotTheClaimer, in_db
 from bot.desk.views import MessageView, TicketView, commune_name
 from bot.messages import Attachment, InboundMessage, OutboundMessage
+from bot.outbox import Outbox
 from core.models import MessageKind
 from core.repositories.desk import linked_chat, save_topic, ticket_in_topic, topic_of
 from core.repositories.invites import redeem_invite
@@ -89,9 +89,12 @@ class TelegramDesk:
 
     BUTTON_PATTERN = r"^d:[crb]:\d+$"
 
-    def __init__(self, bot: Bot, handoff: Handoff, fallback_chat_id: int | None) -> None:
+    def __init__(
+        self, bot: Bot, handoff: Handoff, outbox: Outbox, fallback_chat_id: int | None
+    ) -> None:
         self.bot = bot
         self.handoff = handoff
+        self.outbox = outbox
         self.fallback_chat_id = fallback_chat_id
 
     def __repr__(self) -> str:
@@ -128,19 +131,12 @@ class TelegramDesk:
         chat, thread, _ = topic
         label = KIND_LABELS.get(MessageKind(message.kind), "")
         text = RESIDENT_LABEL + (message.text or label)
-        attachment = (
-            Attachment(
-                MessageKind(message.kind), message.file_ref, message.latitude, message.longitude
-            )
-            if message.kind != MessageKind.TEXT
-            else None
-        )
-        await send_to_chat(self.bot, chat, OutboundMessage(text, attachment=attachment), thread)
-        if attachment is not None and attachment.kind in (
-            MessageKind.LOCATION,
-            MessageKind.STICKER,
-        ):
-            await self.bot.send_message(chat, text, message_thread_id=thread)
+        kind = MessageKind(message.kind)
+        attachment = None
+        if kind != MessageKind.TEXT:
+            attachment = Attachment(kind, message.file_ref, message.latitude, message.longitude)
+        relayed = OutboundMessage(text, attachment=attachment)
+        await queue(self.outbox, chat, [relayed], thread=thread, group=True)
         return True
 
     async def claimed(self, ticket: TicketView) -> None:
@@ -172,14 +168,11 @@ class TelegramDesk:
                 if v.telegram_user_id
             ]
         )
-        for lead in leads:
-            try:
-                await self.bot.send_message(lead, text)
-            except TelegramError:  # a lead who never opened a chat with the bot
-                log.warning("ticket %s: could not reach lead %s", ticket.id, lead)
+        for lead in leads:  # a lead who never opened a chat with the bot ends in dead letters
+            await queue(self.outbox, lead, [OutboundMessage(text)])
         topic = await self._topic(ticket.id)
         if self.fallback_chat_id and (topic is None or topic[0] != self.fallback_chat_id):
-            await self.bot.send_message(self.fallback_chat_id, text)
+            await queue(self.outbox, self.fallback_chat_id, [OutboundMessage(text)], group=True)
 
     # ------------------------------------------------------------------ handlers
 
@@ -278,7 +271,7 @@ class TelegramDesk:
     async def _post(self, ticket: TicketView, text: str) -> None:
         topic = await self._topic(ticket.id)
         if topic is not None:
-            await self.bot.send_message(topic[0], text, message_thread_id=topic[1])
+            await queue(self.outbox, topic[0], [OutboundMessage(text)], thread=topic[1], group=True)
 
     async def _update_card(self, ticket: TicketView) -> None:
         topic = await self._topic(ticket.id)

@@ -82,6 +82,18 @@ class TicketView:
         return commune_name(self.commune_code)
 
     @property
+    def place(self) -> str:
+        """The resident's commune as said to them ("xã, phường mình" when unknown)."""
+        return self.commune_name if self.commune_code else "xã, phường mình"
+
+    @property
+    def team(self) -> str:
+        """Who the resident was handed to, for the resident: "Tổ công nghệ số Phường …"."""
+        if self.commune_code is None:
+            return "Tổ công nghệ số"
+        return f"Tổ công nghệ số {self.commune_name}"
+
+    @property
     def reason_label(self) -> str:
         return REASON_LABELS[self.reason]
 

@@ -4,6 +4,7 @@ to the commune's leads and the fallback group, closing the topic."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -11,10 +12,13 @@ from typing import Any
 import pytest
 from telegram import Bot, Update
 
+from bot.channels.telegram_wire import TelegramTransport
 from bot.desk.handoff import Handoff
 from bot.desk.telegram import TelegramDesk
 from bot.messages import InboundMessage
+from bot.outbox import Limits, Outbox
 from core.db import session_scope
+from core.kv import make_redis
 from core.models import TicketReason, VolunteerRole
 from core.repositories.desk import link_desk
 from core.repositories.residents import set_commune
@@ -64,11 +68,22 @@ async def world(app_database: str) -> AsyncIterator[World]:
         base = tg.base_url
         bot = Bot(tg.token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
         async with bot:
+            outbox = Outbox(make_redis(None), Limits(per_chat_interval=0.0))
+            sender = asyncio.create_task(outbox.run("telegram", TelegramTransport(bot)))
             handoff = make_handoff(MemorySender(), None, Clock())  # type: ignore[arg-type]
             handoff.notifiers.clear()
-            desk = TelegramDesk(bot, handoff, fallback["id"])
+            desk = TelegramDesk(bot, handoff, outbox, fallback["id"])
             handoff.notifiers.append(desk)
             yield World(tg, handoff, desk, commune_group, fallback, lan, lead, hoa, stranger)
+            sender.cancel()
+
+
+async def sent(world: World, chat: JSON, count: int) -> list[JSON]:
+    """What the bot sent to `chat`, once the outbox has delivered `count` messages there."""
+    await world.tg.wait_for_async(lambda _: len(world.tg.sent(chat_id=chat["id"])) >= count)
+    found = world.tg.sent(chat_id=chat["id"])
+    assert len(found) == count, found
+    return found
 
 
 async def open_ticket(world: World) -> tuple[int, JSON]:
@@ -127,7 +142,7 @@ async def test_who_may_press_what(world: World) -> None:
     assert await world.handoff.active("r1") is None
     (topic,) = world.tg.topics(world.commune_group)
     assert topic["is_closed"]
-    (final_card, *notes) = world.tg.sent(chat_id=world.commune_group["id"])
+    (final_card, *notes) = await sent(world, world.commune_group, 3)
     assert "reply_markup" not in final_card or not final_card["reply_markup"]["inline_keyboard"]
     assert [n["text"] for n in notes][-1] == f"Yêu cầu #{ticket}: Đã xong."
 
@@ -138,10 +153,10 @@ async def test_reminder_in_the_topic_then_escalation_to_leads_and_fallback(world
     assert view is not None
     await world.desk.reminded(view, 30)
     await world.desk.escalated(view, 60)
-    in_topic = [m["text"] for m in world.tg.sent(chat_id=world.commune_group["id"])][1:]
+    in_topic = [m["text"] for m in await sent(world, world.commune_group, 3)][1:]
     assert in_topic[0].startswith("⏰ Người dân đã chờ 30 phút")
     assert in_topic[1].startswith(f"⚠️ Yêu cầu #{ticket} (Phường Ba Đình, Hà Nội")
-    to_lead = [m["text"] for m in world.tg.sent(chat_id=world.lead["id"])]
+    to_lead = [m["text"] for m in await sent(world, world.lead, 1)]
     assert to_lead == [in_topic[1]]
     assert world.tg.sent(chat_id=world.lan["id"]) == []  # volunteers are not paged
-    assert [m["text"] for m in world.tg.sent(chat_id=world.fallback_group["id"])] == [in_topic[1]]
+    assert [m["text"] for m in await sent(world, world.fallback_group, 1)] == [in_topic[1]]

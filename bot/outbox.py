@@ -1,0 +1,294 @@
+"""The outbox: every message to a Telegram or Zalo chat goes through a persistent, paced queue.
+
+Messages are appended to a Redis stream per channel (`outbox:<channel>`; with REDIS_URL unset
+the in-process stand-in keeps them only while the process lives). One gateway at a time is
+the channel's sender (a Redis lease), so the order of each chat is kept across replicas. The
+sender keeps each chat's messages in order and paces them: at most one message per
+`per_chat_interval` to a chat, `group_per_minute` to a group (all forum topics of a group
+share it), and `global_per_second` in all. A message is removed from the stream only after the
+platform accepted it; a 429 (`retry_after`) or a 5xx/network error retries it later with
+backoff, and a permanent refusal, or `max_attempts` failures, moves it to `outbox:dead` (a
+dead-letter stream operators can read). A restarted sender first re-sends what the previous
+one had read but not finished (the stream's pending entries), in order.
+
+A message whose send succeeded but whose removal was cut off by a crash is sent again on
+restart: delivery is at least once, with that one window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from bot.messages import Attachment, Button, OutboundMessage
+from core.models import MessageKind
+
+log = logging.getLogger(__name__)
+
+GROUP = "senders"
+CONSUMER = "sender"  # one sender per channel at a time (the lease), so one consumer name
+LEASE_SECONDS = 15
+IDLE_POLL = 0.2  # seconds between looks at the stream when nothing is due
+DEAD_STREAM = "outbox:dead"
+
+
+class RetryLater(Exception):
+    """The platform asked to wait (429) or failed for now (5xx, network)."""
+
+    def __init__(self, seconds: float | None = None, reason: str = "") -> None:
+        super().__init__(reason or f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class Refused(Exception):
+    """The platform refused the message for good (bad request, blocked by the user)."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One message to one chat (or forum topic) of a channel."""
+
+    channel: str
+    chat: str
+    message: OutboundMessage
+    thread: int | None = None
+    group: bool = False  # a group chat: counts against the per-group limit
+
+    def dumps(self) -> str:
+        attachment = self.message.attachment
+        return json.dumps(
+            {
+                "channel": self.channel,
+                "chat": self.chat,
+                "thread": self.thread,
+                "group": self.group,
+                "text": self.message.text,
+                "buttons": [[b.title, b.payload] for b in self.message.buttons],
+                "attachment": None
+                if attachment is None
+                else [attachment.kind, attachment.ref, attachment.latitude, attachment.longitude],
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def loads(cls, raw: str) -> Envelope:
+        data = json.loads(raw)
+        attachment = data["attachment"]
+        return cls(
+            channel=data["channel"],
+            chat=data["chat"],
+            thread=data["thread"],
+            group=data["group"],
+            message=OutboundMessage(
+                data["text"],
+                tuple(Button(title, payload) for title, payload in data["buttons"]),
+                None
+                if attachment is None
+                else Attachment(MessageKind(attachment[0]), *attachment[1:]),
+            ),
+        )
+
+
+class Transport(Protocol):
+    """Delivers one envelope on its platform; raises RetryLater or Refused."""
+
+    async def deliver(self, envelope: Envelope) -> None: ...
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_chat_interval: float = 1.0
+    group_per_minute: int = 20
+    global_per_second: int = 30
+    max_attempts: int = 8
+    max_backoff: float = 60.0
+
+
+@dataclass
+class _Chat:
+    queue: deque[tuple[str, Envelope]] = field(default_factory=deque)
+    ready_at: float = 0.0
+    attempts: int = 0
+    busy: bool = False
+    sent_at: deque[float] = field(default_factory=deque)  # last minute, for groups
+
+
+@dataclass
+class Outbox:
+    """Put messages in with `put`; `run(channel, transport)` sends them."""
+
+    redis: Redis
+    limits: Limits = field(default_factory=Limits)
+    clock: Callable[[], float] = time.monotonic
+
+    @staticmethod
+    def stream(channel: str) -> str:
+        return f"outbox:{channel}"
+
+    async def put(self, envelope: Envelope) -> str:
+        """Append to the channel's stream; returns the entry id. Persisted when this returns."""
+        entry = await self.redis.xadd(self.stream(envelope.channel), {"e": envelope.dumps()})
+        return str(entry)
+
+    async def send_all(
+        self, channel: str, chat: str, messages: list[OutboundMessage], **where: Any
+    ) -> None:
+        for message in messages:
+            await self.put(Envelope(channel, chat, message, **where))
+
+    async def pending(self, channel: str) -> int:
+        """Messages not yet accepted by the platform."""
+        return int(await self.redis.xlen(self.stream(channel)))
+
+    async def run(self, channel: str, transport: Transport) -> None:
+        """Send the channel's messages for as long as this task lives."""
+        sender = _Sender(self, channel, transport)
+        await sender.run()
+
+
+class _Sender:
+    """The channel's single active sender: reads the stream, paces, retries, acknowledges."""
+
+    def __init__(self, outbox: Outbox, channel: str, transport: Transport) -> None:
+        self.outbox = outbox
+        self.redis = outbox.redis
+        self.limits = outbox.limits
+        self.clock = outbox.clock
+        self.key = Outbox.stream(channel)
+        self.transport = transport
+        self.chats: dict[str, _Chat] = {}  # by chat: a group's topics share one queue
+        self.global_sent: deque[float] = deque()
+        self.token = secrets.token_hex(8)
+        self.in_flight: set[asyncio.Task[None]] = set()
+        self.wake = asyncio.Event()
+
+    async def run(self) -> None:
+        await self._ensure_group()
+        while True:
+            if not await self._hold_lease():
+                await asyncio.sleep(LEASE_SECONDS / 3)
+                continue
+            await self._read("0")  # what a previous sender read but did not finish
+            lease_until = time.monotonic() + LEASE_SECONDS / 3
+            while time.monotonic() < lease_until:
+                await self._read(">")
+                self._dispatch()
+                self.wake.clear()  # set when a send finishes
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), timeout=self._wait())
+
+    async def _ensure_group(self) -> None:
+        try:
+            await self.redis.xgroup_create(self.key, GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def _hold_lease(self) -> bool:
+        lease = f"{self.key}:lease"
+        if await self.redis.set(lease, self.token, nx=True, ex=LEASE_SECONDS):
+            return True
+        if await self.redis.get(lease) == self.token:
+            await self.redis.expire(lease, LEASE_SECONDS)
+            return True
+        return False
+
+    async def _read(self, start: str) -> None:
+        """Take new entries (`>`) or this sender's unfinished ones (`0`) into the chat queues.
+        Never blocks in Redis: the loop polls (at most IDLE_POLL apart when idle)."""
+        known = {entry for chat in self.chats.values() for entry, _ in chat.queue}
+        replies: list[tuple[str, list[tuple[str, dict[str, str]]]]] = await self.redis.xreadgroup(
+            GROUP, CONSUMER, {self.key: start}, count=500
+        )  # type: ignore[assignment]
+        for _, entries in replies or []:
+            for entry_id, fields in entries:
+                if entry_id in known or not fields:
+                    continue
+                envelope = Envelope.loads(fields["e"])
+                chat = self.chats.setdefault(envelope.chat, _Chat())
+                chat.queue.append((entry_id, envelope))
+
+    def _wait(self) -> float:
+        waiting = [c.ready_at for c in self.chats.values() if c.queue and not c.busy]
+        if not waiting:
+            return IDLE_POLL
+        return max(0.01, min(IDLE_POLL, min(waiting) - self.clock()))
+
+    def _dispatch(self) -> None:
+        now = self.clock()
+        self._forget_before(self.global_sent, now - 1.0)
+        ordered = sorted(
+            (c for c in self.chats.values() if c.queue and not c.busy and c.ready_at <= now),
+            key=lambda c: c.queue[0][0],
+        )
+        for chat in ordered:
+            if len(self.global_sent) >= self.limits.global_per_second:
+                return
+            envelope = chat.queue[0][1]
+            if envelope.group:
+                self._forget_before(chat.sent_at, now - 60.0)
+                if len(chat.sent_at) >= self.limits.group_per_minute:
+                    chat.ready_at = chat.sent_at[0] + 60.0
+                    continue
+            chat.busy = True
+            self.global_sent.append(now)
+            chat.sent_at.append(now)
+            task = asyncio.create_task(self._send(chat))
+            self.in_flight.add(task)
+            task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.in_flight.discard(task)
+        self.wake.set()
+
+    @staticmethod
+    def _forget_before(times: deque[float], cutoff: float) -> None:
+        while times and times[0] < cutoff:
+            times.popleft()
+
+    async def _send(self, chat: _Chat) -> None:
+        entry_id, envelope = chat.queue[0]
+        try:
+            await self.transport.deliver(envelope)
+        except RetryLater as exc:
+            chat.attempts += 1
+            if chat.attempts >= self.limits.max_attempts:
+                await self._bury(chat, entry_id, envelope, f"gave up: {exc}")
+            else:
+                backoff = min(self.limits.max_backoff, 2.0 ** (chat.attempts - 1))
+                delay = max(exc.seconds or 0.0, backoff)
+                chat.ready_at = self.clock() + delay
+                log.warning("outbox %s: %s; retrying in %.1fs", self.key, exc, delay)
+        except Refused as exc:
+            await self._bury(chat, entry_id, envelope, f"refused: {exc}")
+        except Exception as exc:  # a bug in a transport must not lose the message silently
+            log.exception("outbox %s: unexpected failure", self.key)
+            await self._bury(chat, entry_id, envelope, f"error: {exc!r}")
+        else:
+            await self._finish(chat, entry_id)
+            chat.ready_at = self.clock() + self.limits.per_chat_interval
+        finally:
+            chat.busy = False
+
+    async def _finish(self, chat: _Chat, entry_id: str) -> None:
+        await self.redis.xack(self.key, GROUP, entry_id)
+        await self.redis.xdel(self.key, entry_id)
+        chat.queue.popleft()
+        chat.attempts = 0
+
+    async def _bury(self, chat: _Chat, entry_id: str, envelope: Envelope, why: str) -> None:
+        log.error("outbox %s: dead letter %s: %s", self.key, entry_id, why)
+        await self.redis.xadd(DEAD_STREAM, {"e": envelope.dumps(), "why": why[:500]})
+        await self._finish(chat, entry_id)
