@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import health
-from bot.channels import web
+from bot.channels import telegram, web
 from bot.channels.telegram import telegram_running
 from bot.channels.web_mailbox import WebMailbox
 from bot.desk import web as desk_web
@@ -85,11 +85,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         async with AsyncExitStack() as stack:
             if settings.telegram_bot_token:
-                await stack.enter_async_context(
-                    telegram_running(
-                        app.state.router, app.state.handoff, app.state.outbox, settings
-                    )
+                running = telegram_running(
+                    app.state.router, app.state.handoff, app.state.outbox, app.state.redis, settings
                 )
+                app.state.telegram = await stack.enter_async_context(running)
             retention = timedelta(days=settings.retention_days)
             timers = asyncio.create_task(DeskTimers(app.state.handoff).run_forever(retention))
             try:
@@ -103,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.api)
     app.include_router(web.api)
     app.include_router(desk_web.desk)
+    app.include_router(telegram.webhook)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)

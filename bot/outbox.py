@@ -40,7 +40,6 @@ GROUP = "senders"
 CONSUMER = "sender"  # one sender per channel at a time (the lease), so one consumer name
 LEASE_SECONDS = 15
 IDLE_POLL = 0.2  # seconds between looks at the stream when nothing is due
-DEAD_STREAM = "outbox:dead"
 
 
 class RetryLater(Exception):
@@ -132,10 +131,14 @@ class Outbox:
     redis: Redis
     limits: Limits = field(default_factory=Limits)
     clock: Callable[[], float] = time.monotonic
+    namespace: str = "outbox"  # key prefix (tests use their own)
 
-    @staticmethod
-    def stream(channel: str) -> str:
-        return f"outbox:{channel}"
+    def stream(self, channel: str) -> str:
+        return f"{self.namespace}:{channel}"
+
+    @property
+    def dead_letters(self) -> str:
+        return f"{self.namespace}:dead"
 
     async def put(self, envelope: Envelope) -> str:
         """Append to the channel's stream; returns the entry id. Persisted when this returns."""
@@ -166,7 +169,7 @@ class _Sender:
         self.redis = outbox.redis
         self.limits = outbox.limits
         self.clock = outbox.clock
-        self.key = Outbox.stream(channel)
+        self.key = outbox.stream(channel)
         self.transport = transport
         self.chats: dict[str, _Chat] = {}  # by chat: a group's topics share one queue
         self.global_sent: deque[float] = deque()
@@ -175,6 +178,13 @@ class _Sender:
         self.wake = asyncio.Event()
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        finally:  # stopped: sends under way are dropped, their entries stay for the next sender
+            for task in self.in_flight:
+                task.cancel()
+
+    async def _run(self) -> None:
         await self._ensure_group()
         while True:
             if not await self._hold_lease():
@@ -290,5 +300,5 @@ class _Sender:
 
     async def _bury(self, chat: _Chat, entry_id: str, envelope: Envelope, why: str) -> None:
         log.error("outbox %s: dead letter %s: %s", self.key, entry_id, why)
-        await self.redis.xadd(DEAD_STREAM, {"e": envelope.dumps(), "why": why[:500]})
+        await self.redis.xadd(self.outbox.dead_letters, {"e": envelope.dumps(), "why": why[:500]})
         await self._finish(chat, entry_id)

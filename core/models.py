@@ -325,3 +325,33 @@ class VolunteerInvite(Base):
         BigInteger().with_variant(Integer, "sqlite"),
         ForeignKey("volunteers.id", ondelete="SET NULL"),
     )
+
+
+class InboundUpdate(Base):
+    """Every update a channel delivered, stored before it is acknowledged; the unique key makes
+    a retried webhook or a replayed update a no-op. The payload (which may hold chat text) is
+    cleared once the update is processed; the key stays for deduplication."""
+
+    __tablename__ = "inbound_updates"
+    __table_args__ = (UniqueConstraint("channel", "update_key"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    update_key: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChannelToken(Base):
+    """A channel's current OAuth tokens (Zalo's refresh token works once: the new one must be
+    kept the moment it is issued)."""
+
+    __tablename__ = "channel_tokens"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

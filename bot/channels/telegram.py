@@ -10,12 +10,18 @@ stickers and locations are passed on by Telegram file id (never downloaded or st
 from __future__ import annotations
 
 import asyncio
+import hmac
+import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from fastapi import APIRouter, Request, Response
+from redis.asyncio import Redis
 from telegram import Update
+from telegram.error import NetworkError, TimedOut
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -29,16 +35,20 @@ from telegram.ext import (
 from bot.channels.telegram_wire import CHANNEL, TelegramTransport, attachment_of, queue
 from bot.desk.handoff import Handoff
 from bot.desk.telegram import TelegramDesk
+from bot.inbox import Inbox, Payload
 from bot.messages import Attachment, InboundMessage, OutboundMessage
 from bot.outbox import Outbox
 from bot.rasa_client import RasaUnavailable
 from core.settings import Settings
 
 if TYPE_CHECKING:
+    from telegram import Bot
+
     from bot.router import Router
 
 log = logging.getLogger(__name__)
 
+POLL_SECONDS = 10
 COMMANDS = {"start": "/greet", "menu": "/greet", "help": "/ask_capabilities"}
 RASA_DOWN_REPLY = "Dạ, hệ thống đang bận, em chưa trả lời được ngay. Bác thử lại sau ít phút ạ."
 
@@ -127,28 +137,103 @@ def add_handlers(application: Application, resident: ResidentChat, desk: Telegra
     application.add_handler(MessageHandler(private & ~filters.COMMAND, resident.on_message))
 
 
+def chat_of(payload: Payload) -> str:
+    """The conversation an update belongs to (its order is kept)."""
+    for kind in ("message", "edited_message", "callback_query", "my_chat_member"):
+        item = payload.get(kind)
+        if isinstance(item, dict):
+            chat = item.get("chat") or (item.get("message") or {}).get("chat") or item.get("from")
+            if isinstance(chat, dict):
+                return str(chat.get("id"))
+    return ""
+
+
+async def poll(bot: Bot, inbox: Inbox) -> None:
+    """Long polling that confirms an update (the next offset) only after it is stored."""
+    offset: int | None = None
+    while True:
+        try:
+            updates = await bot.get_updates(
+                offset=offset, timeout=POLL_SECONDS, allowed_updates=Update.ALL_TYPES
+            )
+        except (TimedOut, NetworkError) as exc:
+            log.warning("Telegram polling: %s", exc)
+            await asyncio.sleep(1)
+            continue
+        for update in updates:
+            await inbox.accept(str(update.update_id), update.to_dict())
+            offset = update.update_id + 1
+
+
+@dataclass
+class TelegramRunning:
+    application: Application  # type: ignore[type-arg]
+    inbox: Inbox
+
+
 @asynccontextmanager
 async def telegram_running(
-    router: Router, handoff: Handoff, outbox: Outbox, settings: Settings
-) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """Start the bot (polling, or webhook updates fed by /webhooks/telegram) and its outbox
-    sender for the app's life."""
+    router: Router, handoff: Handoff, outbox: Outbox, redis: Redis, settings: Settings
+) -> AsyncIterator[TelegramRunning]:
+    """Start the bot for the app's life: its outbox sender, its inbox, and polling (or, with
+    TELEGRAM_MODE=webhook, the webhook registration; updates then arrive at
+    /webhooks/telegram)."""
     application = build_application(settings)
-    desk = TelegramDesk(application.bot, handoff, outbox, settings.telegram_desk_chat_id)
+    bot = application.bot
+    desk = TelegramDesk(bot, handoff, outbox, settings.telegram_desk_chat_id)
     add_handlers(application, ResidentChat(router, outbox), desk)
     handoff.senders[CHANNEL] = TelegramSender(outbox)
     handoff.notifiers.append(desk)
     await application.initialize()
-    await application.start()
-    sender = asyncio.create_task(outbox.run(CHANNEL, TelegramTransport(application.bot)))
-    if settings.telegram_mode == "polling" and application.updater is not None:
-        await application.bot.delete_webhook()
-        await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
+
+    async def process(payload: Payload) -> None:
+        update = Update.de_json(payload, bot)
+        if update is not None:
+            await application.process_update(update)
+
+    inbox = Inbox(redis, CHANNEL, process, chat_of)
+    tasks = [
+        asyncio.create_task(outbox.run(CHANNEL, TelegramTransport(bot))),
+        asyncio.create_task(inbox.run()),
+    ]
+    await inbox.recover()
+    if settings.telegram_mode == "polling":
+        await bot.delete_webhook()
+        tasks.append(asyncio.create_task(poll(bot, inbox)))
+    else:
+        secret = settings.telegram_webhook_secret
+        await bot.set_webhook(
+            f"{settings.telegram_webhook_url}",
+            secret_token=secret.get_secret_value() if secret else None,
+            allowed_updates=Update.ALL_TYPES,
+        )
     try:
-        yield application
+        yield TelegramRunning(application, inbox)
     finally:
-        sender.cancel()
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
-        await application.stop()
+        for task in tasks:
+            task.cancel()
         await application.shutdown()
+
+
+webhook = APIRouter()
+
+
+@webhook.post("/webhooks/telegram", include_in_schema=False)
+async def receive(request: Request) -> Response:
+    """Telegram's webhook: the secret token is checked in constant time (403 otherwise); the
+    update is stored before the 200 that acknowledges it; a retried update is not redone."""
+    settings: Settings = request.app.state.settings
+    running: TelegramRunning | None = getattr(request.app.state, "telegram", None)
+    expected = settings.telegram_webhook_secret
+    sent = request.headers.get("x-telegram-bot-api-secret-token", "")
+    if running is None or expected is None:
+        return Response(status_code=404)
+    if not hmac.compare_digest(sent.encode(), expected.get_secret_value().encode()):
+        return Response(status_code=403)
+    try:
+        payload = json.loads(await request.body())
+        key = str(int(payload["update_id"]))
+    except (ValueError, KeyError, TypeError):
+        return Response(status_code=400)
+    await running.inbox.accept(key, payload)
+    return Response(status_code=200)

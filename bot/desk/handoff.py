@@ -8,7 +8,6 @@ not sent to Rasa: the router hands their messages here.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from bot.desk.hours import DeskHours
 from bot.desk.views import MessageView, TicketView
 from bot.messages import InboundMessage, OutboundMessage
 from bot.typed_buttons import TypedButtons
-from core.db import session_scope
+from core.db import in_db
 from core.models import (
     EventType,
     MessageAuthor,
@@ -56,8 +55,14 @@ class NotTheClaimer(PermissionError):
     """Only the volunteer who claimed a ticket may write to the resident or close it."""
 
 
+class Unreachable(Exception):
+    """The resident cannot be reached on their channel now (e.g. Zalo's free-reply window
+    closed); the message is kept, and the volunteer is told this reason."""
+
+
 class ChannelSender(Protocol):
-    """Sends messages to a resident on one channel (web mailbox, Telegram, Zalo)."""
+    """Sends messages to a resident on one channel (web mailbox, Telegram, Zalo); raises
+    Unreachable when the channel will not deliver them now."""
 
     async def send(self, channel_user_id: str, messages: Sequence[OutboundMessage]) -> None: ...
 
@@ -84,16 +89,6 @@ class DeskPolicy:
 class ClaimResult:
     ticket: TicketView
     claimed: bool  # False: someone else had it already
-
-
-async def in_db(work: Callable[[Session], T]) -> T:
-    """Run `work` in a committed session on a worker thread."""
-
-    def run() -> T:
-        with session_scope() as session:
-            return work(session)
-
-    return await asyncio.to_thread(run)
 
 
 def _attachment_fields(message: InboundMessage) -> dict[str, object]:
@@ -274,7 +269,7 @@ class Handoff:
             outbound = OutboundMessage(
                 stored.text, attachment=message.attachment if message else None
             )
-            if await self._to_resident(ticket, [outbound]):
+            if await self._to_resident(ticket, [outbound], tell_volunteer=True):
                 await in_db(lambda session: mark_relayed(session=session, message_id=stored.id))
         return stored
 
@@ -358,13 +353,22 @@ class Handoff:
             occurred_at=now,
         )
 
-    async def _to_resident(self, ticket: TicketView, messages: list[OutboundMessage]) -> bool:
+    async def _to_resident(
+        self, ticket: TicketView, messages: list[OutboundMessage], *, tell_volunteer: bool = False
+    ) -> bool:
+        """Send to the resident; False when it could not be sent. With `tell_volunteer`, an
+        Unreachable resident raises, so the volunteer hears why."""
         sender = self.senders.get(ticket.channel)
         if sender is None or not ticket.channel_user_id:
             log.warning("ticket %s: no way to reach the resident on %s", ticket.id, ticket.channel)
             return False
         try:
             await sender.send(ticket.channel_user_id, messages)
+        except Unreachable:
+            if tell_volunteer:
+                raise
+            log.warning("ticket %s: resident unreachable on %s", ticket.id, ticket.channel)
+            return False
         except Exception:  # the ticket and its messages are stored; the volunteer can retry
             log.exception("ticket %s: sending to the resident failed", ticket.id)
             return False

@@ -16,10 +16,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.channels.telegram_wire import CHANNEL, attachment_of, queue
-from bot.desk.handoff import Handoff, NotTheClaimer, in_db
+from bot.desk.handoff import Handoff, NotTheClaimer
 from bot.desk.views import MessageView, TicketView, commune_name
 from bot.messages import Attachment, InboundMessage, OutboundMessage
 from bot.outbox import Outbox
+from core.db import in_db
 from core.models import MessageKind
 from core.repositories.desk import linked_chat, save_topic, ticket_in_topic, topic_of
 from core.repositories.invites import redeem_invite

@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.desk.handoff import Handoff, in_db
+from bot.desk.handoff import Handoff
 from bot.desk.views import TicketView
+from core.db import in_db
 from core.repositories.ticket_messages import purge_closed
 from core.repositories.tickets import SlaStep, mark_sla_step, open_tickets
 

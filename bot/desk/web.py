@@ -22,8 +22,9 @@ from pydantic import BaseModel, StringConstraints
 from redis.asyncio import Redis
 from sqlalchemy.orm import Session
 
-from bot.desk.handoff import Handoff, NotTheClaimer, in_db
+from bot.desk.handoff import Handoff, NotTheClaimer
 from bot.desk.views import MessageView, TicketView, commune_name
+from core.db import in_db
 from core.models import Ticket, Volunteer
 from core.passwords import DUMMY_HASH, verify_password
 from core.ratelimit import RateLimit

@@ -16,7 +16,7 @@ from telegram import Bot
 
 from bot.channels.telegram_wire import TelegramTransport, queue
 from bot.messages import OutboundMessage
-from bot.outbox import DEAD_STREAM, Limits, Outbox
+from bot.outbox import Limits, Outbox
 from tests.fakes.telegram_api import FakeTelegram
 
 JSON = dict[str, Any]
@@ -26,8 +26,18 @@ JSON = dict[str, Any]
 async def fresh_redis(redis: Redis, unique: str) -> AsyncIterator[Redis]:
     """The shared Redis fixture with this test's keys cleared afterwards."""
     yield redis
-    for key in await redis.keys("outbox:*"):
+    for key in await redis.keys(f"{unique}:*"):
         await redis.delete(key)
+
+
+@pytest.fixture
+def make_outbox(fresh_redis: Redis, unique: str) -> Any:
+    """Outboxes under this test's own key prefix (real Redis is shared with other runs)."""
+
+    def make(limits: Limits | None = None, **kwargs: Any) -> Outbox:
+        return Outbox(fresh_redis, limits or Limits(), namespace=f"{unique}:outbox", **kwargs)
+
+    return make
 
 
 @pytest.fixture
@@ -57,15 +67,16 @@ async def wait_until(check: Any) -> None:
 
 async def stop(bot: Bot, task: asyncio.Task[None]) -> None:
     task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    await bot.shutdown()
+    async with asyncio.timeout(10):
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await bot.shutdown()
 
 
 async def test_paced_in_order_without_a_single_429(
-    fresh_redis: Redis, telegram: FakeTelegram
+    make_outbox: Any, fresh_redis: Redis, telegram: FakeTelegram
 ) -> None:
-    outbox = Outbox(fresh_redis)
+    outbox = make_outbox()
     users = [telegram.user(f"U{n}") for n in range(8)]
     for user in users:
         telegram.private_chat(user)
@@ -81,10 +92,10 @@ async def test_paced_in_order_without_a_single_429(
 
 
 async def test_a_group_is_paced_per_minute_across_its_topics(
-    fresh_redis: Redis, telegram: FakeTelegram
+    make_outbox: Any, fresh_redis: Redis, telegram: FakeTelegram
 ) -> None:
     # A clock 60× faster than the wall: a minute of pacing takes one second of the test.
-    outbox = Outbox(fresh_redis, Limits(group_per_minute=3), clock=lambda: time.monotonic() * 60)
+    outbox = make_outbox(Limits(group_per_minute=3), clock=lambda: time.monotonic() * 60)
     group = telegram.forum_group("Bàn hỗ trợ")
     for n in range(5):
         await queue(outbox, group["id"], [OutboundMessage(f"g{n}")], group=True)
@@ -100,9 +111,9 @@ async def test_a_group_is_paced_per_minute_across_its_topics(
 
 
 async def test_429_and_5xx_are_retried_and_order_is_kept(
-    fresh_redis: Redis, telegram: FakeTelegram
+    make_outbox: Any, fresh_redis: Redis, telegram: FakeTelegram
 ) -> None:
-    outbox = Outbox(fresh_redis)
+    outbox = make_outbox()
     user = telegram.user("Ba")
     telegram.private_chat(user)
     telegram.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
@@ -118,9 +129,9 @@ async def test_429_and_5xx_are_retried_and_order_is_kept(
 
 
 async def test_a_refused_message_goes_to_dead_letters_and_the_rest_goes_on(
-    fresh_redis: Redis, telegram: FakeTelegram
+    make_outbox: Any, fresh_redis: Redis, telegram: FakeTelegram
 ) -> None:
-    outbox = Outbox(fresh_redis)
+    outbox = make_outbox()
     user = telegram.user("Ba")
     telegram.private_chat(user)
     telegram.fail_next("sendMessage", 400, "Bad Request: chat not found")
@@ -130,16 +141,16 @@ async def test_a_refused_message_goes_to_dead_letters_and_the_rest_goes_on(
     await wait_until(lambda: len(texts(telegram, user["id"])) == 1)
     await stop(bot, task)
     assert texts(telegram, user["id"]) == ["tin 1"]
-    dead: list[tuple[str, dict[str, str]]] = await fresh_redis.xrange(DEAD_STREAM)  # type: ignore[assignment]
+    dead: list[tuple[str, dict[str, str]]] = await fresh_redis.xrange(outbox.dead_letters)  # type: ignore[assignment]
     assert len(dead) == 1
     assert '"tin 0"' in dead[0][1]["e"]
     assert "chat not found" in dead[0][1]["why"].lower()
 
 
 async def test_a_sender_killed_mid_queue_loses_nothing_and_repeats_nothing(
-    fresh_redis: Redis, telegram: FakeTelegram
+    make_outbox: Any, fresh_redis: Redis, telegram: FakeTelegram
 ) -> None:
-    outbox = Outbox(fresh_redis, Limits(per_chat_interval=0.2))
+    outbox = make_outbox(Limits(per_chat_interval=0.2))
     users = [telegram.user(f"U{n}") for n in range(3)]
     for user in users:
         telegram.private_chat(user)
@@ -149,7 +160,9 @@ async def test_a_sender_killed_mid_queue_loses_nothing_and_repeats_nothing(
     bot, task = await sender(outbox, telegram)
     await wait_until(lambda: sum(len(texts(telegram, u["id"])) for u in users) >= 6)
     await stop(bot, task)  # killed with messages read but not sent
-    await fresh_redis.delete("outbox:telegram:lease")  # the dead sender's lease ran out
+    await fresh_redis.delete(
+        outbox.stream("telegram") + ":lease"
+    )  # the dead sender's lease ran out
     bot, task = await sender(outbox, telegram)
     await wait_until(lambda: all(len(texts(telegram, u["id"])) >= 6 for u in users))
     await asyncio.sleep(0.5)  # anything sent twice would show up by now
@@ -160,9 +173,9 @@ async def test_a_sender_killed_mid_queue_loses_nothing_and_repeats_nothing(
 
 
 async def test_long_text_is_split_before_queueing(
-    fresh_redis: Redis, telegram: FakeTelegram
+    make_outbox: Any, fresh_redis: Redis, telegram: FakeTelegram
 ) -> None:
-    outbox = Outbox(fresh_redis)
+    outbox = make_outbox()
     user = telegram.user("Ba")
     telegram.private_chat(user)
     sentence = "Dạ, bác làm theo từng bước nhé. "

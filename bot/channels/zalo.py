@@ -1,0 +1,369 @@
+"""The Zalo Official Account channel.
+
+`POST /webhooks/zalo` checks `X-ZEvent-Signature` (`mac=` + SHA-256 hex of app id + raw body +
+timestamp + OA secret key, compared in constant time; 403 otherwise), stores the event in the
+inbox (deduplicated by `msg_id`) and answers 200 at once; the event is processed afterwards.
+Delivery and seen receipts and the OA's own echoes are acknowledged and ignored. Replies go
+through the outbox as consultation messages (`/v3.0/oa/message/cs`), text split under
+Zalo's 2,000 characters, buttons as an `oa.query.show` template (a tap comes back as
+user_send_text with the payload). An invalid access token (-216) is refreshed once and the
+new single-use refresh token stored in the database before anything else happens.
+
+Free replies: a consultation message is free for 48 hours after the resident's last message,
+at most 8 of them (the count resets when the resident writes). `ZaloWindow` tracks that per
+resident; a volunteer's message that would fall outside it is not sent, and the volunteer is
+told why (`Unreachable`), instead of the OA silently paying or failing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from fastapi import APIRouter, Request, Response
+from redis.asyncio import Redis
+
+from bot.channels.telegram_wire import split_text
+from bot.desk.handoff import Handoff, Unreachable
+from bot.inbox import Inbox, Payload
+from bot.messages import Attachment, InboundMessage, OutboundMessage
+from bot.outbox import Envelope, Outbox, Refused, RetryLater
+from bot.rasa_client import RasaUnavailable
+from core.db import in_db
+from core.models import ChannelToken, MessageKind, utcnow
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from bot.router import Router
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zalo"
+MAX_TEXT = 2000
+MAX_BUTTONS = 5
+MAX_BUTTON_TITLE = 100
+FREE_WINDOW = timedelta(hours=48)
+FREE_REPLIES = 8
+INVALID_TOKEN = (-216, -220)
+RATE_LIMITED = -32
+IGNORED_EVENTS = ("user_received_message", "user_seen_message")
+ATTACHMENT_KINDS = {
+    "user_send_image": MessageKind.PHOTO,
+    "user_send_gif": MessageKind.PHOTO,
+    "user_send_file": MessageKind.DOCUMENT,
+    "user_send_audio": MessageKind.VOICE,
+    "user_send_sticker": MessageKind.STICKER,
+    "user_send_location": MessageKind.LOCATION,
+}
+RASA_DOWN_REPLY = "Dạ, hệ thống đang bận, em chưa trả lời được ngay. Bác thử lại sau ít phút ạ."
+OUTSIDE_WINDOW = (
+    "Tin chưa gửi: đã quá 48 giờ từ tin nhắn cuối của người dân, Zalo không cho OA nhắn miễn "
+    "phí nữa. Chờ người dân nhắn lại, hoặc gọi điện cho họ."
+)
+OUT_OF_REPLIES = (
+    "Tin chưa gửi: đã dùng hết 8 tin trả lời miễn phí kể từ tin cuối của người dân. "
+    "Nhờ người dân nhắn lại một câu để mở thêm lượt."
+)
+
+
+def signature_ok(settings: Settings, body: bytes, timestamp: str, header: str) -> bool:
+    """Zalo's webhook signature: plain SHA-256 over app id + raw body + timestamp + OA key."""
+    secret = settings.zalo_oa_secret_key
+    if not settings.zalo_app_id or secret is None:
+        return False
+    material = settings.zalo_app_id.encode() + body + timestamp.encode()
+    expected = hashlib.sha256(material + secret.get_secret_value().encode()).hexdigest()
+    given = header.strip().removeprefix("mac=").strip()
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def sender_of(payload: Payload) -> str:
+    holder = payload.get("follower") or payload.get("sender") or {}
+    return str(holder.get("id") or "")
+
+
+def inbound_of(payload: Payload) -> InboundMessage | None:
+    """Our message for a resident's event; None for events that say nothing (unfollow)."""
+    event = str(payload.get("event_name") or "")
+    user = sender_of(payload)
+    message = payload.get("message") or {}
+    text = str(message.get("text") or "")
+    if event == "follow":
+        return InboundMessage(CHANNEL, user, "/greet")
+    if event == "user_send_text":
+        return InboundMessage(CHANNEL, user, text, message_id=message.get("msg_id"))
+    kind = ATTACHMENT_KINDS.get(event)
+    if kind is None:
+        return None
+    attachments = message.get("attachments") or [{}]
+    data = attachments[0].get("payload") or {}
+    if kind == MessageKind.LOCATION:
+        place = data.get("coordinates") or {}
+        attachment = Attachment(
+            kind,
+            latitude=float(place.get("latitude", 0)),
+            longitude=float(place.get("longitude", 0)),
+        )
+    else:
+        attachment = Attachment(kind, f"{CHANNEL}:{data.get('url') or data.get('id') or ''}")
+    return InboundMessage(
+        CHANNEL, user, text, message_id=message.get("msg_id"), attachment=attachment
+    )
+
+
+def pieces(message: OutboundMessage) -> list[OutboundMessage]:
+    """Zalo consultation messages for one reply: text under 2,000 characters, at most 5
+    buttons on the last piece; a file from another channel becomes a short note."""
+    text = message.text.strip()
+    if message.attachment is not None and message.attachment.channel() != CHANNEL:
+        text = (text + "\n[Người hỗ trợ gửi kèm một tệp, Zalo chưa chuyển được.]").strip()
+    texts = split_text(text, MAX_TEXT) or [""]
+    buttons = message.buttons[:MAX_BUTTONS]
+    return [
+        OutboundMessage(piece, buttons if n == len(texts) else ())
+        for n, piece in enumerate(texts, start=1)
+    ]
+
+
+def cs_body(envelope: Envelope) -> dict[str, Any]:
+    message: dict[str, Any] = {"text": envelope.message.text}
+    if envelope.message.buttons:
+        buttons = [
+            {"title": b.title[:MAX_BUTTON_TITLE], "type": "oa.query.show", "payload": b.payload}
+            for b in envelope.message.buttons
+        ]
+        message["attachment"] = {"type": "template", "payload": {"buttons": buttons}}
+    return {"recipient": {"user_id": envelope.chat}, "message": message}
+
+
+@dataclass
+class ZaloTokens:
+    """The OA's access token, refreshed on -216 (once per failed token, one replica at a time);
+    the new single-use refresh token is written to the database before it is used."""
+
+    settings: Settings
+    redis: Redis
+    http: httpx.AsyncClient
+    current: tuple[str, str] | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def access(self) -> str:
+        if self.current is None:
+            self.current = await in_db(self._load)
+        return self.current[0]
+
+    def _load(self, session: Session) -> tuple[str, str]:
+        row = session.get(ChannelToken, CHANNEL)
+        if row is not None:
+            return row.access_token, row.refresh_token
+        access, refresh = self.settings.zalo_access_token, self.settings.zalo_refresh_token
+        return (
+            access.get_secret_value() if access else "",
+            refresh.get_secret_value() if refresh else "",
+        )
+
+    async def refresh(self, failed: str) -> str:
+        """A fresh access token, unless another task or replica already replaced `failed`."""
+        async with self.lock, self.redis.lock("zalo:token-refresh", timeout=30):
+            self.current = await in_db(self._load)
+            if self.current[0] != failed:
+                return self.current[0]
+            secret = self.settings.zalo_app_secret
+            response = await self.http.post(
+                f"{self.settings.zalo_oauth_base_url}/v4/oa/access_token",
+                data={
+                    "app_id": self.settings.zalo_app_id or "",
+                    "refresh_token": self.current[1],
+                    "grant_type": "refresh_token",
+                },
+                headers={"secret_key": secret.get_secret_value() if secret else ""},
+            )
+            data = response.json()
+            if "access_token" not in data:
+                raise Refused(f"Zalo token refresh failed: {data}")
+            pair = (str(data["access_token"]), str(data["refresh_token"]))
+            await in_db(lambda session: _store_tokens(session, pair))
+            self.current = pair
+            return pair[0]
+
+
+def _store_tokens(session: Session, pair: tuple[str, str]) -> None:
+    row = session.get(ChannelToken, CHANNEL)
+    if row is None:
+        session.add(ChannelToken(channel=CHANNEL, access_token=pair[0], refresh_token=pair[1]))
+    else:
+        row.access_token, row.refresh_token, row.updated_at = pair[0], pair[1], utcnow()
+
+
+@dataclass(frozen=True)
+class ZaloWindow:
+    """Per resident: when they last wrote and how many replies went out since."""
+
+    redis: Redis
+
+    def _key(self, user: str) -> str:
+        return f"zalo:window:{user}"
+
+    async def user_wrote(self, user: str, now: datetime | None = None) -> None:
+        moment = (now or utcnow()).timestamp()
+        await self.redis.hset(self._key(user), mapping={"last": moment, "replies": 0})
+        await self.redis.expire(self._key(user), int(FREE_WINDOW.total_seconds()))
+
+    async def replied(self, user: str) -> None:
+        await self.redis.hincrby(self._key(user), "replies", 1)
+
+    async def closed_because(
+        self, user: str, needed: int = 1, now: datetime | None = None
+    ) -> str | None:
+        """Why `needed` more replies cannot go out for free now; None when they can."""
+        state = await self.redis.hgetall(self._key(user))
+        if not state:
+            return OUTSIDE_WINDOW
+        last = datetime.fromtimestamp(float(state["last"]), UTC)
+        if (now or utcnow()) - last >= FREE_WINDOW:
+            return OUTSIDE_WINDOW
+        if int(state.get("replies", 0)) + needed > FREE_REPLIES:
+            return OUT_OF_REPLIES
+        return None
+
+
+@dataclass
+class ZaloTransport:
+    """The outbox's way to Zalo: one consultation message per piece."""
+
+    settings: Settings
+    tokens: ZaloTokens
+    window: ZaloWindow
+    http: httpx.AsyncClient
+
+    async def deliver(self, envelope: Envelope) -> None:
+        token = await self.tokens.access()
+        data = await self._send(envelope, token)
+        if data.get("error") in INVALID_TOKEN:
+            data = await self._send(envelope, await self.tokens.refresh(token))
+        error = int(data.get("error", -1))
+        if error == 0:
+            await self.window.replied(envelope.chat)
+            return
+        if error == RATE_LIMITED:
+            raise RetryLater(60.0, "Zalo rate limit")
+        raise Refused(f"Zalo {error}: {data.get('message')}")
+
+    async def _send(self, envelope: Envelope, token: str) -> dict[str, Any]:
+        try:
+            response = await self.http.post(
+                f"{self.settings.zalo_api_base_url}/v3.0/oa/message/cs",
+                json=cs_body(envelope),
+                headers={"access_token": token},
+            )
+        except httpx.HTTPError as exc:
+            raise RetryLater(None, f"Zalo: {exc!r}") from exc
+        if response.status_code >= 500:
+            raise RetryLater(None, f"Zalo HTTP {response.status_code}")
+        try:
+            data: dict[str, Any] = response.json()
+        except ValueError as exc:
+            raise RetryLater(None, "Zalo answered without JSON") from exc
+        return data
+
+
+@dataclass(frozen=True)
+class ZaloSender:
+    """Replies and volunteer messages to a resident on Zalo (the ChannelSender of Zalo)."""
+
+    outbox: Outbox
+    window: ZaloWindow
+
+    async def send(self, channel_user_id: str, messages: Sequence[OutboundMessage]) -> None:
+        parts = [piece for message in messages for piece in pieces(message)]
+        why = await self.window.closed_because(channel_user_id, needed=len(parts))
+        if why is not None:
+            raise Unreachable(why)
+        for part in parts:
+            await self.outbox.put(Envelope(CHANNEL, channel_user_id, part))
+
+
+@dataclass
+class ZaloChannel:
+    """Zalo's inbox processing: each resident event through the router, replies queued."""
+
+    router: Router
+    outbox: Outbox
+    window: ZaloWindow
+    inbox: Inbox | None = None
+
+    async def process(self, payload: Payload) -> None:
+        inbound = inbound_of(payload)
+        if inbound is None:
+            return
+        await self.window.user_wrote(inbound.channel_user_id)
+        try:
+            replies = await self.router.handle(inbound)
+        except RasaUnavailable as exc:
+            log.error("Rasa unavailable: %s", exc)
+            replies = [OutboundMessage(RASA_DOWN_REPLY)]
+        for reply in replies:
+            for part in pieces(reply):
+                await self.outbox.put(Envelope(CHANNEL, inbound.channel_user_id, part))
+
+
+webhook = APIRouter()
+
+
+@webhook.post("/webhooks/zalo", include_in_schema=False)
+async def receive(request: Request) -> Response:
+    """Verify, store, acknowledge; processing happens after the 200."""
+    settings: Settings = request.app.state.settings
+    channel: ZaloChannel | None = getattr(request.app.state, "zalo", None)
+    if channel is None or channel.inbox is None:
+        return Response(status_code=404)
+    body = await request.body()
+    try:
+        payload = json.loads(body)
+        timestamp = str(payload["timestamp"])
+        event = str(payload["event_name"])
+    except (ValueError, KeyError, TypeError):
+        return Response(status_code=400)
+    header = request.headers.get("x-zevent-signature", "")
+    if not signature_ok(settings, body, timestamp, header):
+        return Response(status_code=403)
+    if event in IGNORED_EVENTS or event.startswith("oa_send"):
+        return Response(status_code=200)
+    message = payload.get("message") or {}
+    key = str(message.get("msg_id") or f"{event}:{sender_of(payload)}:{timestamp}")
+    await channel.inbox.accept(key, payload)
+    return Response(status_code=200)
+
+
+@asynccontextmanager
+async def zalo_running(
+    router: Router, handoff: Handoff, outbox: Outbox, redis: Redis, settings: Settings
+) -> AsyncIterator[ZaloChannel]:
+    """Zalo's inbox workers and outbox sender for the app's life."""
+    async with httpx.AsyncClient(timeout=httpx.Timeout(15.0)) as http:
+        window = ZaloWindow(redis)
+        tokens = ZaloTokens(settings, redis, http)
+        channel = ZaloChannel(router, outbox, window)
+        channel.inbox = Inbox(redis, CHANNEL, channel.process, sender_of)
+        handoff.senders[CHANNEL] = ZaloSender(outbox, window)
+        tasks = [
+            asyncio.create_task(outbox.run(CHANNEL, ZaloTransport(settings, tokens, window, http))),
+            asyncio.create_task(channel.inbox.run()),
+        ]
+        await channel.inbox.recover()
+        try:
+            yield channel
+        finally:
+            for task in tasks:
+                task.cancel()

@@ -1,0 +1,107 @@
+"""The inbox: every update a channel delivers is stored before it is acknowledged and
+processed exactly once.
+
+`accept` answers only after the update is durable in the database (the unique key
+channel + update id turns a retried webhook or a replayed update into a no-op; Redis remembers
+recent keys for a day so duplicates rarely reach the database). Processing runs in worker
+tasks, one queue per shard of chats so that each chat's updates keep their order while
+different residents are served in parallel. Updates stored but not processed when a gateway
+stopped are processed when it starts again (`recover`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import zlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy.orm import Session
+
+from core.db import in_db
+from core.repositories.inbound import mark_processed, store_update, unprocessed
+
+log = logging.getLogger(__name__)
+
+SEEN_SECONDS = 24 * 3600
+SHARDS = 8
+
+Payload = dict[str, Any]
+
+
+@dataclass
+class Inbox:
+    """One channel's inbox. `process(payload)` handles one update; `chat_of(payload)` names the
+    conversation whose order must be kept."""
+
+    redis: Redis
+    channel: str
+    process: Callable[[Payload], Awaitable[None]]
+    chat_of: Callable[[Payload], str]
+    queues: list[asyncio.Queue[tuple[int, Payload]]] = field(
+        default_factory=lambda: [asyncio.Queue() for _ in range(SHARDS)]
+    )
+
+    def _seen_key(self, key: str) -> str:
+        return f"inbound:{self.channel}:{key}"
+
+    async def accept(self, key: str, payload: Payload) -> bool:
+        """Store the update and queue it; False for one already delivered. When this returns
+        the update is durable, so the channel may be told it arrived."""
+        if await self.redis.exists(self._seen_key(key)):
+            return False
+        raw = json.dumps(payload, ensure_ascii=False)
+        stored = await in_db(
+            lambda session: store_update(
+                session=session, channel=self.channel, key=key, payload=raw
+            )
+        )
+        await self.redis.set(self._seen_key(key), "1", ex=SEEN_SECONDS)
+        if stored is None:
+            return False
+        await self._queue(stored, payload)
+        return True
+
+    async def recover(self) -> int:
+        """Queue what was stored but not processed before a restart; how many."""
+
+        def read(session: Session) -> list[tuple[int, Payload]]:
+            rows = unprocessed(session=session, channel=self.channel)
+            return [(row.id, json.loads(row.payload)) for row in rows if row.payload]
+
+        pending = await in_db(read)
+        for stored, payload in pending:
+            await self._queue(stored, payload)
+        return len(pending)
+
+    async def _queue(self, stored: int, payload: Payload) -> None:
+        shard = zlib.crc32(self.chat_of(payload).encode()) % len(self.queues)
+        await self.queues[shard].put((stored, payload))
+
+    async def idle(self) -> bool:
+        return all(queue.empty() for queue in self.queues)
+
+    async def run(self) -> None:
+        """Process updates until cancelled (one task per shard)."""
+        await asyncio.gather(*(self._work(queue) for queue in self.queues))
+
+    async def _work(self, queue: asyncio.Queue[tuple[int, Payload]]) -> None:
+        while True:
+            stored, payload = await queue.get()
+            try:
+                await self.process(payload)
+            except Exception:  # one bad update must not stop the channel
+                log.exception("%s update %s failed", self.channel, stored)
+            await self._done(stored)
+            queue.task_done()
+
+    @staticmethod
+    async def _done(stored: int) -> None:
+        def mark(session: Session) -> None:
+            mark_processed(session=session, update_id=stored)
+
+        await in_db(mark)
