@@ -16,9 +16,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import health
-from bot.channels import telegram, web
+from bot.channels import telegram, web, zalo
 from bot.channels.telegram import telegram_running
 from bot.channels.web_mailbox import WebMailbox
+from bot.channels.zalo import zalo_running
 from bot.desk import web as desk_web
 from bot.desk.handoff import DeskPolicy, Handoff
 from bot.desk.hours import DeskHours
@@ -89,6 +90,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     app.state.router, app.state.handoff, app.state.outbox, app.state.redis, settings
                 )
                 app.state.telegram = await stack.enter_async_context(running)
+            if settings.zalo_app_id and settings.zalo_oa_secret_key:
+                zalo_channel = zalo_running(
+                    app.state.router, app.state.handoff, app.state.outbox, app.state.redis, settings
+                )
+                app.state.zalo = await stack.enter_async_context(zalo_channel)
             retention = timedelta(days=settings.retention_days)
             timers = asyncio.create_task(DeskTimers(app.state.handoff).run_forever(retention))
             try:
@@ -103,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web.api)
     app.include_router(desk_web.desk)
     app.include_router(telegram.webhook)
+    app.include_router(zalo.webhook)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import json
 import logging
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ FREE_WINDOW = timedelta(hours=48)
 FREE_REPLIES = 8
 INVALID_TOKEN = (-216, -220)
 RATE_LIMITED = -32
+REFRESH_WAIT_SECONDS = 30
 IGNORED_EVENTS = ("user_received_message", "user_seen_message")
 ATTACHMENT_KINDS = {
     "user_send_image": MessageKind.PHOTO,
@@ -175,7 +177,7 @@ class ZaloTokens:
 
     async def refresh(self, failed: str) -> str:
         """A fresh access token, unless another task or replica already replaced `failed`."""
-        async with self.lock, self.redis.lock("zalo:token-refresh", timeout=30):
+        async with self.lock, self._across_replicas():
             self.current = await in_db(self._load)
             if self.current[0] != failed:
                 return self.current[0]
@@ -196,6 +198,19 @@ class ZaloTokens:
             await in_db(lambda session: _store_tokens(session, pair))
             self.current = pair
             return pair[0]
+
+    @asynccontextmanager
+    async def _across_replicas(self) -> AsyncIterator[None]:
+        """One gateway at a time refreshes (the refresh token works once)."""
+        key, token = "zalo:token-refresh", secrets.token_hex(8)
+        async with asyncio.timeout(REFRESH_WAIT_SECONDS):
+            while not await self.redis.set(key, token, nx=True, ex=REFRESH_WAIT_SECONDS):  # noqa: ASYNC110 - another process holds it
+                await asyncio.sleep(0.1)
+        try:
+            yield
+        finally:
+            if await self.redis.get(key) == token:
+                await self.redis.delete(key)
 
 
 def _store_tokens(session: Session, pair: tuple[str, str]) -> None:

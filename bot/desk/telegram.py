@@ -16,7 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.channels.telegram_wire import CHANNEL, attachment_of, queue
-from bot.desk.handoff import Handoff, NotTheClaimer
+from bot.desk.handoff import Handoff, NotTheClaimer, Unreachable
 from bot.desk.views import MessageView, TicketView, commune_name
 from bot.messages import Attachment, InboundMessage, OutboundMessage
 from bot.outbox import Outbox
@@ -226,6 +226,10 @@ class TelegramDesk:
             await self.handoff.volunteer_wrote(ticket_id, volunteer, inbound.text, inbound)
         except (NotTheClaimer, NotYourCommune, LookupError):
             return  # other volunteers talking among themselves: nothing reaches the resident
+        except Unreachable as exc:  # e.g. Zalo's free-reply window closed: tell the volunteer
+            await queue(
+                self.outbox, chat.id, [OutboundMessage(f"⚠️ {exc}")], thread=thread, group=True
+            )
 
     async def on_register(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/dangky CODE in a private chat: a one-time invite puts this account on the roster."""

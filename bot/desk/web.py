@@ -22,7 +22,7 @@ from pydantic import BaseModel, StringConstraints
 from redis.asyncio import Redis
 from sqlalchemy.orm import Session
 
-from bot.desk.handoff import Handoff, NotTheClaimer
+from bot.desk.handoff import Handoff, NotTheClaimer, Unreachable
 from bot.desk.views import MessageView, TicketView, commune_name
 from core.db import in_db
 from core.models import Ticket, Volunteer
@@ -301,6 +301,8 @@ async def reply(
         raise HTTPException(404, NOT_FOUND) from exc
     except NotTheClaimer as exc:
         raise HTTPException(409, NOT_YOURS) from exc
+    except Unreachable as exc:  # kept in the conversation, not delivered: say why
+        raise HTTPException(409, str(exc)) from exc
     return {"message": message_json(stored)}
 
 

@@ -1,0 +1,154 @@
+"""The Zalo OA channel against the fake Zalo API (real wire format): signatures checked (403
+otherwise), events stored and acknowledged, a replayed event answered once, receipts and
+echoes ignored, buttons as oa.query.show templates, an expired token refreshed once with the
+new single-use refresh token kept in the database, and the free-reply window. Rasa is
+unreachable here, so the bot's answer is the polite "busy" reply."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.channels.zalo import (
+    OUT_OF_REPLIES,
+    OUTSIDE_WINDOW,
+    RASA_DOWN_REPLY,
+    ZaloTokens,
+    ZaloTransport,
+    ZaloWindow,
+)
+from bot.messages import Button, OutboundMessage
+from bot.outbox import Envelope
+from cns.stack import free_port
+from core.db import session_scope
+from core.kv import make_redis
+from core.models import ChannelToken, InboundUpdate, utcnow
+from core.settings import Settings
+from tests.fakes.zalo_api import (
+    DEFAULT_ACCESS_TOKEN,
+    DEFAULT_APP_ID,
+    DEFAULT_APP_SECRET,
+    DEFAULT_OA_SECRET_KEY,
+    DEFAULT_REFRESH_TOKEN,
+    Delivery,
+    FakeZalo,
+)
+
+
+def zalo_settings(database_url: str, zalo: FakeZalo) -> Settings:
+    nobody = f"http://127.0.0.1:{free_port()}"
+    return Settings(
+        _env_file=None,
+        database_url=database_url,
+        rasa_url=nobody,
+        actions_url=nobody,
+        zalo_app_id=DEFAULT_APP_ID,
+        zalo_app_secret=DEFAULT_APP_SECRET,
+        zalo_oa_secret_key=DEFAULT_OA_SECRET_KEY,
+        zalo_access_token=DEFAULT_ACCESS_TOKEN,
+        zalo_refresh_token=DEFAULT_REFRESH_TOKEN,
+        zalo_api_base_url=zalo.base_url,
+        zalo_oauth_base_url=zalo.base_url,
+    )
+
+
+@pytest.fixture
+def zalo() -> Iterator[FakeZalo]:
+    with FakeZalo() as fake:
+        yield fake
+
+
+@pytest.fixture
+def client(app_database: str, zalo: FakeZalo) -> Iterator[TestClient]:
+    with TestClient(create_app(zalo_settings(app_database, zalo))) as test_client:
+        yield test_client
+
+
+def post(client: TestClient, delivery: Delivery) -> int:
+    headers = {"X-ZEvent-Signature": delivery.signature, "Content-Type": "application/json"}
+    response = client.post("/webhooks/zalo", content=delivery.body, headers=headers)
+    return int(response.status_code)
+
+
+def stored() -> list[InboundUpdate]:
+    with session_scope() as session:
+        return list(session.scalars(select(InboundUpdate)))
+
+
+def test_a_bad_signature_is_refused_and_nothing_is_kept(client: TestClient, zalo: FakeZalo) -> None:
+    user = zalo.user("Bác Ba")
+    forged = zalo.user_text(user, "xin chao", bad_signature=True, deliver=False)
+    assert post(client, forged) == 403
+    assert stored() == []
+
+
+def test_an_event_is_answered_once_however_often_it_arrives(
+    client: TestClient, zalo: FakeZalo
+) -> None:
+    user = zalo.user("Bác Ba")
+    event = zalo.user_text(user, "xin chao", deliver=False)
+    started = time.monotonic()
+    assert post(client, event) == 200
+    assert time.monotonic() - started < 2  # acknowledged long before Zalo's ~2 s
+    assert post(client, event) == 200  # Zalo's retry
+    zalo.wait_for(lambda m: m["text"] == RASA_DOWN_REPLY, timeout=15)
+    time.sleep(0.5)  # a second answer would show up by now
+    assert [m["text"] for m in zalo.sent(user)] == [RASA_DOWN_REPLY]
+    assert len(stored()) == 1
+
+
+def test_receipts_and_echoes_are_ignored(client: TestClient, zalo: FakeZalo) -> None:
+    user = zalo.user("Bác Ba")
+    assert post(client, zalo.user_seen(user, ["abc"], deliver=False)) == 200
+    assert stored() == []
+
+
+async def test_buttons_and_a_refreshed_token(app_database: str, zalo: FakeZalo) -> None:
+    settings = zalo_settings(app_database, zalo)
+    redis = make_redis(None)
+    user = zalo.user("Bác Ba")
+    zalo.user_text(user, "xin chao", deliver=False)  # opens the reply window at Zalo
+    window = ZaloWindow(redis)
+    await window.user_wrote(user)
+    zalo.expire_access_token()
+    async with httpx.AsyncClient() as http:
+        transport = ZaloTransport(settings, ZaloTokens(settings, redis, http), window, http)
+        buttons = (Button("Đồng ý", '/consent{"choice":"yes"}'), Button("Không", "/deny"))
+        await transport.deliver(Envelope("zalo", user, OutboundMessage("Bác đồng ý nhé?", buttons)))
+    (message,) = zalo.sent(user)
+    assert message["text"] == "Bác đồng ý nhé?"
+    assert [(b["title"], b["type"], b["payload"]) for b in message["buttons"]] == [
+        ("Đồng ý", "oa.query.show", '/consent{"choice":"yes"}'),
+        ("Không", "oa.query.show", "/deny"),
+    ]
+    assert len(zalo.refresh_calls) == 1
+    with session_scope() as session:
+        kept = session.get(ChannelToken, "zalo")
+        assert kept is not None
+        assert (kept.access_token, kept.refresh_token) == (zalo.access_token, zalo.refresh_token)
+    assert kept.refresh_token != DEFAULT_REFRESH_TOKEN
+
+
+async def test_the_free_reply_window() -> None:
+    window = ZaloWindow(make_redis(None))
+    now = utcnow()
+    assert await window.closed_because("u1", now=now) == OUTSIDE_WINDOW  # never wrote
+    await window.user_wrote("u1", now=now)
+    assert await window.closed_because("u1", now=now) is None
+    for _ in range(8):
+        await window.replied("u1")
+    assert await window.closed_because("u1", now=now) == OUT_OF_REPLIES
+    await window.user_wrote("u1", now=now)  # writing again opens 8 more
+    assert await window.closed_because("u1", needed=8, now=now) is None
+    assert await window.closed_because("u1", needed=9, now=now) == OUT_OF_REPLIES
+    later = now + timedelta(hours=48)
+    assert await window.closed_because("u1", now=later) == OUTSIDE_WINDOW
+    await asyncio.sleep(0)
