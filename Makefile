@@ -9,7 +9,7 @@ RASA_PYTHON_VERSION ?= 3.11
 export RASA_TELEMETRY_ENABLED := false
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run test test-rasa-components lint format train migrate clean bench-nlu
+.PHONY: help install run test test-rasa-components lint format train migrate clean bench-nlu bench-channels
 
 help:
 	@echo "make run    — install what is missing, train if needed, start rasa + actions + gateway"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint   — ruff and mypy"
 	@echo "make train  — retrain the Rasa model if its inputs changed"
 	@echo "make bench-nlu — default vs our NLU pipeline on the held-out set → docs/benchmarks/nlu.md"
+	@echo "make bench-channels — webhook intake, outbound pacing, kill/restart → docs/benchmarks/channels.md"
 
 $(CURDIR)/.tools/bin/uv:
 	@echo "==> uv not found: installing it into .tools/ from PyPI"
@@ -64,6 +65,11 @@ test-rasa-components: .venv-rasa/.synced
 
 bench-nlu: install
 	$(UV) run --frozen python -m bench.nlu
+
+# Channel intake, outbound pacing, kill-and-restart (uses TEST_DATABASE_URL / TEST_REDIS_URL
+# when set, as on CI) → docs/benchmarks/channels.md.
+bench-channels: .venv/.synced
+	$(UV) run --frozen python -m bench.channels
 
 # Regenerate the pinned Rasa environment after editing rasa-env/requirements.in.
 rasa-env/requirements.txt: rasa-env/requirements.in rasa-env/overrides.txt

@@ -108,9 +108,13 @@ class Transport(Protocol):
 
 @dataclass(frozen=True)
 class Limits:
-    per_chat_interval: float = 1.0
+    """Telegram's flood limits, with a margin: we time our sends, Telegram times their
+    arrival, and the network moves each by a few milliseconds."""
+
+    per_chat_interval: float = 1.05
     group_per_minute: int = 20
     global_per_second: int = 30
+    margin: float = 1.05  # the windows (1 s, 60 s) are stretched by this factor
     max_attempts: int = 8
     max_backoff: float = 60.0
 
@@ -183,6 +187,7 @@ class _Sender:
         finally:  # stopped: sends under way are dropped, their entries stay for the next sender
             for task in self.in_flight:
                 task.cancel()
+            await self._release_lease()
 
     async def _run(self) -> None:
         await self._ensure_group()
@@ -215,6 +220,13 @@ class _Sender:
             return True
         return False
 
+    async def _release_lease(self) -> None:
+        """Let another gateway take over at once (a lease left behind expires by itself)."""
+        lease = f"{self.key}:lease"
+        with contextlib.suppress(Exception):
+            if await self.redis.get(lease) == self.token:
+                await self.redis.delete(lease)
+
     async def _read(self, start: str) -> None:
         """Take new entries (`>`) or this sender's unfinished ones (`0`) into the chat queues.
         Never blocks in Redis: the loop polls (at most IDLE_POLL apart when idle)."""
@@ -238,7 +250,7 @@ class _Sender:
 
     def _dispatch(self) -> None:
         now = self.clock()
-        self._forget_before(self.global_sent, now - 1.0)
+        self._forget_before(self.global_sent, now - self.limits.margin)
         ordered = sorted(
             (c for c in self.chats.values() if c.queue and not c.busy and c.ready_at <= now),
             key=lambda c: c.queue[0][0],
@@ -248,9 +260,9 @@ class _Sender:
                 return
             envelope = chat.queue[0][1]
             if envelope.group:
-                self._forget_before(chat.sent_at, now - 60.0)
+                self._forget_before(chat.sent_at, now - 60.0 * self.limits.margin)
                 if len(chat.sent_at) >= self.limits.group_per_minute:
-                    chat.ready_at = chat.sent_at[0] + 60.0
+                    chat.ready_at = chat.sent_at[0] + 60.0 * self.limits.margin
                     continue
             chat.busy = True
             self.global_sent.append(now)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 from telegram import Bot
+from telegram.request import HTTPXRequest
 
 from bot.channels.telegram_wire import TelegramTransport, queue
 from bot.messages import OutboundMessage
@@ -48,7 +49,9 @@ def telegram() -> Iterator[FakeTelegram]:
 
 async def sender(outbox: Outbox, fake: FakeTelegram) -> tuple[Bot, asyncio.Task[None]]:
     bot = Bot(
-        fake.token, base_url=f"{fake.base_url}/bot", base_file_url=f"{fake.base_url}/file/bot"
+        fake.token,
+        base_url=f"{fake.base_url}/bot",
+        request=HTTPXRequest(connection_pool_size=64, pool_timeout=30),
     )
     await bot.initialize()
     return bot, asyncio.create_task(outbox.run("telegram", TelegramTransport(bot)))

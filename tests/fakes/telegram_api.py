@@ -712,7 +712,9 @@ class _UpdateQueue:
         self.allowed: list[str] | None = None  # allowed_updates of the last getUpdates
         self.webhook: _Webhook | None = None
         self.poller = 0  # generation of the newest getUpdates call
-        self._next_id = 500_000_001
+        # Like Telegram's, ids start at an arbitrary large number: two fake servers (two test
+        # runs against the same Redis) never hand out the same update ids.
+        self._next_id = secrets.randbelow(900_000_000) + 100_000_000
 
     def push(self, kind: str, payload: JSON) -> JSON:
         """Queues an update of `kind` ("message", "callback_query", ...)."""
