@@ -300,6 +300,8 @@ def main() -> None:
         print("intake", intake_result, flush=True)
         pace = asyncio.run(pacing(args.messages, 100))
         print("pacing", pace, flush=True)
+        if bench_redis_url():  # nothing of the intake run may leak into this one
+            asyncio.run(clear_bench_redis())
         with scratch_database(backend, Path(tmp)) as url:
             restart = bench_restart(url, args.residents, args.per_resident)
         print("restart", restart, flush=True)

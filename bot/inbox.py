@@ -3,7 +3,8 @@ processed exactly once.
 
 `accept` answers only after the update is durable in the database (the unique key
 channel + update id turns a retried webhook or a replayed update into a no-op; Redis remembers
-recent keys for a day so duplicates rarely reach the database). Processing runs in worker
+recent keys for a day so duplicates rarely reach the database). Updates arriving together
+are written in one transaction (group commit). Processing runs in worker
 tasks, one queue per shard of chats so that each chat's updates keep their order while
 different residents are served in parallel. Updates stored but not processed when a gateway
 stopped are processed when it starts again (`recover`).
@@ -23,12 +24,13 @@ from redis.asyncio import Redis
 from sqlalchemy.orm import Session
 
 from core.db import in_db
-from core.repositories.inbound import mark_processed, store_update, unprocessed
+from core.repositories.inbound import mark_processed, store_updates, unprocessed
 
 log = logging.getLogger(__name__)
 
 SEEN_SECONDS = 24 * 3600
 SHARDS = 8
+MAX_BATCH = 200
 
 Payload = dict[str, Any]
 
@@ -45,6 +47,9 @@ class Inbox:
     queues: list[asyncio.Queue[tuple[int, Payload]]] = field(
         default_factory=lambda: [asyncio.Queue() for _ in range(SHARDS)]
     )
+    writes: asyncio.Queue[tuple[str, str, asyncio.Future[int | None]]] = field(
+        default_factory=asyncio.Queue
+    )
 
     def _seen_key(self, key: str) -> str:
         return f"inbound:{self.channel}:{key}"
@@ -55,11 +60,9 @@ class Inbox:
         if await self.redis.exists(self._seen_key(key)):
             return False
         raw = json.dumps(payload, ensure_ascii=False)
-        stored = await in_db(
-            lambda session: store_update(
-                session=session, channel=self.channel, key=key, payload=raw
-            )
-        )
+        done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        await self.writes.put((key, raw, done))
+        stored = await done
         await self.redis.set(self._seen_key(key), "1", ex=SEEN_SECONDS)
         if stored is None:
             return False
@@ -86,8 +89,31 @@ class Inbox:
         return all(queue.empty() for queue in self.queues)
 
     async def run(self) -> None:
-        """Process updates until cancelled (one task per shard)."""
-        await asyncio.gather(*(self._work(queue) for queue in self.queues))
+        """Store and process updates until cancelled (a writer, and one task per shard)."""
+        await asyncio.gather(self._write(), *(self._work(queue) for queue in self.queues))
+
+    async def _write(self) -> None:
+        """Group commit: the updates that arrived while the last batch was being written go
+        to the database together, in one transaction (far more per second than one each)."""
+        while True:
+            batch = [await self.writes.get()]
+            while not self.writes.empty() and len(batch) < MAX_BATCH:
+                batch.append(self.writes.get_nowait())
+            pairs = [(key, raw) for key, raw, _ in batch]
+            try:
+                ids = await in_db(self._storer(pairs))
+            except Exception as exc:  # the database is down: every waiting accept fails
+                for _, _, done in batch:
+                    done.set_exception(exc)
+                continue
+            for (_, _, done), stored in zip(batch, ids, strict=True):
+                done.set_result(stored)
+
+    def _storer(self, pairs: list[tuple[str, str]]) -> Callable[[Session], list[int | None]]:
+        def store(session: Session) -> list[int | None]:
+            return store_updates(session=session, channel=self.channel, updates=pairs)
+
+        return store
 
     async def _work(self, queue: asyncio.Queue[tuple[int, Payload]]) -> None:
         while True:

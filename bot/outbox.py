@@ -176,7 +176,7 @@ class _Sender:
         self.key = outbox.stream(channel)
         self.transport = transport
         self.chats: dict[str, _Chat] = {}  # by chat: a group's topics share one queue
-        self.global_sent: deque[float] = deque()
+        self.next_send = 0.0  # the earliest moment of the next send (even spacing)
         self.token = secrets.token_hex(8)
         self.in_flight: set[asyncio.Task[None]] = set()
         self.wake = asyncio.Event()
@@ -246,17 +246,20 @@ class _Sender:
         waiting = [c.ready_at for c in self.chats.values() if c.queue and not c.busy]
         if not waiting:
             return IDLE_POLL
-        return max(0.01, min(IDLE_POLL, min(waiting) - self.clock()))
+        due = max(min(waiting), self.next_send)
+        return max(0.005, min(IDLE_POLL, due - self.clock()))
 
     def _dispatch(self) -> None:
+        """Start the sends that are due, evenly spaced: bursts arriving with network jitter
+        would break Telegram's per-second limit even when the count per second is right."""
         now = self.clock()
-        self._forget_before(self.global_sent, now - self.limits.margin)
         ordered = sorted(
             (c for c in self.chats.values() if c.queue and not c.busy and c.ready_at <= now),
             key=lambda c: c.queue[0][0],
         )
+        spacing = self.limits.margin / self.limits.global_per_second
         for chat in ordered:
-            if len(self.global_sent) >= self.limits.global_per_second:
+            if now < self.next_send:
                 return
             envelope = chat.queue[0][1]
             if envelope.group:
@@ -265,7 +268,7 @@ class _Sender:
                     chat.ready_at = chat.sent_at[0] + 60.0 * self.limits.margin
                     continue
             chat.busy = True
-            self.global_sent.append(now)
+            self.next_send = max(self.next_send, now) + spacing
             chat.sent_at.append(now)
             task = asyncio.create_task(self._send(chat))
             self.in_flight.add(task)

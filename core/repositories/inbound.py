@@ -22,6 +22,16 @@ def store_update(*, session: Session, channel: str, key: str, payload: str) -> i
     return row.id
 
 
+def store_updates(
+    *, session: Session, channel: str, updates: Sequence[tuple[str, str]]
+) -> list[int | None]:
+    """`store_update` for several (key, payload) pairs in one transaction (one commit)."""
+    return [
+        store_update(session=session, channel=channel, key=key, payload=payload)
+        for key, payload in updates
+    ]
+
+
 def mark_processed(*, session: Session, update_id: int) -> None:
     session.execute(
         update(InboundUpdate)
