@@ -7,6 +7,9 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+from cns.stack import free_port
+from core.settings import Settings
+
 
 def make_tracker(
     intent: str,
@@ -45,3 +48,12 @@ def press(payload: str, *, sender_id: str = "resident-1", channel: str | None = 
     return make_tracker(
         intent, sender_id=sender_id, channel=channel, text=payload, entities=entities
     )
+
+
+def offline_settings(database_url: str, **overrides: Any) -> Settings:
+    """Gateway settings for in-process app tests: the test database, Rasa and the action
+    server pointed at a port where nothing listens, no .env file."""
+    nobody = f"http://127.0.0.1:{free_port()}"
+    values: dict[str, Any] = {"database_url": database_url, "rasa_url": nobody}
+    values["actions_url"] = nobody
+    return Settings(_env_file=None, **(values | overrides))

@@ -14,10 +14,9 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.channels.telegram import RASA_DOWN_REPLY
-from cns.stack import free_port
 from core.db import session_scope
 from core.models import InboundUpdate
-from core.settings import Settings
+from tests.factories import offline_settings
 from tests.fakes.telegram_api import FakeTelegram
 
 SECRET = "webhook-secret-123"
@@ -26,13 +25,9 @@ HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 @pytest.fixture
 def gateway(app_database: str) -> Iterator[tuple[TestClient, FakeTelegram]]:
-    nobody = f"http://127.0.0.1:{free_port()}"
     with FakeTelegram(auto_webhook=False) as telegram:
-        settings = Settings(
-            _env_file=None,
-            database_url=app_database,
-            rasa_url=nobody,
-            actions_url=nobody,
+        settings = offline_settings(
+            app_database,
             telegram_bot_token=telegram.token,
             telegram_api_base_url=telegram.base_url,
             telegram_mode="webhook",

@@ -12,26 +12,19 @@ from fastapi.testclient import TestClient
 
 from bot.app import create_app
 from bot.channels.web import EMPTY_TEXT_REPLY, MAX_TEXT, RASA_DOWN_REPLY, TOO_FAST_REPLY
-from cns.stack import free_port
 from core.db import session_scope
 from core.models import EventType
 from core.privacy import pseudonymize
 from core.repositories.events import list_events
-from core.settings import Settings
+from tests.factories import offline_settings
 
 PSEUDONYM_KEY = "test-key"
 
 
 @pytest.fixture
 def client(app_database: str) -> Iterator[TestClient]:
-    nobody = f"http://127.0.0.1:{free_port()}"
-    settings = Settings(
-        _env_file=None,
-        database_url=app_database,
-        rasa_url=nobody,
-        actions_url=nobody,
-        pseudonym_key=PSEUDONYM_KEY,
-        chat_rate_limit_per_minute=3,
+    settings = offline_settings(
+        app_database, pseudonym_key=PSEUDONYM_KEY, chat_rate_limit_per_minute=3
     )
     with TestClient(create_app(settings)) as test_client:
         yield test_client

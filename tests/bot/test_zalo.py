@@ -27,11 +27,11 @@ from bot.channels.zalo import (
 )
 from bot.messages import Button, OutboundMessage
 from bot.outbox import Envelope
-from cns.stack import free_port
 from core.db import session_scope
 from core.kv import make_redis
 from core.models import ChannelToken, InboundUpdate, utcnow
 from core.settings import Settings
+from tests.factories import offline_settings
 from tests.fakes.zalo_api import (
     DEFAULT_ACCESS_TOKEN,
     DEFAULT_APP_ID,
@@ -44,12 +44,8 @@ from tests.fakes.zalo_api import (
 
 
 def zalo_settings(database_url: str, zalo: FakeZalo) -> Settings:
-    nobody = f"http://127.0.0.1:{free_port()}"
-    return Settings(
-        _env_file=None,
-        database_url=database_url,
-        rasa_url=nobody,
-        actions_url=nobody,
+    return offline_settings(
+        database_url,
         zalo_app_id=DEFAULT_APP_ID,
         zalo_app_secret=DEFAULT_APP_SECRET,
         zalo_oa_secret_key=DEFAULT_OA_SECRET_KEY,

@@ -32,7 +32,6 @@ callback answers, the forum topics and every call it made (`FakeTelegram.calls`)
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import copy
 import html
@@ -42,11 +41,10 @@ import math
 import mimetypes
 import re
 import secrets
-import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
@@ -55,11 +53,13 @@ from typing import Any, Self, TypeVar
 from urllib.parse import parse_qsl
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.server import ServerThread
+from tests.fakes.waiting import WaitsForSent
 
 JSON = dict[str, Any]
 _T = TypeVar("_T")
@@ -73,7 +73,6 @@ TOPIC_COLORS = (0x6FB9F0, 0xFFD67E, 0xCB86DB, 0x8EEE98, 0xFF93B2, 0xFB6F5F)
 """The six icon colours a forum topic may have (the first is the default)."""
 
 _TOKEN_SHAPE = re.compile(r"\d+:[\w-]{30,}")
-_POLL_INTERVAL = 0.02
 _CHAT_ACTIONS = frozenset(
     {
         "typing",
@@ -1457,101 +1456,42 @@ class _HttpApi:
         return Response(stored.data, media_type="application/octet-stream")
 
 
-class _QuickUvicorn(uvicorn.Server):
-    """uvicorn.Server that stops as soon as asked (uvicorn's own loop checks every 0.1 s and
-    pauses 0.1 s more on shutdown): a test's fake stops in milliseconds."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.exit_event = asyncio.Event()
-
-    async def main_loop(self) -> None:
-        await self.exit_event.wait()
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        for server in self.servers:
-            server.close()
-        for connection in list(self.server_state.connections):
-            connection.shutdown()
-        deadline = time.monotonic() + 2
-        while self.server_state.connections and time.monotonic() < deadline:  # noqa: ASYNC110
-            await asyncio.sleep(0.005)  # uvicorn has no event for "all connections closed"
-        for task in self.server_state.tasks:
-            task.cancel()
-
-
-class _ServerThread:
-    """uvicorn serving the fake on 127.0.0.1 (a free port) in a daemon thread."""
+class _ServerThread(ServerThread):
+    """The fake Telegram server: its HTTP API, and the webhook pusher in the same loop."""
 
     def __init__(self, world: _World, auto_webhook: bool) -> None:
+        super().__init__(_HttpApi(world).app(), "fake-telegram")
         self.w = world
         self.pusher = _WebhookPusher(world)
         self.auto_webhook = auto_webhook
-        config = uvicorn.Config(
-            _HttpApi(world).app(),
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            ws="none",  # rasa-sdk pins websockets 10, which uvicorn's WebSocket support rejects
-            timeout_graceful_shutdown=2,
-        )
-        self.uvicorn = _QuickUvicorn(config)
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.port = 0
-        self._thread: threading.Thread | None = None
+        self._pushing: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        """Starts serving; returns once the server accepts connections."""
-        # proto=IPPROTO_TCP, or asyncio leaves Nagle on for accepted connections (it sets
-        # TCP_NODELAY only when proto says TCP) and every keep-alive answer waits ~40 ms.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(self._serve(sock)), name="fake-telegram", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self.uvicorn.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the fake Telegram server did not start")
-            time.sleep(0.005)
-
-    async def _serve(self, sock: socket.socket) -> None:
-        self.loop = asyncio.get_running_loop()
+    async def serving(self) -> None:
+        assert self.loop is not None
         self.w.wakeup.bind(self.loop)
-        pusher = asyncio.create_task(self.pusher.run()) if self.auto_webhook else None
-        try:
-            await self.uvicorn.serve(sockets=[sock])
-        finally:
-            if pusher is not None:
-                pusher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pusher
-            if self.pusher.client is not None:
-                await self.pusher.client.aclose()
+        if self.auto_webhook:
+            self._pushing = asyncio.create_task(self.pusher.run())
 
-    def submit(self, coroutine: Coroutine[Any, Any, _T]) -> concurrent.futures.Future[_T]:
-        """Runs a coroutine in the server's loop."""
-        assert self.loop is not None, "the server is not running"
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+    async def stopped(self) -> None:
+        if self._pushing is not None:
+            self._pushing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pushing
+        if self.pusher.client is not None:
+            await self.pusher.client.aclose()
 
     def stop(self) -> None:
         """Ends waiting long polls, stops the server and joins its thread."""
         with self.w.lock:
             self.w.closing = True
         self.w.wakeup.notify()
-        if self.loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop has already closed
-                self.loop.call_soon_threadsafe(self.uvicorn.exit_event.set)
-        if self._thread is not None:
-            self._thread.join(timeout=5)  # a daemon thread: a stuck one does not hang pytest
+        super().stop()
 
 
 # --------------------------------------------------------------------------- the fake
 
 
-class FakeTelegram:
+class FakeTelegram(WaitsForSent):
     """A Bot API server for one bot, plus methods for tests to play its users.
 
     Use as a context manager (or `start`/`stop`). Control methods are thread-safe and
@@ -1867,35 +1807,9 @@ class FakeTelegram:
         with self._world.lock:
             return self._world.rate_limited
 
-    def _first_sent(self, predicate: Callable[[JSON], bool]) -> JSON | None:
-        return next((m for m in self.sent() if predicate(m)), None)
-
     def _nothing_matched(self, timeout: float) -> AssertionError:
         summary = [(m["method"], m.get("text", m.get("caption"))) for m in self.sent()]
         return AssertionError(f"nothing the bot sent in {timeout}s matched; it sent {summary}")
-
-    def wait_for(self, predicate: Callable[[JSON], bool], timeout: float = 10.0) -> JSON:
-        """Blocks until a message the bot sent (see `sent`) matches; returns it, or raises
-        AssertionError listing what was sent."""
-        deadline = time.monotonic() + timeout
-        while (found := self._first_sent(predicate)) is None:
-            if time.monotonic() > deadline:
-                raise self._nothing_matched(timeout)
-            time.sleep(_POLL_INTERVAL)
-        return found
-
-    async def wait_for_async(
-        self,
-        predicate: Callable[[JSON], bool],
-        timeout: float = 10.0,  # noqa: ASYNC109 - the same signature as wait_for
-    ) -> JSON:
-        """`wait_for` for async tests (does not block the event loop)."""
-        deadline = time.monotonic() + timeout
-        while (found := self._first_sent(predicate)) is None:
-            if time.monotonic() > deadline:
-                raise self._nothing_matched(timeout)
-            await asyncio.sleep(_POLL_INTERVAL)
-        return found
 
     # ----- steering the server
 

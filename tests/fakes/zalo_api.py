@@ -51,13 +51,11 @@ hainh.me/zalo-api-php-webhook-callback-official-account.html (the signature's fo
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import copy
 import hashlib
 import json
 import secrets
-import socket
 import threading
 import time
 from collections import deque
@@ -69,13 +67,14 @@ from typing import Any, Literal, Self, TypeVar
 from urllib.parse import parse_qsl
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.telegram_api import _QuickUvicorn, utf16_len
+from tests.fakes.server import ServerThread
+from tests.fakes.telegram_api import utf16_len
+from tests.fakes.waiting import WaitsForSent
 
 JSON = dict[str, Any]
 _T = TypeVar("_T")
@@ -122,7 +121,6 @@ OAUTH_INVALID_APP = -14002
 OAUTH_INVALID_PARAMETER = -14001
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_POLL_INTERVAL = 0.02
 _SERVER_ERROR_TEXT = {
     500: "500 Internal Server Error",
     502: "502 Bad Gateway",
@@ -675,69 +673,21 @@ def _oa_event(state: _State, user: _User, event_name: str, message_id: str, text
 # --------------------------------------------------------------------------- server thread
 
 
-class _ServerThread:
-    """uvicorn serving an app on 127.0.0.1 (a free port) in a daemon thread, with its own
-    event loop (the approach of tests/fakes/telegram_api.py)."""
+class _ServerThread(ServerThread):
+    """The fake Zalo server (OA API and OAuth on one port)."""
 
     def __init__(self, app: Starlette, on_shutdown: Callable[[], Coroutine[Any, Any, None]]):
-        config = uvicorn.Config(
-            app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            ws="none",  # rasa-sdk pins websockets 10, which uvicorn's WebSocket support rejects
-            timeout_graceful_shutdown=2,
-        )
-        self.uvicorn = _QuickUvicorn(config)
+        super().__init__(app, "fake-zalo")
         self.on_shutdown = on_shutdown
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.port = 0
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        """Starts serving; returns once the server accepts connections."""
-        # proto=IPPROTO_TCP, or asyncio leaves Nagle on for accepted connections (it sets
-        # TCP_NODELAY only when proto says TCP) and every keep-alive answer waits ~40 ms.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(self._serve(sock)), name="fake-zalo", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self.uvicorn.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the fake Zalo server did not start")
-            time.sleep(0.005)
-
-    async def _serve(self, sock: socket.socket) -> None:
-        self.loop = asyncio.get_running_loop()
-        try:
-            await self.uvicorn.serve(sockets=[sock])
-        finally:
-            await self.on_shutdown()
-
-    def submit(self, coroutine: Coroutine[Any, Any, _T]) -> concurrent.futures.Future[_T]:
-        """Runs a coroutine in the server's loop."""
-        if self.loop is None or self.loop.is_closed():
-            coroutine.close()
-            raise RuntimeError("the fake Zalo server is not running")
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
-
-    def stop(self) -> None:
-        """Stops the server and joins its thread."""
-        if self.loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop has already closed
-                self.loop.call_soon_threadsafe(self.uvicorn.exit_event.set)
-        if self._thread is not None:
-            self._thread.join(timeout=5)  # a daemon thread: a stuck one does not hang pytest
+    async def stopped(self) -> None:
+        await self.on_shutdown()
 
 
 # --------------------------------------------------------------------------- the fake
 
 
-class FakeZalo:
+class FakeZalo(WaitsForSent):
     """The Zalo OA API, its OAuth server and its webhook sender, for one OA and one app.
 
     Use as a context manager (or `start`/`stop`). Control methods are thread-safe. Those
@@ -1191,35 +1141,9 @@ class FakeZalo:
                 if path is None or call["path"] == path
             ]
 
-    def _first_sent(self, predicate: Callable[[JSON], bool]) -> JSON | None:
-        return next((m for m in self.sent() if predicate(m)), None)
-
     def _nothing_matched(self, timeout: float) -> AssertionError:
         summary = [(m["user_id"], m["text"]) for m in self.sent()]
         return AssertionError(f"nothing the OA sent in {timeout}s matched; it sent {summary}")
-
-    def wait_for(self, predicate: Callable[[JSON], bool], timeout: float = 10.0) -> JSON:
-        """Blocks until a message the OA sent (see `sent`) matches; returns it, or raises
-        AssertionError listing what was sent."""
-        deadline = time.monotonic() + timeout
-        while (found := self._first_sent(predicate)) is None:
-            if time.monotonic() > deadline:
-                raise self._nothing_matched(timeout)
-            time.sleep(_POLL_INTERVAL)
-        return found
-
-    async def wait_for_async(
-        self,
-        predicate: Callable[[JSON], bool],
-        timeout: float = 10.0,  # noqa: ASYNC109 - the same signature as wait_for
-    ) -> JSON:
-        """`wait_for` for async tests (does not block the event loop)."""
-        deadline = time.monotonic() + timeout
-        while (found := self._first_sent(predicate)) is None:
-            if time.monotonic() > deadline:
-                raise self._nothing_matched(timeout)
-            await asyncio.sleep(_POLL_INTERVAL)
-        return found
 
     # ----- steering the server
 

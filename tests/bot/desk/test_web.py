@@ -11,14 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
-from cns.stack import free_port
 from core.db import session_scope
 from core.models import Ticket, TicketReason
 from core.privacy import pseudonymize
 from core.repositories.ticket_messages import messages_of
 from core.repositories.tickets import open_ticket
 from core.repositories.volunteers import add_volunteer, set_web_login
-from core.settings import Settings
+from tests.factories import offline_settings
 
 PASSWORD = "mat-khau-rat-dai-1"
 PSEUDONYM_KEY = "desk-test-key"
@@ -56,14 +55,7 @@ def desk(app_database: str) -> Iterator[Desk]:
             reason=TicketReason.REQUEST_HUMAN,
         )
         ids = mine.id, theirs.id
-    nobody = f"http://127.0.0.1:{free_port()}"
-    settings = Settings(
-        _env_file=None,
-        database_url=app_database,
-        rasa_url=nobody,
-        actions_url=nobody,
-        pseudonym_key=PSEUDONYM_KEY,
-    )
+    settings = offline_settings(app_database, pseudonym_key=PSEUDONYM_KEY)
     with TestClient(create_app(settings), base_url="https://testserver") as client:
         yield Desk(client, *ids)
 
