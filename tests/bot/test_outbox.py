@@ -47,6 +47,14 @@ def telegram() -> Iterator[FakeTelegram]:
         yield fake
 
 
+def residents(telegram: FakeTelegram, count: int) -> list[JSON]:
+    """Users who have started the bot (so it may write to them)."""
+    users = [telegram.user(f"U{n}") for n in range(count)]
+    for user in users:
+        telegram.private_chat(user)
+    return users
+
+
 async def sender(outbox: Outbox, fake: FakeTelegram) -> tuple[Bot, asyncio.Task[None]]:
     bot = Bot(
         fake.token,
@@ -80,9 +88,7 @@ async def test_paced_in_order_without_a_single_429(
     make_outbox: Any, fresh_redis: Redis, telegram: FakeTelegram
 ) -> None:
     outbox = make_outbox()
-    users = [telegram.user(f"U{n}") for n in range(8)]
-    for user in users:
-        telegram.private_chat(user)
+    users = residents(telegram, 8)
     for n in range(3):
         for user in users:
             await queue(outbox, user["id"], [OutboundMessage(f"tin {n}")])
@@ -117,8 +123,7 @@ async def test_429_and_5xx_are_retried_and_order_is_kept(
     make_outbox: Any, fresh_redis: Redis, telegram: FakeTelegram
 ) -> None:
     outbox = make_outbox()
-    user = telegram.user("Ba")
-    telegram.private_chat(user)
+    (user,) = residents(telegram, 1)
     telegram.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
     telegram.fail_next("sendMessage", 502, "Bad Gateway")
     for n in range(3):
@@ -135,8 +140,7 @@ async def test_a_refused_message_goes_to_dead_letters_and_the_rest_goes_on(
     make_outbox: Any, fresh_redis: Redis, telegram: FakeTelegram
 ) -> None:
     outbox = make_outbox()
-    user = telegram.user("Ba")
-    telegram.private_chat(user)
+    (user,) = residents(telegram, 1)
     telegram.fail_next("sendMessage", 400, "Bad Request: chat not found")
     for n in range(2):
         await queue(outbox, user["id"], [OutboundMessage(f"tin {n}")])
@@ -154,9 +158,7 @@ async def test_a_sender_killed_mid_queue_loses_nothing_and_repeats_nothing(
     make_outbox: Any, fresh_redis: Redis, telegram: FakeTelegram
 ) -> None:
     outbox = make_outbox(Limits(per_chat_interval=0.2))
-    users = [telegram.user(f"U{n}") for n in range(3)]
-    for user in users:
-        telegram.private_chat(user)
+    users = residents(telegram, 3)
     for n in range(6):
         for user in users:
             await queue(outbox, user["id"], [OutboundMessage(f"tin {n}")])
@@ -179,8 +181,7 @@ async def test_long_text_is_split_before_queueing(
     make_outbox: Any, fresh_redis: Redis, telegram: FakeTelegram
 ) -> None:
     outbox = make_outbox()
-    user = telegram.user("Ba")
-    telegram.private_chat(user)
+    (user,) = residents(telegram, 1)
     sentence = "Dạ, bác làm theo từng bước nhé. "
     await queue(outbox, user["id"], [OutboundMessage(sentence * 300)])
     assert await outbox.pending("telegram") == 3

@@ -10,10 +10,13 @@ import socket
 import threading
 import time
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, Self, TypeVar
 
 import uvicorn
 from starlette.types import ASGIApp
+
+from tests.fakes.waiting import WaitsForSent
 
 _T = TypeVar("_T")
 
@@ -105,3 +108,36 @@ class ServerThread:
                 self.loop.call_soon_threadsafe(self.uvicorn.exit_event.set)
         if self._thread is not None:
             self._thread.join(timeout=5)  # a daemon thread: a stuck one does not hang pytest
+
+
+class FakeService(WaitsForSent):
+    """What every fake server offers: start/stop (also as a context manager), its base URL,
+    and waiting for what it was sent. Subclasses set `_server`."""
+
+    _server: ServerThread
+
+    def start(self) -> Self:
+        """Starts the server thread."""
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stops the server thread."""
+        self._server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """Where the fake answers, e.g. "http://127.0.0.1:41234" (the value for the
+        channel's *_BASE_URL settings)."""
+        return f"http://127.0.0.1:{self._server.port}"

@@ -48,8 +48,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import httpx
@@ -58,8 +57,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.server import ServerThread
-from tests.fakes.waiting import WaitsForSent
+from tests.fakes.server import FakeService, ServerThread
 
 JSON = dict[str, Any]
 _T = TypeVar("_T")
@@ -1491,13 +1489,15 @@ class _ServerThread(ServerThread):
 # --------------------------------------------------------------------------- the fake
 
 
-class FakeTelegram(WaitsForSent):
+class FakeTelegram(FakeService):
     """A Bot API server for one bot, plus methods for tests to play its users.
 
     Use as a context manager (or `start`/`stop`). Control methods are thread-safe and
     never block, so they can be called from sync tests and from async tests alike, except
     `wait_for` and `deliver_webhook`, which block (use their `_async` twins in async tests).
     """
+
+    _server: _ServerThread
 
     def __init__(
         self,
@@ -1516,31 +1516,6 @@ class FakeTelegram(WaitsForSent):
         self._server = _ServerThread(self._world, auto_webhook)
 
     # ----- lifecycle and addresses
-
-    def start(self) -> Self:
-        """Starts the server thread."""
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        """Stops the server thread."""
-        self._server.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """The value for TELEGRAM_API_BASE_URL, e.g. "http://127.0.0.1:41234"."""
-        return f"http://127.0.0.1:{self._server.port}"
 
     @property
     def api_url(self) -> str:

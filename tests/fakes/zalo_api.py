@@ -62,8 +62,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qsl
 
 import httpx
@@ -72,9 +71,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.server import ServerThread
+from tests.fakes.server import FakeService, ServerThread
 from tests.fakes.telegram_api import utf16_len
-from tests.fakes.waiting import WaitsForSent
 
 JSON = dict[str, Any]
 _T = TypeVar("_T")
@@ -687,7 +685,7 @@ class _ServerThread(ServerThread):
 # --------------------------------------------------------------------------- the fake
 
 
-class FakeZalo(WaitsForSent):
+class FakeZalo(FakeService):
     """The Zalo OA API, its OAuth server and its webhook sender, for one OA and one app.
 
     Use as a context manager (or `start`/`stop`). Control methods are thread-safe. Those
@@ -695,6 +693,8 @@ class FakeZalo(WaitsForSent):
     receiver runs in the test's own event loop, pass ``deliver=False`` and await
     `deliver_async` (likewise `resend_async`, `wait_for_async`).
     """
+
+    _server: _ServerThread
 
     def __init__(
         self,
@@ -736,32 +736,6 @@ class FakeZalo(WaitsForSent):
         self._deliver_timeout = webhook_timeout + 5
 
     # ----- lifecycle and addresses
-
-    def start(self) -> Self:
-        """Starts the server thread."""
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        """Stops the server thread."""
-        self._server.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """The value for ZALO_API_BASE_URL and ZALO_OAUTH_BASE_URL, e.g.
-        "http://127.0.0.1:41234"."""
-        return f"http://127.0.0.1:{self._server.port}"
 
     @property
     def app_id(self) -> str:
