@@ -49,6 +49,7 @@ from tests.fakes.telegram_api import FakeTelegram
 
 REPORT = PROJECT_ROOT / "docs" / "benchmarks" / "channels.md"
 SECRET = "bench-secret"
+NOTES = "<!-- notes: written by hand, kept by the benchmark -->"
 
 
 @dataclass
@@ -306,7 +307,9 @@ def main() -> None:
             restart = bench_restart(url, args.residents, args.per_resident)
         print("restart", restart, flush=True)
     report = write_report(intake_result, pace, restart, backend)
-    REPORT.write_text(report, encoding="utf-8")
+    old = REPORT.read_text(encoding="utf-8") if REPORT.exists() else ""
+    notes = old[old.index(NOTES) :] if NOTES in old else NOTES + "\n"
+    REPORT.write_text(report + "\n" + notes, encoding="utf-8")
     print(report)
 
 

@@ -17,6 +17,7 @@ import json
 import logging
 import zlib
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 SEEN_SECONDS = 24 * 3600
 SHARDS = 8
 MAX_BATCH = 200
+# The intake writer's own thread: acknowledging updates never waits behind their processing.
+WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-writer")
 
 Payload = dict[str, Any]
 
@@ -101,7 +104,7 @@ class Inbox:
                 batch.append(self.writes.get_nowait())
             pairs = [(key, raw) for key, raw, _ in batch]
             try:
-                ids = await in_db(self._storer(pairs))
+                ids = await in_db(self._storer(pairs), WRITER)
             except Exception as exc:  # the database is down: every waiting accept fails
                 for _, _, done in batch:
                     done.set_exception(exc)

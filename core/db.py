@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -73,11 +74,14 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def in_db(work: Callable[[Session], T]) -> T:
-    """Run `work` in a committed session on a worker thread (for async callers)."""
+async def in_db(work: Callable[[Session], T], executor: Executor | None = None) -> T:
+    """Run `work` in a committed session on a worker thread (for async callers); `executor`
+    gives a caller its own threads (the inbox, so that intake never waits behind processing)."""
 
     def run() -> T:
         with session_scope() as session:
             return work(session)
 
-    return await asyncio.to_thread(run)
+    if executor is None:
+        return await asyncio.to_thread(run)
+    return await asyncio.get_running_loop().run_in_executor(executor, run)
