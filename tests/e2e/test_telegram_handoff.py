@@ -154,3 +154,24 @@ def test_telegram_handoff_loop(stack: RunningStack) -> None:
         ).all()
     handoff_kinds = [k for k in kinds if k != EventType.MESSAGE_OUT]
     assert handoff_kinds == ["handoff_requested", "handoff_claimed", "handoff_resolved", "csat"]
+
+
+def test_commands_and_files_without_a_handoff(stack: RunningStack) -> None:
+    """/start, /help and /menu answer in Vietnamese; a photo outside a handoff gets a polite
+    note that the bot reads text only; a long press of a button is answered."""
+    tg = stack.telegram
+    resident = tg.user("Tư")
+    me = Chat(stack, resident["id"])
+    tg.user_command(resident, "start")
+    greeting = me.text("Dạ, em chào anh/chị!")
+    assert "Tổ công nghệ số" in text_of(greeting)
+    menu = me.next(lambda m: buttons(m) != [], "no menu buttons after /start")
+    assert ("Gặp người hỗ trợ", "/request_human") in buttons(menu)
+    tg.user_command(resident, "help")
+    me.text("em hướng dẫn anh/chị từng bước")
+    tg.user_photo(resident, b"anh-cccd")
+    me.text("chưa xem được ảnh, tệp hay tin nhắn thoại")
+    press = tg.press(resident, menu, text="Làm giấy khai sinh")
+    me.text("Bước 1/")
+    answered = [a for a in tg.answered_callbacks() if a["callback_query_id"] == press["id"]]
+    assert len(answered) == 1
