@@ -37,10 +37,10 @@ import httpx
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.channels.telegram import RASA_DOWN_REPLY
 from bot.channels.telegram_wire import TelegramTransport, queue
 from bot.messages import OutboundMessage
 from bot.outbox import Outbox
+from bot.router import BUSY_REPLY
 from cns.stack import free_port
 from core.kv import make_redis
 from core.settings import PROJECT_ROOT
@@ -236,16 +236,14 @@ def bench_restart(database_url: str, residents: int, per_resident: int) -> dict[
                     gateway.start()
             deadline = time.monotonic() + 180
             while time.monotonic() < deadline:
-                answered = len([m for m in telegram.sent() if m.get("text") == RASA_DOWN_REPLY])
+                answered = len([m for m in telegram.sent() if m.get("text") == BUSY_REPLY])
                 if answered >= sent and not telegram.pending_updates():
                     break
                 time.sleep(0.5)
             time.sleep(3)  # anything sent twice shows up by now
         finally:
             gateway.stop()
-        replies = Counter(
-            m["chat"]["id"] for m in telegram.sent() if m.get("text") == RASA_DOWN_REPLY
-        )
+        replies = Counter(m["chat"]["id"] for m in telegram.sent() if m.get("text") == BUSY_REPLY)
         lost = sum(max(0, per_resident - replies[u["id"]]) for u in users)
         duplicated = sum(max(0, replies[u["id"]] - per_resident) for u in users)
         return {

@@ -4,12 +4,13 @@ the volunteer desk while the resident has an open or claimed handoff ticket."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from bot.desk.handoff import Handoff
 from bot.desk.replies import CANCEL_PAYLOAD, parse_rating
 from bot.messages import InboundMessage, OutboundMessage
-from bot.rasa_client import ParsedIntent, RasaClient, RasaTurn
+from bot.rasa_client import ParsedIntent, RasaClient, RasaTurn, RasaUnavailable
 from bot.typed_buttons import TypedButtons
 from core.controls import CONSENT_INTENT, ERASE_CONVERSATION, ERASED_AS, HANDOFF
 from core.db import session_scope
@@ -19,6 +20,8 @@ from core.privacy import mask_pii, pseudonymize
 from core.repositories.events import record_event
 from core.repositories.residents import commune_of, consent_notice_due, has_consented
 
+log = logging.getLogger(__name__)
+
 FALLBACK_INTENT = "nlu_fallback"
 # Metadata key telling Rasa's tracker store it may keep the text (nlu/tracker_store.py).
 STORE_TEXT = "store_text"
@@ -27,6 +30,8 @@ ATTACHMENT_REPLY = (
     "Dạ, em là trợ lý tự động nên chưa xem được ảnh, tệp hay tin nhắn thoại ạ. "
     'Bác gõ chữ giúp em, hoặc bấm "Gặp người hỗ trợ" để gửi cho người của Tổ công nghệ số.'
 )
+
+BUSY_REPLY = "Dạ, hệ thống đang bận, em chưa trả lời được ngay. Bác thử lại sau ít phút ạ."
 
 EventRow = tuple[EventType, str | None, float | None]
 
@@ -64,12 +69,11 @@ class Router:
             _record, channel, resident, [(EventType.MESSAGE_IN, None, None)]
         )
         pressed = await self.typed_buttons.payload_for(resident, message.text)
-        handled = await self._desk_turn(message, resident, pressed or message.text)
-        if handled is not None:
-            replies = handled
-            await asyncio.to_thread(_record, channel, resident, _outcome(None, replies))
-        elif message.attachment is not None and not message.text.strip():
-            replies = [OutboundMessage(ATTACHMENT_REPLY)]
+        answered = await self._desk_turn(message, resident, pressed or message.text)
+        if answered is None and message.attachment is not None and not message.text.strip():
+            answered = [OutboundMessage(ATTACHMENT_REPLY)]
+        if answered is not None:  # the desk or the gateway answered; Rasa did not see it
+            replies = answered
             await asyncio.to_thread(_record, channel, resident, _outcome(None, replies))
         else:
             metadata = {"channel": channel, STORE_TEXT: before.consented}
@@ -83,6 +87,15 @@ class Router:
                 replies = replies + opened
         await self.typed_buttons.remember(resident, replies)
         return replies
+
+    async def answer(self, message: InboundMessage) -> list[OutboundMessage]:
+        """`handle` for channels that reply later (Telegram, Zalo): when Rasa is down the
+        resident gets a polite "busy" reply instead of silence."""
+        try:
+            return await self.handle(message)
+        except RasaUnavailable as exc:
+            log.error("Rasa unavailable: %s", exc)
+            return [OutboundMessage(BUSY_REPLY)]
 
     async def _desk_turn(
         self, message: InboundMessage, resident: str, text: str

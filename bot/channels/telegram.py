@@ -38,7 +38,6 @@ from bot.desk.telegram import TelegramDesk
 from bot.inbox import Inbox, Payload
 from bot.messages import Attachment, InboundMessage, OutboundMessage
 from bot.outbox import Outbox
-from bot.rasa_client import RasaUnavailable
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -50,7 +49,6 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 10
 COMMANDS = {"start": "/greet", "menu": "/greet", "help": "/ask_capabilities"}
-RASA_DOWN_REPLY = "Dạ, hệ thống đang bận, em chưa trả lời được ngay. Bác thử lại sau ít phút ạ."
 
 
 class TelegramSender:
@@ -106,12 +104,7 @@ class ResidentChat:
             message_id=str(update.update_id),
             attachment=attachment,
         )
-        try:
-            replies = await self.router.handle(inbound)
-        except RasaUnavailable as exc:
-            log.error("Rasa unavailable: %s", exc)
-            replies = [OutboundMessage(RASA_DOWN_REPLY)]
-        await queue(self.outbox, chat.id, replies)
+        await queue(self.outbox, chat.id, await self.router.answer(inbound))
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]

@@ -21,7 +21,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import logging
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -38,7 +37,6 @@ from bot.desk.handoff import Handoff, Unreachable
 from bot.inbox import Inbox, Payload
 from bot.messages import Attachment, InboundMessage, OutboundMessage
 from bot.outbox import Envelope, Outbox, Refused, RetryLater
-from bot.rasa_client import RasaUnavailable
 from core.db import in_db
 from core.models import ChannelToken, MessageKind, utcnow
 from core.settings import Settings
@@ -48,7 +46,6 @@ if TYPE_CHECKING:
 
     from bot.router import Router
 
-log = logging.getLogger(__name__)
 
 CHANNEL = "zalo"
 MAX_TEXT = 2000
@@ -68,7 +65,6 @@ ATTACHMENT_KINDS = {
     "user_send_sticker": MessageKind.STICKER,
     "user_send_location": MessageKind.LOCATION,
 }
-RASA_DOWN_REPLY = "Dạ, hệ thống đang bận, em chưa trả lời được ngay. Bác thử lại sau ít phút ạ."
 OUTSIDE_WINDOW = (
     "Tin chưa gửi: đã quá 48 giờ từ tin nhắn cuối của người dân, Zalo không cho OA nhắn miễn "
     "phí nữa. Chờ người dân nhắn lại, hoặc gọi điện cho họ."
@@ -136,6 +132,15 @@ def pieces(message: OutboundMessage) -> list[OutboundMessage]:
         OutboundMessage(piece, buttons if n == len(texts) else ())
         for n, piece in enumerate(texts, start=1)
     ]
+
+
+def all_pieces(messages: Sequence[OutboundMessage]) -> list[OutboundMessage]:
+    return [piece for message in messages for piece in pieces(message)]
+
+
+async def put_pieces(outbox: Outbox, user: str, parts: Sequence[OutboundMessage]) -> None:
+    for part in parts:
+        await outbox.put(Envelope(CHANNEL, user, part))
 
 
 def cs_body(envelope: Envelope) -> dict[str, Any]:
@@ -301,12 +306,11 @@ class ZaloSender:
     window: ZaloWindow
 
     async def send(self, channel_user_id: str, messages: Sequence[OutboundMessage]) -> None:
-        parts = [piece for message in messages for piece in pieces(message)]
+        parts = all_pieces(messages)
         why = await self.window.closed_because(channel_user_id, needed=len(parts))
         if why is not None:
             raise Unreachable(why)
-        for part in parts:
-            await self.outbox.put(Envelope(CHANNEL, channel_user_id, part))
+        await put_pieces(self.outbox, channel_user_id, parts)
 
 
 @dataclass
@@ -323,14 +327,8 @@ class ZaloChannel:
         if inbound is None:
             return
         await self.window.user_wrote(inbound.channel_user_id)
-        try:
-            replies = await self.router.handle(inbound)
-        except RasaUnavailable as exc:
-            log.error("Rasa unavailable: %s", exc)
-            replies = [OutboundMessage(RASA_DOWN_REPLY)]
-        for reply in replies:
-            for part in pieces(reply):
-                await self.outbox.put(Envelope(CHANNEL, inbound.channel_user_id, part))
+        replies = await self.router.answer(inbound)
+        await put_pieces(self.outbox, inbound.channel_user_id, all_pieces(replies))
 
 
 webhook = APIRouter()

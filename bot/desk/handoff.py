@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -47,7 +47,6 @@ from core.repositories.tickets import (
 from core.repositories.volunteers import serves
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 Clock = Callable[[], datetime]
 
 
@@ -83,6 +82,14 @@ class DeskPolicy:
     sla_minutes: int
     hours: DeskHours
     expire_after: timedelta
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A resident's place in the commune's queue and the usual wait, for telling them."""
+
+    position: int
+    minutes: int
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,7 @@ class Handoff:
         """Open a ticket for the resident's own commune (or report the one already open)."""
         now = self.clock()
 
-        def open_(session: Session) -> tuple[TicketView, bool, int, int]:
+        def open_(session: Session) -> tuple[TicketView, bool, Waiting]:
             commune = commune_of(session=session, resident_id=resident)
             ticket, created = open_ticket(
                 session=session,
@@ -151,26 +158,24 @@ class Handoff:
             )
             if created:
                 self._event(session, ticket, EventType.HANDOFF_REQUESTED, now=now)
-            position = queue_position(session=session, ticket=ticket)
-            wait = typical_wait_minutes(
-                session=session, commune_code=commune, default=self.policy.sla_minutes
-            )
-            return TicketView.of(session, ticket), created, position, wait
+            return TicketView.of(session, ticket), created, self._waiting(session, ticket)
 
-        ticket, created, position, wait = await in_db(open_)
+        ticket, created, waiting = await in_db(open_)
         if not created:
-            return replies.still_waiting(position, wait)
+            return replies.still_waiting(waiting.position, waiting.minutes)
         await self._notify("opened", ticket)
         if not self.policy.hours.is_open(now):
             return replies.queued_after_hours(ticket.team, self.policy.hours.describe_opening(now))
-        return replies.queued(ticket.team, position, wait)
+        return replies.queued(ticket.team, waiting.position, waiting.minutes)
 
     async def resident_wrote(
         self, ticket: TicketView, message: InboundMessage
     ) -> list[OutboundMessage]:
         """Store what the resident sent, then put it before the volunteers."""
 
-        def store(session: Session) -> tuple[MessageView, int, int]:
+        waiting_for_claim = ticket.state == TicketState.OPEN
+
+        def store(session: Session) -> tuple[MessageView, Waiting | None]:
             stored = add_message(
                 session=session,
                 ticket_id=ticket.id,
@@ -180,19 +185,16 @@ class Handoff:
                 **_attachment_fields(message),  # type: ignore[arg-type]
             )
             row = session.get(Ticket, ticket.id)
-            position = queue_position(session=session, ticket=row) if row else 1
-            wait = typical_wait_minutes(
-                session=session, commune_code=ticket.commune_code, default=self.policy.sla_minutes
-            )
-            return MessageView.of(session, stored), position, wait
+            waiting = self._waiting(session, row) if waiting_for_claim and row else None
+            return MessageView.of(session, stored), waiting
 
-        stored, position, wait = await in_db(store)
+        stored, waiting = await in_db(store)
         relayed = [await n.resident_message(ticket, stored) for n in self.notifiers]
         if any(relayed):
             await in_db(lambda session: mark_relayed(session=session, message_id=stored.id))
-        if ticket.state == TicketState.OPEN:
-            return replies.still_waiting(position, wait)
-        return []
+        if waiting is None:
+            return []
+        return replies.still_waiting(waiting.position, waiting.minutes)
 
     async def cancel(self, resident: str) -> list[OutboundMessage]:
         """The resident no longer needs a person ("Thôi, không cần nữa")."""
@@ -226,10 +228,11 @@ class Handoff:
             claim = claim_ticket(
                 session=session, ticket_id=ticket_id, volunteer_id=volunteer_id, now=now
             )
+            view = TicketView.of(session, claim.ticket)
             if claim.claimed:
-                waited = (now - TicketView.of(session, claim.ticket).created_at).total_seconds()
+                waited = (now - view.created_at).total_seconds()
                 self._event(session, claim.ticket, EventType.HANDOFF_CLAIMED, now=now, value=waited)
-            return ClaimResult(TicketView.of(session, claim.ticket), claim.claimed)
+            return ClaimResult(view, claim.claimed)
 
         result = await in_db(take)
         if result.claimed:
@@ -295,16 +298,21 @@ class Handoff:
             await self._to_resident(closed, replies.expired(closed.place))
         return closed
 
-    def volunteer_may_see(self, session: Session, ticket: Ticket, volunteer_id: int) -> bool:
-        return serves(session=session, volunteer_id=volunteer_id, commune_code=ticket.commune_code)
-
     # -------------------------------------------------------------------- internals
+
+    def _waiting(self, session: Session, ticket: Ticket) -> Waiting:
+        return Waiting(
+            position=queue_position(session=session, ticket=ticket),
+            minutes=typical_wait_minutes(
+                session=session, commune_code=ticket.commune_code, default=self.policy.sla_minutes
+            ),
+        )
 
     def _claimed_by(self, session: Session, ticket_id: int, volunteer_id: int) -> Ticket:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None:
             raise LookupError(f"no ticket {ticket_id}")
-        if not self.volunteer_may_see(session, ticket, volunteer_id):
+        if not serves(session=session, volunteer_id=volunteer_id, commune_code=ticket.commune_code):
             raise NotYourCommune(f"volunteer {volunteer_id} does not serve {ticket.commune_code}")
         if ticket.state != TicketState.CLAIMED or ticket.claimed_by != volunteer_id:
             raise NotTheClaimer(f"ticket {ticket_id} is not claimed by volunteer {volunteer_id}")

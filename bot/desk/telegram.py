@@ -9,6 +9,7 @@ to the resident; a message starting with // stays in the group.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -21,7 +22,7 @@ from bot.desk.views import MessageView, TicketView, commune_name
 from bot.messages import Attachment, InboundMessage, OutboundMessage
 from bot.outbox import Outbox
 from core.db import in_db
-from core.models import MessageKind
+from core.models import MessageKind, TicketState
 from core.repositories.desk import linked_chat, save_topic, ticket_in_topic, topic_of
 from core.repositories.invites import redeem_invite
 from core.repositories.tickets import NotYourCommune
@@ -63,11 +64,11 @@ def button_data(action: str, ticket_id: int) -> str:
 
 
 def card_keyboard(ticket: TicketView) -> InlineKeyboardMarkup | None:
-    if ticket.state == "open":
+    if ticket.state == TicketState.OPEN:
         return InlineKeyboardMarkup(
             [[InlineKeyboardButton("Nhận hỗ trợ", callback_data=button_data(CLAIM, ticket.id))]]
         )
-    if ticket.state == "claimed":
+    if ticket.state == TicketState.CLAIMED:
         return InlineKeyboardMarkup(
             [
                 [
@@ -83,6 +84,15 @@ def card_keyboard(ticket: TicketView) -> InlineKeyboardMarkup | None:
             ]
         )
     return None
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A ticket's forum topic: the group, the thread, the card with the buttons."""
+
+    chat: int
+    thread: int
+    card: int | None
 
 
 class TelegramDesk:
@@ -129,30 +139,33 @@ class TelegramDesk:
         topic = await self._topic(ticket.id)
         if topic is None:
             return False
-        chat, thread, _ = topic
-        label = KIND_LABELS.get(MessageKind(message.kind), "")
-        text = RESIDENT_LABEL + (message.text or label)
         kind = MessageKind(message.kind)
+        text = RESIDENT_LABEL + (message.text or KIND_LABELS.get(kind, ""))
         attachment = None
         if kind != MessageKind.TEXT:
             attachment = Attachment(kind, message.file_ref, message.latitude, message.longitude)
-        relayed = OutboundMessage(text, attachment=attachment)
-        await queue(self.outbox, chat, [relayed], thread=thread, group=True)
+        await self._post(topic, OutboundMessage(text, attachment=attachment))
         return True
 
     async def claimed(self, ticket: TicketView) -> None:
-        await self._update_card(ticket)
-        await self._post(ticket, CLAIMED_NOTE.format(name=ticket.claimer_name))
-
-    async def closed(self, ticket: TicketView) -> None:
-        await self._update_card(ticket)
-        await self._post(ticket, CLOSED_NOTE.format(id=ticket.id, state=ticket.state_label))
         topic = await self._topic(ticket.id)
         if topic is not None:
-            await self.bot.close_forum_topic(topic[0], topic[1])
+            await self._update_card(topic, ticket)
+            await self._post(topic, OutboundMessage(CLAIMED_NOTE.format(name=ticket.claimer_name)))
+
+    async def closed(self, ticket: TicketView) -> None:
+        topic = await self._topic(ticket.id)
+        if topic is None:
+            return
+        await self._update_card(topic, ticket)
+        note = CLOSED_NOTE.format(id=ticket.id, state=ticket.state_label)
+        await self._post(topic, OutboundMessage(note))
+        await self.bot.close_forum_topic(topic.chat, topic.thread)
 
     async def reminded(self, ticket: TicketView, waited_minutes: int) -> None:
-        await self._post(ticket, REMINDER.format(minutes=waited_minutes))
+        topic = await self._topic(ticket.id)
+        if topic is not None:
+            await self._post(topic, OutboundMessage(REMINDER.format(minutes=waited_minutes)))
 
     async def escalated(self, ticket: TicketView, waited_minutes: int) -> None:
         text = ESCALATION.format(
@@ -161,7 +174,9 @@ class TelegramDesk:
             reason=ticket.reason_label,
             minutes=waited_minutes,
         )
-        await self._post(ticket, text)
+        topic = await self._topic(ticket.id)
+        if topic is not None:
+            await self._post(topic, OutboundMessage(text))
         leads = await in_db(
             lambda session: [
                 v.telegram_user_id
@@ -171,8 +186,7 @@ class TelegramDesk:
         )
         for lead in leads:  # a lead who never opened a chat with the bot ends in dead letters
             await queue(self.outbox, lead, [OutboundMessage(text)])
-        topic = await self._topic(ticket.id)
-        if self.fallback_chat_id and (topic is None or topic[0] != self.fallback_chat_id):
+        if self.fallback_chat_id and (topic is None or topic.chat != self.fallback_chat_id):
             await queue(self.outbox, self.fallback_chat_id, [OutboundMessage(text)], group=True)
 
     # ------------------------------------------------------------------ handlers
@@ -266,22 +280,18 @@ class TelegramDesk:
 
         return await in_db(find)
 
-    async def _topic(self, ticket_id: int) -> tuple[int, int, int | None] | None:
-        def find(session: Session) -> tuple[int, int, int | None] | None:
+    async def _topic(self, ticket_id: int) -> Topic | None:
+        def find(session: Session) -> Topic | None:
             topic = topic_of(session=session, ticket_id=ticket_id)
-            return (topic.chat_id, topic.thread_id, topic.card_message_id) if topic else None
+            return Topic(topic.chat_id, topic.thread_id, topic.card_message_id) if topic else None
 
         return await in_db(find)
 
-    async def _post(self, ticket: TicketView, text: str) -> None:
-        topic = await self._topic(ticket.id)
-        if topic is not None:
-            await queue(self.outbox, topic[0], [OutboundMessage(text)], thread=topic[1], group=True)
+    async def _post(self, topic: Topic, message: OutboundMessage) -> None:
+        await queue(self.outbox, topic.chat, [message], thread=topic.thread, group=True)
 
-    async def _update_card(self, ticket: TicketView) -> None:
-        topic = await self._topic(ticket.id)
-        if topic is None or topic[2] is None:
-            return
-        await self.bot.edit_message_reply_markup(
-            topic[0], topic[2], reply_markup=card_keyboard(ticket)
-        )
+    async def _update_card(self, topic: Topic, ticket: TicketView) -> None:
+        if topic.card is not None:
+            await self.bot.edit_message_reply_markup(
+                topic.chat, topic.card, reply_markup=card_keyboard(ticket)
+            )

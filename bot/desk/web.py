@@ -30,7 +30,7 @@ from core.passwords import DUMMY_HASH, verify_password
 from core.ratelimit import RateLimit
 from core.repositories.ticket_messages import messages_of
 from core.repositories.tickets import NotYourCommune, active_tickets
-from core.repositories.volunteers import communes_of, volunteer_by_username
+from core.repositories.volunteers import communes_of, serves, volunteer_by_username
 
 COOKIE = "cns_desk"
 SESSION_SECONDS = 12 * 3600
@@ -175,8 +175,8 @@ def message_json(message: MessageView) -> dict[str, Any]:
 
 def _visible_ticket(session: Session, ticket_id: int, volunteer_id: int) -> Ticket:
     ticket = session.get(Ticket, ticket_id)
-    if ticket is None or ticket.commune_code not in communes_of(
-        session=session, volunteer_id=volunteer_id
+    if ticket is None or not serves(
+        session=session, volunteer_id=volunteer_id, commune_code=ticket.commune_code
     ):
         raise HTTPException(404, NOT_FOUND)
     return ticket

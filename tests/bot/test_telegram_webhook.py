@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.channels.telegram import RASA_DOWN_REPLY
+from bot.router import BUSY_REPLY
 from core.db import session_scope
 from core.models import InboundUpdate
 from tests.factories import offline_settings
@@ -79,11 +79,11 @@ def test_an_update_is_stored_answered_once_and_its_text_dropped(
     for _ in range(3):  # Telegram retries when it did not hear the 200 in time
         response = client.post("/webhooks/telegram", json=update, headers={HEADER: SECRET})
         assert response.status_code == 200
-    telegram.wait_for(lambda m: m.get("text") == RASA_DOWN_REPLY, timeout=15)
+    telegram.wait_for(lambda m: m.get("text") == BUSY_REPLY, timeout=15)
     row = processed_row()
     assert row.update_key == str(update["update_id"])
     assert row.processed_at is not None
     assert row.payload is None
-    assert [m["text"] for m in telegram.sent(chat_id=user["id"])] == [RASA_DOWN_REPLY]
+    assert [m["text"] for m in telegram.sent(chat_id=user["id"])] == [BUSY_REPLY]
     bad = client.post("/webhooks/telegram", content=b"{", headers={HEADER: SECRET})
     assert bad.status_code == 400
