@@ -148,3 +148,12 @@ async def test_the_free_reply_window() -> None:
     later = now + timedelta(hours=48)
     assert await window.closed_because("u1", now=later) == OUTSIDE_WINDOW
     await asyncio.sleep(0)
+
+
+def test_malformed_events_are_refused_and_nothing_is_kept(client: TestClient) -> None:
+    for body in (b"{", b"[]", b'{"event_name": "user_send_text"}'):
+        response = client.post(
+            "/webhooks/zalo", content=body, headers={"X-ZEvent-Signature": "mac=x"}
+        )
+        assert response.status_code == 400
+    assert stored() == []
