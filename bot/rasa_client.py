@@ -21,6 +21,9 @@ class RasaUnavailable(Exception):
 class ParsedIntent:
     name: str
     confidence: float
+    # The best-ranked real intent when `name` is the fallback: what the resident most likely
+    # meant, counted in the report's "questions the bot did not understand".
+    candidate: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,14 +120,26 @@ class RasaClient:
                 params={"include_events": "NONE", **self._params()},
             )
             response.raise_for_status()
-            intent = (response.json().get("latest_message") or {}).get("intent") or {}
+            latest = response.json().get("latest_message") or {}
+            intent = latest.get("intent") or {}
+            ranking = latest.get("intent_ranking") or []
         except (httpx.HTTPError, ValueError, AttributeError) as exc:
             log.warning("could not read the latest intent from Rasa: %s", exc)
             return None
         name = intent.get("name")
         if not isinstance(name, str):
             return None
-        return ParsedIntent(name=name, confidence=float(intent.get("confidence") or 0.0))
+        candidate = next(
+            (
+                str(entry["name"])
+                for entry in ranking
+                if isinstance(entry, dict) and entry.get("name") not in (None, name)
+            ),
+            None,
+        )
+        return ParsedIntent(
+            name=name, confidence=float(intent.get("confidence") or 0.0), candidate=candidate
+        )
 
     async def healthy(self) -> bool:
         try:

@@ -17,7 +17,7 @@ from core.db import session_scope
 from core.erasure import erase_rasa_tracker
 from core.models import EventType, TicketReason
 from core.privacy import mask_pii, pseudonymize
-from core.repositories.events import record_event
+from core.repositories.events import keep_fallback_text, record_event
 from core.repositories.residents import commune_of, consent_notice_due, has_consented
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class Router:
             metadata = {"channel": channel, STORE_TEXT: before.consented}
             turn = await self.rasa.send(resident, pressed or mask_pii(message.text), metadata)
             intent = await self.rasa.latest_intent(resident)
-            replies = await self._reply(channel, resident, intent, turn)
+            replies = await self._reply(channel, resident, intent, turn, message.text)
             request = turn.control(HANDOFF)
             if request is not None:
                 opened = await self._open_ticket(message, resident, request)
@@ -130,7 +130,12 @@ class Router:
         )
 
     async def _reply(
-        self, channel: str, resident: str, intent: ParsedIntent | None, turn: RasaTurn
+        self,
+        channel: str,
+        resident: str,
+        intent: ParsedIntent | None,
+        turn: RasaTurn,
+        text: str,
     ) -> list[OutboundMessage]:
         """Record the outcome and finish the turn: erasure, or the privacy notice if due."""
 
@@ -142,7 +147,9 @@ class Router:
             await forget_conversation(self.rasa, resident, self.rasa_tracker_database_url)
             return turn.messages
 
-        after = await asyncio.to_thread(_record, channel, resident, _outcome(intent, turn.messages))
+        after = await asyncio.to_thread(
+            _record, channel, resident, _outcome(intent, turn.messages), mask_pii(text)
+        )
         if not after.notice_due:
             return turn.messages
         notice = await self.rasa.trigger_intent(resident, CONSENT_INTENT)
@@ -164,17 +171,24 @@ def _outcome(intent: ParsedIntent | None, replies: list[OutboundMessage]) -> lis
     if intent is not None:
         rows.append((EventType.INTENT, intent.name, intent.confidence))
         if intent.name == FALLBACK_INTENT:
-            rows.append((EventType.FALLBACK, None, intent.confidence))
+            rows.append((EventType.FALLBACK, intent.candidate, intent.confidence))
     rows.extend((EventType.MESSAGE_OUT, None, None) for _ in replies)
     return rows
 
 
-def _record(channel: str, resident: str, rows: list[EventRow]) -> ResidentState:
-    """Append the events (stamped with the resident's commune); the resident's state after."""
+def _record(
+    channel: str, resident: str, rows: list[EventRow], words: str | None = None
+) -> ResidentState:
+    """Append the events (stamped with the resident's commune); the resident's state after.
+
+    `words` (already masked) are kept with a fallback event, for the team's list of questions
+    the bot missed, only when the resident consented to their words being stored.
+    """
     with session_scope() as session:
         commune = commune_of(session=session, resident_id=resident)
+        consented = has_consented(session=session, resident_id=resident)
         for type_, key, value in rows:
-            record_event(
+            event = record_event(
                 session=session,
                 type=type_,
                 channel=channel,
@@ -183,7 +197,9 @@ def _record(channel: str, resident: str, rows: list[EventRow]) -> ResidentState:
                 key=key,
                 value=value,
             )
+            if type_ == EventType.FALLBACK and words and consented:
+                keep_fallback_text(session=session, event=event, text=words)
         return ResidentState(
-            consented=has_consented(session=session, resident_id=resident),
+            consented=consented,
             notice_due=consent_notice_due(session=session, resident_id=resident),
         )

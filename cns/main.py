@@ -20,7 +20,7 @@ from core.db import session_scope
 from core.erasure import erase_resident
 from core.models import utcnow
 from core.privacy import pseudonymize
-from core.repositories.ticket_messages import purge_closed
+from core.retention import purge_chat_content
 from core.settings import PROJECT_ROOT, get_settings
 
 HEALTH_TIMEOUT_SECONDS = 300.0
@@ -136,9 +136,13 @@ def forget(resident: str, channel: str | None, yes: bool) -> None:
 
 @cli.command()
 def purge() -> None:
-    """Delete handoff conversations of tickets closed more than RETENTION_DAYS ago."""
+    """Delete chat content older than RETENTION_DAYS: handoff conversations of closed tickets
+    and the kept words of messages the bot did not understand."""
     days = get_settings().retention_days
     before = utcnow() - timedelta(days=days)
     with session_scope() as session:
-        gone = purge_closed(session=session, closed_before=before)
-    click.echo(f"Deleted {gone} handoff messages older than {days} days.")
+        gone = purge_chat_content(session=session, before=before)
+    click.echo(
+        f"Deleted {gone.handoff_messages} handoff messages and {gone.fallback_texts} "
+        f"unanswered questions older than {days} days."
+    )

@@ -17,6 +17,7 @@ from core.models import (
     ACTIVE_TICKET_STATES,
     Event,
     EventType,
+    FallbackText,
     Progress,
     Resident,
     Ticket,
@@ -49,6 +50,7 @@ def erase_resident(*, session: Session, resident_id: str, channel: str) -> Erasu
         update(Event).where(Event.resident_id == resident_id).values(resident_id=anonymous_id),
     )
     progress = rowcount(session, delete(Progress).where(Progress.resident_id == resident_id))
+    rowcount(session, delete(FallbackText).where(FallbackText.resident_id == resident_id))
     # Tickets keep their counts and times but lose everything that points at the person.
     their_tickets = select(Ticket.id).where(Ticket.resident_id == resident_id)
     rowcount(session, delete(TicketMessage).where(TicketMessage.ticket_id.in_(their_tickets)))

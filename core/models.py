@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -83,6 +85,51 @@ class Event(Base):
     key: Mapped[str | None] = mapped_column(String(64))
     value: Mapped[float | None] = mapped_column(Float)
     ticket_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Rows made by `cns seed-demo`; reports say so when they include any.
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class FallbackText(Base):
+    """The masked words of a message the bot did not understand, kept only when the resident
+    consented, for the team's "top questions the bot missed" list. Erased with the resident and
+    after RETENTION_DAYS; reports never show who wrote them."""
+
+    __tablename__ = "fallback_texts"
+    __table_args__ = (Index("ix_fallback_texts_commune_time", "commune_code", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    event_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), index=True
+    )  # the fallback event this text belongs to
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    commune_code: Mapped[str | None] = mapped_column(String(5))
+    resident_id: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(String(500))
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class Staff(Base):
+    """A commune or province officer who reads reports at /admin/reports: exactly one of
+    `commune_code` (that commune) or `province_code` (every commune of the province)."""
+
+    __tablename__ = "staff"
+    __table_args__ = (
+        CheckConstraint(
+            "(commune_code IS NULL) <> (province_code IS NULL)", name="one_scope"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    commune_code: Mapped[str | None] = mapped_column(String(5))
+    province_code: Mapped[str | None] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Resident(Base):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bot.desk.handoff import Handoff
 from bot.desk.views import TicketView
 from core.db import in_db
-from core.repositories.ticket_messages import purge_closed
+from core.retention import Purged, purge_chat_content
 from core.repositories.tickets import SlaStep, mark_sla_step, open_tickets
 
 log = logging.getLogger(__name__)
@@ -78,10 +78,11 @@ class DeskTimers:
             except Exception:
                 log.exception("desk %s: %s of ticket %s failed", notifier, what, due.ticket.id)
 
-    async def purge(self, retention: timedelta) -> int:
-        """Delete handoff conversations closed more than `retention` ago."""
+    async def purge(self, retention: timedelta) -> Purged:
+        """Delete chat content (closed handoff conversations, kept unanswered questions)
+        older than `retention`."""
         before = self.handoff.clock() - retention
-        return await in_db(lambda session: purge_closed(session=session, closed_before=before))
+        return await in_db(lambda session: purge_chat_content(session=session, before=before))
 
     async def run_forever(self, retention: timedelta, every: float = TICK_SECONDS) -> None:
         """Tick every `every` seconds; purge old conversations once an hour."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from core.models import Event, EventType, utcnow
+from core.db import rowcount
+from core.models import Event, EventType, FallbackText, utcnow
+
+FALLBACK_TEXT_LIMIT = 500
 
 
 def record_event(
@@ -37,6 +40,26 @@ def record_event(
     session.add(event)
     session.flush()
     return event
+
+
+def keep_fallback_text(*, session: Session, event: Event, text: str) -> FallbackText:
+    """Keep the (already masked) words of a message the bot did not understand, next to its
+    fallback event. Only for residents who consented; erased with them and after retention."""
+    kept = FallbackText(
+        event_id=event.id,
+        occurred_at=event.occurred_at,
+        commune_code=event.commune_code,
+        resident_id=event.resident_id,
+        text=text.strip()[:FALLBACK_TEXT_LIMIT],
+    )
+    session.add(kept)
+    session.flush()
+    return kept
+
+
+def purge_fallback_texts(*, session: Session, before: datetime) -> int:
+    """Delete kept fallback words older than `before` (RETENTION_DAYS)."""
+    return rowcount(session, delete(FallbackText).where(FallbackText.occurred_at < before))
 
 
 def list_events(

@@ -91,9 +91,9 @@ async def test_old_conversations_are_purged_after_retention(app_database: str) -
     await handoff.cancel("r1")
     timers = DeskTimers(handoff)
     clock.advance(days=89)
-    assert await timers.purge(timedelta(days=90)) == 0
+    assert (await timers.purge(timedelta(days=90))).handoff_messages == 0
     clock.advance(days=2)
-    assert await timers.purge(timedelta(days=90)) == 1
+    assert (await timers.purge(timedelta(days=90))).handoff_messages == 1
     with session_scope() as session:
         row = session.get(Ticket, ticket)
         assert row is not None

@@ -1,0 +1,1 @@
+"""Tests of the commune and province reports."""

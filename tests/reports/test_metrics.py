@@ -1,0 +1,332 @@
+"""Every report metric against hand-built events with known answers (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.orm import Session
+
+from core.models import Event, EventType, FallbackText, Ticket, TicketState, Volunteer
+from core.places import communes
+from reports.metrics import UnknownPlace, commune_report, province_report
+from reports.model import LOCAL_TZ, Metrics, Period
+
+OCT = Period(2026, 10)
+NOV = Period(2026, 11)
+HANOI = [commune.code for commune in communes() if commune.province.code == "01"]
+X, Y, Z = HANOI[0], HANOI[1], HANOI[2]
+ELSEWHERE = next(commune.code for commune in communes() if commune.province.code != "01")
+NOW = datetime(2026, 12, 2, tzinfo=UTC)
+
+
+def local(text: str) -> datetime:
+    """A Vietnam wall-clock time ("2026-10-05 09:00") as a UTC instant."""
+    return datetime.fromisoformat(text).replace(tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+class Log:
+    """Builds a commune's events in order."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(
+        self,
+        when: str,
+        type_: EventType,
+        resident: str = "a",
+        *,
+        commune: str | None = X,
+        channel: str = "telegram",
+        key: str | None = None,
+        value: float | None = None,
+        ticket: int | None = None,
+        synthetic: bool = False,
+    ) -> Event:
+        event = Event(
+            occurred_at=local(when),
+            type=type_.value,
+            resident_id=resident,
+            commune_code=commune,
+            channel=channel,
+            key=key,
+            value=value,
+            ticket_id=ticket,
+            synthetic=synthetic,
+        )
+        self.session.add(event)
+        self.session.flush()
+        return event
+
+    def ticket(self, resident: str, volunteer: Volunteer | None, commune: str = X) -> int:
+        ticket = Ticket(
+            resident_id=resident,
+            channel="telegram",
+            channel_user_id="1",
+            commune_code=commune,
+            reason="request_human",
+            state=TicketState.RESOLVED,
+            claimed_by=volunteer.id if volunteer else None,
+        )
+        self.session.add(ticket)
+        self.session.flush()
+        return ticket.id
+
+    def volunteer(self, name: str) -> Volunteer:
+        volunteer = Volunteer(display_name=name)
+        self.session.add(volunteer)
+        self.session.flush()
+        return volunteer
+
+
+@pytest.fixture
+def log(session: Session) -> Log:
+    return Log(session)
+
+
+def test_a_commune_with_no_activity_has_zeros_and_every_week(session: Session) -> None:
+    found = commune_report(session=session, commune_code=X, period=OCT, now=NOW)
+    assert found.current == Metrics()
+    assert found.previous == Metrics()
+    assert [week.week_start.isoformat() for week in found.weeks] == [
+        "2026-09-28",
+        "2026-10-05",
+        "2026-10-12",
+        "2026-10-19",
+        "2026-10-26",
+    ]
+    assert all(week.messages_in == 0 for week in found.weeks)
+    assert (found.services, found.lessons, found.channels, found.missed) == ([], [], [], [])
+    assert found.place.province_code == "01"
+    assert not found.current.active
+    assert found.current.self_service_rate is None
+
+
+def test_residents_conversations_messages_and_rates(session: Session, log: Log) -> None:
+    # a: two conversations (90 minutes apart), one fallback; b: one conversation, handed off.
+    log.add("2026-10-05 09:00", EventType.MESSAGE_IN, "a")
+    log.add("2026-10-05 09:00", EventType.MESSAGE_OUT, "a")
+    log.add("2026-10-05 09:30", EventType.MESSAGE_IN, "a")
+    log.add("2026-10-05 09:30", EventType.FALLBACK, "a", key="service_vneid_activation")
+    log.add("2026-10-05 09:30", EventType.MESSAGE_OUT, "a")
+    log.add("2026-10-05 11:00", EventType.MESSAGE_IN, "a")
+    log.add("2026-10-05 11:00", EventType.MESSAGE_OUT, "a")
+    log.add("2026-10-06 10:00", EventType.MESSAGE_IN, "b", channel="zalo")
+    log.add("2026-10-06 10:01", EventType.HANDOFF_REQUESTED, "b", channel="zalo", ticket=1)
+    log.add("2026-10-06 10:30", EventType.MESSAGE_IN, "b", channel="zalo")
+    log.add("2026-10-07 08:00", EventType.MESSAGE_IN, "c", commune=Y)  # another commune
+
+    current = commune_report(session=session, commune_code=X, period=OCT, now=NOW).current
+
+    assert current.residents == 2
+    assert current.messages_in == 5
+    assert current.messages_out == 3
+    assert current.conversations == 3
+    assert current.self_service_conversations == 2
+    assert current.self_service_rate == pytest.approx(2 / 3)
+    assert current.fallbacks == 1
+    assert current.fallback_rate == pytest.approx(1 / 5)
+    assert current.handoffs_requested == 1
+
+
+def test_month_boundaries_follow_vietnam_time(session: Session, log: Log) -> None:
+    log.add("2026-10-01 00:30", EventType.MESSAGE_IN, "a")  # 30 Sep 17:30 UTC: October
+    log.add("2026-10-31 23:30", EventType.MESSAGE_IN, "a")  # October, a new conversation
+    log.add("2026-11-01 00:10", EventType.MESSAGE_IN, "a")  # November, same conversation
+    log.add("2026-11-01 01:30", EventType.MESSAGE_IN, "a")  # November, a new one
+
+    october = commune_report(session=session, commune_code=X, period=OCT, now=NOW)
+    november = commune_report(session=session, commune_code=X, period=NOV, now=NOW)
+
+    assert (october.current.messages_in, october.current.conversations) == (2, 2)
+    assert (november.current.messages_in, november.current.conversations) == (2, 1)
+    assert november.current.residents == 1
+    assert november.previous == october.current
+    assert october.weeks[0].messages_in == 1  # 1 October is in the week of 28 September
+    assert october.weeks[-1].messages_in == 1
+    assert sum(week.conversations for week in november.weeks) == 1
+
+
+def test_a_resident_who_moves_counts_in_both_communes_and_once_in_the_province(
+    session: Session, log: Log
+) -> None:
+    log.add("2026-10-03 09:00", EventType.MESSAGE_IN, "mover", commune=X)
+    log.add("2026-10-20 09:00", EventType.MESSAGE_IN, "mover", commune=Y)
+    log.add("2026-10-20 09:05", EventType.MESSAGE_IN, "stayer", commune=Y)
+    log.add("2026-10-20 09:05", EventType.MESSAGE_IN, "visitor", commune=ELSEWHERE)
+
+    province = province_report(session=session, province_code="01", period=OCT, now=NOW)
+    rows = {row.code: row for row in province.communes}
+
+    assert rows[X].current.residents == 1
+    assert rows[Y].current.residents == 2
+    assert province.current.residents == 2  # the mover once; the visitor is elsewhere
+    assert province.current.messages_in == 3
+    assert province.current.conversations == 3
+    assert [row.code for row in province.communes[:2]] == [Y, X]
+    assert (rows[Y].rank, rows[X].rank, rows[Z].rank) == (1, 2, None)
+    assert len(province.communes) == len(HANOI)
+    assert {row.code for row in province.inactive_communes} == set(HANOI) - {X, Y}
+
+
+def test_a_ticket_spanning_two_months(session: Session, log: Log) -> None:
+    volunteer = log.volunteer("Chị Lan")
+    ticket = log.ticket("a", volunteer)
+    log.add("2026-10-31 23:00", EventType.HANDOFF_REQUESTED, ticket=ticket)
+    log.add("2026-11-01 08:00", EventType.HANDOFF_CLAIMED, value=9 * 3600, ticket=ticket)
+    log.add("2026-11-01 09:00", EventType.HANDOFF_RESOLVED, value=10 * 3600, ticket=ticket)
+    log.add("2026-11-01 09:01", EventType.CSAT, value=5, ticket=ticket)
+
+    october = commune_report(session=session, commune_code=X, period=OCT, now=NOW).current
+    november = commune_report(session=session, commune_code=X, period=NOV, now=NOW)
+
+    assert (october.handoffs_requested, october.handoffs_claimed) == (1, 0)
+    assert october.claim_p50 is None
+    current = november.current
+    assert (current.handoffs_requested, current.handoffs_claimed) == (0, 1)
+    assert current.handoffs_resolved == 1
+    assert (current.claim_p50, current.claim_p90) == (9 * 3600, 9 * 3600)
+    assert current.resolve_p50 == 10 * 3600
+    assert (current.ratings, current.rating_average) == (1, 5.0)
+    assert [(row.name, row.claimed, row.resolved) for row in november.volunteers] == [
+        ("Chị Lan", 1, 1)
+    ]
+
+
+def test_claim_and_resolve_percentiles_ratings_and_expiry(session: Session, log: Log) -> None:
+    for minutes in range(1, 11):
+        log.add("2026-10-10 10:00", EventType.HANDOFF_CLAIMED, value=minutes * 60.0)
+    log.add("2026-10-10 10:00", EventType.HANDOFF_RESOLVED, value=100.0)
+    log.add("2026-10-10 10:00", EventType.HANDOFF_RESOLVED, value=300.0, key="bot")
+    log.add("2026-10-10 10:00", EventType.HANDOFF_EXPIRED, value=86400.0)
+    for score in (5, 4, 2):
+        log.add("2026-10-10 11:00", EventType.CSAT, value=score)
+
+    current = commune_report(session=session, commune_code=X, period=OCT, now=NOW).current
+
+    assert current.handoffs_claimed == 10
+    assert current.claim_p50 == pytest.approx(330.0)  # inclusive method: between 5 and 6 min
+    assert current.claim_p90 == pytest.approx(546.0)
+    assert current.handoffs_resolved == 2
+    assert current.resolve_p50 == pytest.approx(200.0)
+    assert current.handoffs_expired == 1
+    assert current.ratings == 3
+    assert current.rating_average == pytest.approx(11 / 3)
+
+
+def test_walkthroughs_and_where_residents_get_stuck(session: Session, log: Log) -> None:
+    for resident in ("a", "b", "c"):
+        log.add("2026-10-12 09:00", EventType.SERVICE_STARTED, resident, key="vneid_activation")
+    log.add("2026-10-12 09:10", EventType.SERVICE_COMPLETED, "a", key="vneid_activation")
+    log.add("2026-10-12 09:10", EventType.SERVICE_STUCK, "b", key="vneid_activation", value=3)
+    log.add("2026-10-12 09:10", EventType.SERVICE_STUCK, "c", key="vneid_activation", value=2)
+    log.add("2026-10-12 09:20", EventType.SERVICE_STUCK, "c", key="vneid_activation", value=2)
+    log.add("2026-10-12 09:00", EventType.SERVICE_STARTED, "d", key="birth_registration")
+
+    found = commune_report(session=session, commune_code=X, period=OCT, now=NOW)
+    vneid, birth = found.services
+
+    assert (vneid.service, vneid.started, vneid.completed, vneid.stuck) == (
+        "vneid_activation",
+        3,
+        1,
+        3,
+    )
+    assert (vneid.stuck_step, vneid.stuck_at_step) == (2, 2)
+    assert vneid.name.startswith("Kích hoạt tài khoản định danh")
+    assert vneid.completion_rate == pytest.approx(1 / 3)
+    assert (birth.started, birth.completed, birth.stuck_step) == (1, 0, None)
+    assert (found.current.services_started, found.current.services_completed) == (4, 1)
+
+
+def test_lessons_and_quiz_pass_rate(session: Session, log: Log) -> None:
+    for resident in ("a", "b", "c"):
+        log.add("2026-10-14 09:00", EventType.LESSON_STARTED, resident, key="safe_passwords")
+    log.add("2026-10-14 09:05", EventType.QUIZ_ANSWERED, "a", key="safe_passwords", value=1)
+    log.add("2026-10-14 09:06", EventType.LESSON_COMPLETED, "a", key="safe_passwords", value=1.0)
+    log.add("2026-10-14 09:06", EventType.LESSON_COMPLETED, "b", key="safe_passwords", value=0.5)
+    log.add("2026-10-14 09:06", EventType.LESSON_COMPLETED, "c", key="safe_passwords", value=0.3)
+
+    found = commune_report(session=session, commune_code=X, period=OCT, now=NOW)
+    (lesson,) = found.lessons
+
+    assert (lesson.started, lesson.completed, lesson.quizzes_passed) == (3, 3, 2)
+    assert lesson.quiz_pass_rate == pytest.approx(2 / 3)
+    assert lesson.name == "Mật khẩu an toàn và giữ kín mã OTP"
+    assert (found.current.lessons_completed, found.current.quizzes_passed) == (3, 2)
+
+
+def test_channel_mix(session: Session, log: Log) -> None:
+    log.add("2026-10-15 09:00", EventType.MESSAGE_IN, "a", channel="zalo")
+    log.add("2026-10-15 09:01", EventType.MESSAGE_IN, "a", channel="zalo")
+    log.add("2026-10-15 09:02", EventType.MESSAGE_IN, "b", channel="zalo")
+    log.add("2026-10-15 09:00", EventType.MESSAGE_IN, "c", channel="web")
+
+    channels = commune_report(session=session, commune_code=X, period=OCT, now=NOW).channels
+
+    assert [(row.channel, row.residents, row.messages_in) for row in channels] == [
+        ("zalo", 2, 3),
+        ("web", 1, 1),
+    ]
+
+
+def test_missed_questions_show_consented_words_else_the_closest_intent(
+    session: Session, log: Log
+) -> None:
+    for resident, words in (("a", "Doi sim chinh chu "), ("b", "doi sim chinh chu")):
+        event = log.add("2026-10-16 09:00", EventType.FALLBACK, resident, key="service_id_card")
+        log.session.add(
+            FallbackText(
+                event_id=event.id,
+                occurred_at=event.occurred_at,
+                commune_code=X,
+                resident_id=resident,
+                text=words,
+            )
+        )
+    for _ in range(3):
+        log.add("2026-10-16 09:00", EventType.FALLBACK, "c", key="service_utility_bills")
+    log.add("2026-10-16 09:00", EventType.FALLBACK, "d", key=None)
+    log.session.flush()
+
+    missed = commune_report(session=session, commune_code=X, period=OCT, now=NOW).missed
+
+    assert [(row.text, row.kind, row.count) for row in missed] == [
+        ("service_utility_bills", "intent", 3),
+        ("doi sim chinh chu", "text", 2),
+        ("", "intent", 1),
+    ]
+
+
+def test_previous_month_synthetic_flag_and_unknown_places(session: Session, log: Log) -> None:
+    log.add("2026-09-15 09:00", EventType.MESSAGE_IN, "a")
+    log.add("2026-10-15 09:00", EventType.MESSAGE_IN, "a", synthetic=True)
+    log.add("2026-10-15 09:00", EventType.MESSAGE_IN, "b")
+
+    found = commune_report(session=session, commune_code=X, period=OCT, now=NOW)
+
+    assert (found.current.residents, found.previous.residents) == (2, 1)
+    assert found.synthetic
+    assert not commune_report(session=session, commune_code=X, period=NOV, now=NOW).synthetic
+    with pytest.raises(UnknownPlace):
+        commune_report(session=session, commune_code="99999", period=OCT)
+    with pytest.raises(UnknownPlace):
+        province_report(session=session, province_code="99", period=OCT)
+
+
+def test_province_totals_pool_times_and_ratings(session: Session, log: Log) -> None:
+    log.add("2026-10-10 10:00", EventType.HANDOFF_CLAIMED, value=60.0, commune=X)
+    log.add("2026-10-10 10:00", EventType.HANDOFF_CLAIMED, value=120.0, commune=Y)
+    log.add("2026-10-10 10:00", EventType.HANDOFF_CLAIMED, value=600.0, commune=Y)
+    log.add("2026-10-10 10:00", EventType.CSAT, value=5, commune=X)
+    log.add("2026-10-10 10:00", EventType.CSAT, value=3, commune=Y)
+    log.add("2026-10-10 10:00", EventType.CSAT, value=4, commune=Y)
+    log.add("2026-10-10 10:00", EventType.HANDOFF_CLAIMED, value=9999.0, commune=ELSEWHERE)
+
+    total = province_report(session=session, province_code="01", period=OCT, now=NOW).current
+
+    assert total.handoffs_claimed == 3
+    assert total.claim_p50 == 120.0
+    assert (total.ratings, total.rating_average) == (3, 4.0)
+    assert not total.active  # handoffs claimed without messages or requests
