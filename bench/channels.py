@@ -21,14 +21,10 @@ import argparse
 import asyncio
 import os
 import platform
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,73 +42,15 @@ from core.kv import make_redis
 from core.settings import PROJECT_ROOT
 from tests.databases import postgres_base_url, scratch_database
 from tests.fakes.telegram_api import FakeTelegram
+from tests.gateway_process import Gateway, gateway_process_env
 
 REPORT = PROJECT_ROOT / "docs" / "benchmarks" / "channels.md"
 SECRET = "bench-secret"
 NOTES = "<!-- notes: written by hand, kept by the benchmark -->"
 
 
-@dataclass
-class Gateway:
-    """The gateway as its own process (`python -m uvicorn bot.app:create_app --factory`)."""
-
-    env: dict[str, str]
-    port: int
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        command = [
-            sys.executable, "-m", "uvicorn", "bot.app:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(self.port), "--ws", "none",
-            "--log-level", "warning",
-        ]  # fmt: skip
-        self.process = subprocess.Popen(command, env=self.env, cwd=PROJECT_ROOT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{self.url}/desk", timeout=1)
-                return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError("gateway did not start")
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
 def gateway_env(database_url: str, telegram: FakeTelegram, **extra: str) -> dict[str, str]:
-    nobody = f"http://127.0.0.1:{free_port()}"
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "ZALO_", "DATABASE_", "REDIS_"))
-    }
-    env.update(
-        DATABASE_URL=database_url,
-        RASA_URL=nobody,
-        ACTIONS_URL=nobody,
-        TELEGRAM_BOT_TOKEN=telegram.token,
-        TELEGRAM_API_BASE_URL=telegram.base_url,
-        LOG_LEVEL="WARNING",
-        **extra,
-    )
-    if bench_redis_url():
-        env["REDIS_URL"] = bench_redis_url() or ""
-    return env
+    return gateway_process_env(database_url, telegram, bench_redis_url(), **extra)
 
 
 def bench_redis_url() -> str | None:

@@ -7,7 +7,9 @@ recent keys for a day so duplicates rarely reach the database). Updates arriving
 are written in one transaction (group commit). Processing runs in worker
 tasks, one queue per shard of chats so that each chat's updates keep their order while
 different residents are served in parallel. Updates stored but not processed when a gateway
-stopped are processed when it starts again (`recover`).
+stopped are processed when it starts again (`recover`). The replies of an update are queued
+in the outbox together with an "answered" marker (`Outbox.hold`), so an update whose replies
+were queued just before a crash is not answered a second time.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlalchemy.orm import Session
 
+from bot.outbox import Outbox
 from core.db import in_db
 from core.repositories.inbound import mark_processed, store_updates, unprocessed
 
@@ -47,6 +50,7 @@ class Inbox:
     channel: str
     process: Callable[[Payload], Awaitable[None]]
     chat_of: Callable[[Payload], str]
+    outbox: Outbox
     queues: list[asyncio.Queue[tuple[int, Payload]]] = field(
         default_factory=lambda: [asyncio.Queue() for _ in range(SHARDS)]
     )
@@ -121,8 +125,11 @@ class Inbox:
     async def _work(self, queue: asyncio.Queue[tuple[int, Payload]]) -> None:
         while True:
             stored, payload = await queue.get()
+            answered = f"inbound:{self.channel}:answered:{stored}"
             try:
-                await self.process(payload)
+                if not await self.redis.exists(answered):
+                    async with self.outbox.hold(answered, SEEN_SECONDS):
+                        await self.process(payload)
             except Exception:  # one bad update must not stop the channel
                 log.exception("%s update %s failed", self.channel, stored)
             await self._done(stored)

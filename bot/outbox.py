@@ -11,8 +11,13 @@ backoff, and a permanent refusal, or `max_attempts` failures, moves it to `outbo
 dead-letter stream operators can read). A restarted sender first re-sends what the previous
 one had read but not finished (the stream's pending entries), in order.
 
+Work that answers one inbound update can `hold` its messages: they are appended together, in
+one transaction that also sets a marker, so after a crash the inbox knows whether that update
+was already answered (`bot/inbox.py`) and never answers it twice.
+
 A message whose send succeeded but whose removal was cut off by a crash is sent again on
-restart: delivery is at least once, with that one window.
+restart: delivery to the platform is at least once, with that one window (the round trip of
+the message in flight; Telegram and Zalo take no idempotency key).
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -129,6 +135,17 @@ class _Chat:
 
 
 @dataclass
+class _Held:
+    """Messages put while one piece of work runs; queued together when it ends."""
+
+    envelopes: list[Envelope] = field(default_factory=list)
+    open: bool = True
+
+
+_HELD: ContextVar[_Held | None] = ContextVar("outbox_held", default=None)
+
+
+@dataclass
 class Outbox:
     """Put messages in with `put`; `run(channel, transport)` sends them."""
 
@@ -144,10 +161,41 @@ class Outbox:
     def dead_letters(self) -> str:
         return f"{self.namespace}:dead"
 
-    async def put(self, envelope: Envelope) -> str:
-        """Append to the channel's stream; returns the entry id. Persisted when this returns."""
-        entry = await self.redis.xadd(self.stream(envelope.channel), {"e": envelope.dumps()})
-        return str(entry)
+    async def put(self, envelope: Envelope) -> None:
+        """Append to the channel's stream (persisted when this returns), or, inside `hold`, to
+        the held messages."""
+        held = _HELD.get()
+        if held is not None and held.open:
+            held.envelopes.append(envelope)
+            return
+        await self.redis.xadd(self.stream(envelope.channel), {"e": envelope.dumps()})
+
+    @contextlib.asynccontextmanager
+    async def hold(self, marker: str, seconds: int) -> AsyncIterator[None]:
+        """Messages put inside are appended when the block ends, in one transaction that sets
+        `marker` for `seconds` (also when the block fails: what was said is sent). A cancelled
+        block (the gateway stopping) appends nothing: its work is done again after a restart.
+        Tasks the block started that put later append directly."""
+        held = _Held()
+        token = _HELD.set(held)
+        try:
+            yield
+        except Exception:
+            await self._append(held, marker, seconds)
+            raise
+        else:
+            await self._append(held, marker, seconds)
+        finally:
+            _HELD.reset(token)
+            held.open = False
+
+    async def _append(self, held: _Held, marker: str, seconds: int) -> None:
+        held.open = False
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for envelope in held.envelopes:
+                pipe.xadd(self.stream(envelope.channel), {"e": envelope.dumps()})
+            pipe.set(marker, "1", ex=seconds)
+            await pipe.execute()
 
     async def send_all(
         self, channel: str, chat: str, messages: list[OutboundMessage], **where: Any
@@ -308,8 +356,10 @@ class _Sender:
             chat.busy = False
 
     async def _finish(self, chat: _Chat, entry_id: str) -> None:
-        await self.redis.xack(self.key, GROUP, entry_id)
-        await self.redis.xdel(self.key, entry_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xack(self.key, GROUP, entry_id)
+            pipe.xdel(self.key, entry_id)
+            await pipe.execute()
         chat.queue.popleft()
         chat.attempts = 0
 

@@ -184,7 +184,7 @@ async def telegram_running(
         if update is not None:
             await application.process_update(update)
 
-    inbox = Inbox(redis, CHANNEL, process, chat_of)
+    inbox = Inbox(redis, CHANNEL, process, chat_of, outbox)
     tasks = [
         asyncio.create_task(outbox.run(CHANNEL, TelegramTransport(bot))),
         asyncio.create_task(inbox.run()),

@@ -368,7 +368,7 @@ async def zalo_running(
         window = ZaloWindow(redis)
         tokens = ZaloTokens(settings, redis, http)
         channel = ZaloChannel(router, outbox, window)
-        channel.inbox = Inbox(redis, CHANNEL, channel.process, sender_of)
+        channel.inbox = Inbox(redis, CHANNEL, channel.process, sender_of, outbox)
         handoff.senders[CHANNEL] = ZaloSender(outbox, window)
         tasks = [
             asyncio.create_task(outbox.run(CHANNEL, ZaloTransport(settings, tokens, window, http))),

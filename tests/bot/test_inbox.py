@@ -1,0 +1,134 @@
+"""The inbox answers each stored update once, also across a crash between queueing its replies
+and marking it processed, and across a stop in the middle of its processing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import update
+
+from bot.inbox import Inbox, Payload
+from bot.messages import OutboundMessage
+from bot.outbox import Envelope, Outbox
+from core.db import session_scope
+from core.models import InboundUpdate
+from core.repositories.inbound import unprocessed
+
+
+class Resident:
+    """A process function: two replies per update; can be told to hang mid-way."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+        self.calls: list[str] = []
+        self.hang = False
+
+    async def __call__(self, payload: Payload) -> None:
+        self.calls.append(payload["text"])
+        await self.outbox.put(Envelope("telegram", "42", OutboundMessage(f"1: {payload['text']}")))
+        if self.hang:
+            await asyncio.Event().wait()  # stopped here
+        await self.outbox.put(Envelope("telegram", "42", OutboundMessage(f"2: {payload['text']}")))
+
+
+@pytest.fixture
+async def outbox(redis: Redis) -> AsyncIterator[Outbox]:
+    box = Outbox(redis, namespace=f"test-{uuid.uuid4().hex[:8]}")
+    yield box
+    await redis.delete(box.stream("telegram"))
+
+
+def _inbox(redis: Redis, resident: Resident, outbox: Outbox) -> Inbox:
+    return Inbox(redis, f"t{uuid.uuid4().hex[:6]}", resident, lambda _: "42", outbox)
+
+
+async def _queued(redis: Redis, outbox: Outbox) -> list[str]:
+    entries: list[tuple[str, dict[str, str]]] = await redis.xrange(outbox.stream("telegram"))  # type: ignore[assignment]
+    return [Envelope.loads(fields["e"]).message.text for _, fields in entries]
+
+
+async def _settle(inbox: Inbox, channel: str) -> None:
+    for _ in range(200):
+        with session_scope() as session:
+            if await inbox.idle() and not unprocessed(session=session, channel=channel):
+                return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the inbox did not finish")
+
+
+async def test_an_update_answered_before_a_crash_is_not_answered_again(
+    app_database: str, redis: Redis, outbox: Outbox
+) -> None:
+    resident = Resident(outbox)
+    inbox = _inbox(redis, resident, outbox)
+    running = asyncio.create_task(inbox.run())
+    assert await inbox.accept("1", {"text": "xin chao"})
+    await _settle(inbox, inbox.channel)
+    running.cancel()
+    # The crash window: the replies and the marker were queued, the row was not yet updated.
+    with session_scope() as session:
+        session.execute(
+            update(InboundUpdate).values(
+                processed_at=None, payload=json.dumps({"text": "xin chao"})
+            )
+        )
+
+    restarted = Inbox(redis, inbox.channel, resident, lambda _: "42", outbox)
+    running = asyncio.create_task(restarted.run())
+    assert await restarted.recover() == 1
+    await _settle(restarted, inbox.channel)
+    running.cancel()
+
+    assert resident.calls == ["xin chao"]
+    assert await _queued(redis, outbox) == ["1: xin chao", "2: xin chao"]
+
+
+async def test_an_update_stopped_mid_way_is_answered_once_after_the_restart(
+    app_database: str, redis: Redis, outbox: Outbox
+) -> None:
+    resident = Resident(outbox)
+    resident.hang = True
+    inbox = _inbox(redis, resident, outbox)
+    running = asyncio.create_task(inbox.run())
+    assert await inbox.accept("1", {"text": "kich hoat vneid"})
+    while not resident.calls:  # noqa: ASYNC110 - the worker runs in this loop
+        await asyncio.sleep(0.01)
+    running.cancel()  # the gateway stops while the update is half done
+    await asyncio.sleep(0)
+    assert await _queued(redis, outbox) == []  # nothing half-said went out
+
+    resident.hang = False
+    restarted = Inbox(redis, inbox.channel, resident, lambda _: "42", outbox)
+    running = asyncio.create_task(restarted.run())
+    assert await restarted.recover() == 1
+    await _settle(restarted, inbox.channel)
+    running.cancel()
+
+    assert resident.calls == ["kich hoat vneid", "kich hoat vneid"]
+    assert await _queued(redis, outbox) == ["1: kich hoat vneid", "2: kich hoat vneid"]
+
+
+async def test_a_failing_update_still_sends_what_it_said_and_is_not_retried(
+    app_database: str, redis: Redis, outbox: Outbox
+) -> None:
+    class Broken(Resident):
+        async def __call__(self, payload: Payload) -> None:
+            await self.outbox.put(Envelope("telegram", "42", OutboundMessage("Dạ, em xem đã")))
+            self.calls.append(payload["text"])
+            raise RuntimeError("a bug")
+
+    resident = Broken(outbox)
+    inbox = _inbox(redis, resident, outbox)
+    running = asyncio.create_task(inbox.run())
+    assert await inbox.accept("1", {"text": "?"})
+    await _settle(inbox, inbox.channel)
+    assert await inbox.recover() == 0
+    running.cancel()
+
+    assert resident.calls == ["?"]
+    assert await _queued(redis, outbox) == ["Dạ, em xem đã"]
