@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import zlib
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,10 +36,36 @@ log = logging.getLogger(__name__)
 SEEN_SECONDS = 24 * 3600
 SHARDS = 8
 MAX_BATCH = 200
+BURST_PER_SECOND = 100
 # The intake writer's own thread: acknowledging updates never waits behind their processing.
 WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-writer")
 
 Payload = dict[str, Any]
+
+
+@dataclass
+class Arrivals:
+    """How fast updates arrive (a one-second window). During a burst faster than
+    `BURST_PER_SECOND`, acknowledging comes first: updates are answered one at a time instead
+    of one per shard, and the acknowledgements keep the CPU they need."""
+
+    clock: Callable[[], float] = time.monotonic
+    window_start: float = 0.0
+    in_window: int = 0
+    last_rate: int = 0
+
+    def count(self) -> None:
+        now = self.clock()
+        if now - self.window_start >= 1.0:
+            self.last_rate = self.in_window if now - self.window_start < 2.0 else 0
+            self.window_start, self.in_window = now, 0
+        self.in_window += 1
+
+    def busy(self) -> bool:
+        now = self.clock()
+        if now - self.window_start >= 2.0:
+            return False
+        return max(self.last_rate, self.in_window) > BURST_PER_SECOND
 
 
 @dataclass
@@ -57,6 +84,8 @@ class Inbox:
     writes: asyncio.Queue[tuple[str, str, asyncio.Future[int | None]]] = field(
         default_factory=asyncio.Queue
     )
+    _arrivals: Arrivals = field(default_factory=lambda: Arrivals())
+    _one_at_a_time: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def _seen_key(self, key: str) -> str:
         return f"inbound:{self.channel}:{key}"
@@ -64,13 +93,11 @@ class Inbox:
     async def accept(self, key: str, payload: Payload) -> bool:
         """Store the update and queue it; False for one already delivered. When this returns
         the update is durable, so the channel may be told it arrived."""
-        if await self.redis.exists(self._seen_key(key)):
-            return False
+        self._arrivals.count()
         raw = json.dumps(payload, ensure_ascii=False)
         done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
         await self.writes.put((key, raw, done))
         stored = await done
-        await self.redis.set(self._seen_key(key), "1", ex=SEEN_SECONDS)
         if stored is None:
             return False
         await self._queue(stored, payload)
@@ -101,20 +128,38 @@ class Inbox:
 
     async def _write(self) -> None:
         """Group commit: the updates that arrived while the last batch was being written go
-        to the database together, in one transaction (far more per second than one each)."""
+        to the database together, in one statement and one transaction (far more per second
+        than one each). Keys Redis saw recently are answered "duplicate" without the database;
+        the database's unique key catches the rest."""
         while True:
             batch = [await self.writes.get()]
             while not self.writes.empty() and len(batch) < MAX_BATCH:
                 batch.append(self.writes.get_nowait())
-            pairs = [(key, raw) for key, raw, _ in batch]
             try:
-                ids = await in_db(self._storer(pairs), WRITER)
+                seen = await self._seen([key for key, _, _ in batch])
+                fresh = [
+                    (key, raw) for (key, raw, _), old in zip(batch, seen, strict=True) if not old
+                ]
+                ids = iter(await in_db(self._storer(fresh), WRITER) if fresh else [])
+                await self._remember([key for key, _ in fresh])
             except Exception as exc:  # the database is down: every waiting accept fails
                 for _, _, done in batch:
                     done.set_exception(exc)
                 continue
-            for (_, _, done), stored in zip(batch, ids, strict=True):
-                done.set_result(stored)
+            for (_, _, done), old in zip(batch, seen, strict=True):
+                done.set_result(None if old else next(ids))
+
+    async def _seen(self, keys: list[str]) -> list[bool]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.exists(self._seen_key(key))
+            return [bool(found) for found in await pipe.execute()]
+
+    async def _remember(self, keys: list[str]) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.set(self._seen_key(key), "1", ex=SEEN_SECONDS)
+            await pipe.execute()
 
     def _storer(self, pairs: list[tuple[str, str]]) -> Callable[[Session], list[int | None]]:
         def store(session: Session) -> list[int | None]:
@@ -125,15 +170,22 @@ class Inbox:
     async def _work(self, queue: asyncio.Queue[tuple[int, Payload]]) -> None:
         while True:
             stored, payload = await queue.get()
-            answered = f"inbound:{self.channel}:answered:{stored}"
-            try:
-                if not await self.redis.exists(answered):
-                    async with self.outbox.hold(answered, SEEN_SECONDS):
-                        await self.process(payload)
-            except Exception:  # one bad update must not stop the channel
-                log.exception("%s update %s failed", self.channel, stored)
-            await self._done(stored)
+            if self._arrivals.busy():
+                async with self._one_at_a_time:
+                    await self._answer(stored, payload)
+            else:
+                await self._answer(stored, payload)
             queue.task_done()
+
+    async def _answer(self, stored: int, payload: Payload) -> None:
+        answered = f"inbound:{self.channel}:answered:{stored}"
+        try:
+            if not await self.redis.exists(answered):
+                async with self.outbox.hold(answered, SEEN_SECONDS):
+                    await self.process(payload)
+        except Exception:  # one bad update must not stop the channel
+            log.exception("%s update %s failed", self.channel, stored)
+        await self._done(stored)
 
     @staticmethod
     async def _done(stored: int) -> None:

@@ -12,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import update
 
-from bot.inbox import Inbox, Payload
+from bot.inbox import BURST_PER_SECOND, Arrivals, Inbox, Payload
 from bot.messages import OutboundMessage
 from bot.outbox import Envelope, Outbox
 from core.db import session_scope
@@ -132,3 +132,21 @@ async def test_a_failing_update_still_sends_what_it_said_and_is_not_retried(
 
     assert resident.calls == ["?"]
     assert await _queued(redis, outbox) == ["Dạ, em xem đã"]
+
+
+def test_a_burst_of_arrivals_is_noticed_and_forgotten() -> None:
+    now = [100.0]
+    arrivals = Arrivals(clock=lambda: now[0])
+    for _ in range(BURST_PER_SECOND):
+        arrivals.count()
+        now[0] += 0.5 / BURST_PER_SECOND
+    assert not arrivals.busy()  # exactly the threshold in half a second: not a burst yet
+    arrivals.count()
+    assert arrivals.busy()
+    now[0] += 1.2  # the next window starts remembering the last one's rate
+    arrivals.count()
+    assert arrivals.busy()
+    now[0] += 2.5  # quiet for two seconds
+    assert not arrivals.busy()
+    arrivals.count()
+    assert not arrivals.busy()
