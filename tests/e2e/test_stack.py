@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from actions.consent import notice_messages
+from core.models import FallbackText
 from core.privacy import pseudonymize
 from tests.stack import PSEUDONYM_KEY, RunningStack
 
@@ -87,3 +89,26 @@ def test_commune_is_remembered_and_stamped_on_later_events(stack: RunningStack) 
     stack.chat("e2e-commune", "kich hoat vneid nhu the nao")
     started = [e for e in stack.event_rows("e2e-commune") if e[0] == "service_started"]
     assert started == [("service_started", "vneid_activation", "00004")]
+
+
+def test_words_the_bot_missed_are_kept_only_with_consent(stack: RunningStack) -> None:
+    nonsense = "cai may giat nha toi bi hong 0912345678"
+    stack.chat("e2e-missed-ok", '/consent{"choice":"yes"}')
+    stack.chat("e2e-missed-ok", nonsense)
+    stack.chat("e2e-missed-no", nonsense)
+
+    for sender in ("e2e-missed-ok", "e2e-missed-no"):
+        fallbacks = [key for type_, key in stack.events(sender) if type_ == "fallback"]
+        assert len(fallbacks) == 1
+        assert fallbacks[0] is not None  # the closest real intent, for the report
+        assert fallbacks[0] != "nlu_fallback"
+    consented, refused = (
+        pseudonymize("web", sender, key=PSEUDONYM_KEY)
+        for sender in ("e2e-missed-ok", "e2e-missed-no")
+    )
+    with stack.session() as session:
+        rows = session.scalars(
+            select(FallbackText).where(FallbackText.resident_id.in_((consented, refused)))
+        )
+        kept = {row.resident_id: row.text for row in rows}
+    assert kept == {consented: "cai may giat nha toi bi hong [số điện thoại]"}
