@@ -120,7 +120,7 @@ class Limits:
     per_chat_interval: float = 1.05
     group_per_minute: int = 20
     global_per_second: int = 30
-    margin: float = 1.05  # the windows (1 s, 60 s) are stretched by this factor
+    margin: float = 1.03  # the windows (1 s, 60 s) are stretched by this factor
     max_attempts: int = 8
     max_backoff: float = 60.0
 
@@ -316,7 +316,9 @@ class _Sender:
                     chat.ready_at = chat.sent_at[0] + 60.0 * self.limits.margin
                     continue
             chat.busy = True
-            self.next_send = max(self.next_send, now) + spacing
+            # Keep to the grid of slots (a late wake-up does not push every later send back);
+            # after an idle spell the grid restarts from now, so no burst makes up for it.
+            self.next_send = (self.next_send if now - self.next_send < spacing else now) + spacing
             chat.sent_at.append(now)
             task = asyncio.create_task(self._send(chat))
             self.in_flight.add(task)
