@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import click
 
+from cns.places import resolve_commune
 from core.db import session_scope
 from core.models import VolunteerRole
 from core.passwords import MIN_LENGTH, WeakPassword
-from core.places import commune_by_code, resolve_place
 from core.repositories.desk import link_desk, links
 from core.repositories.invites import DEFAULT_VALIDITY, create_invite
 from core.repositories.volunteers import (
@@ -18,28 +18,6 @@ from core.repositories.volunteers import (
     remove_volunteer,
     set_web_login,
 )
-
-
-def resolve_commune(value: str) -> str:
-    """A commune code from a code or a name typed with or without diacritics; asks which one
-    when the name matches several."""
-    value = value.strip()
-    if value.isdigit():
-        if commune_by_code(value.zfill(5)) is None:
-            raise click.BadParameter(f"no commune has the code {value}")
-        return value.zfill(5)
-    candidates = resolve_place(value).communes
-    if not candidates:
-        raise click.BadParameter(f"no commune matches {value!r}; add the province or use the code")
-    if len(candidates) == 1:
-        return candidates[0].code
-    for number, commune in enumerate(candidates, start=1):
-        click.echo(f"  {number}. {commune.label} ({commune.code})")
-    choice = click.prompt(
-        f"{value!r} matches several communes; which one",
-        type=click.IntRange(1, len(candidates)),
-    )
-    return candidates[choice - 1].code
 
 
 def _communes(values: str) -> list[str]:

@@ -1,0 +1,127 @@
+"""The report as a tidy CSV (one number per row) for spreadsheets and scripts:
+
+    scope,code,name,period,section,metric,dimension,value
+
+- `section=summary`: every metric of `Metrics` and its rates (`dimension` empty), for the
+  month and for the month before (`period` = that month, "2026-09"); a province report has
+  this block for the province (`scope=province`) and then for each commune (`scope=commune`,
+  with `metric=rank` for the active ones).
+- this month only: `week` (dimension = the Monday, ISO date), `service` and `lesson` (the
+  key), `channel`, `missed` (metric = "text" or "intent", dimension = the words or the intent,
+  value = how many times) and, in a commune report, `volunteer` (the display name).
+
+Numbers are plain (dot decimals, rates as fractions, durations in seconds); an undefined value
+is empty. Counts of residents from 1 to 4 are "< 5". UTF-8 with a BOM, so Excel reads the
+Vietnamese names right.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from io import StringIO
+
+from reports import labels
+from reports.model import Metrics, Period, Report, residents_shown
+from reports.sections import Cell, shown
+
+HEADER = ("scope", "code", "name", "period", "section", "metric", "dimension", "value")
+SERVICE_METRICS = (
+    "started",
+    "completed",
+    "completion_rate",
+    "stuck",
+    "stuck_step",
+    "stuck_at_step",
+)
+LESSON_METRICS = ("started", "completed", "completion_rate", "quizzes_passed", "quiz_pass_rate")
+Row = tuple[str, str, str, str, str, str, str, str]
+
+
+def csv_bytes(report: Report) -> bytes:
+    """The CSV file, UTF-8 with a byte order mark."""
+    out = StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    writer.writerows(rows(report))
+    return out.getvalue().encode("utf-8-sig")
+
+
+def rows(report: Report) -> Iterator[Row]:
+    place = report.place
+    yield from _summary(report.kind, place.code, place.name, report.period, report.current)
+    yield from _summary(
+        report.kind, place.code, place.name, report.period.previous(), report.previous
+    )
+    yield from _sections(report)
+    for commune in report.communes:
+        yield from _summary("commune", commune.code, commune.name, report.period, commune.current)
+        if commune.rank is not None:
+            yield _row(
+                "commune",
+                commune.code,
+                commune.name,
+                report.period,
+                "summary",
+                "rank",
+                "",
+                commune.rank,
+            )
+        yield from _summary(
+            "commune", commune.code, commune.name, report.period.previous(), commune.previous
+        )
+
+
+def _text(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    return f"{round(value, 6):f}".rstrip("0").rstrip(".")
+
+
+def _row(
+    scope: str,
+    code: str,
+    name: str,
+    period: Period,
+    section: str,
+    metric: str,
+    dimension: str,
+    value: Cell,
+) -> Row:
+    return (scope, code, name, period.label, section, metric, dimension, _text(value))
+
+
+def _summary(scope: str, code: str, name: str, period: Period, metrics: Metrics) -> Iterator[Row]:
+    for metric in labels.METRICS:
+        yield _row(scope, code, name, period, "summary", metric, "", shown(metrics, metric))
+
+
+def _sections(report: Report) -> Iterator[Row]:
+    place, period = report.place, report.period
+
+    def row(section: str, metric: str, dimension: str, value: Cell) -> Row:
+        return _row(report.kind, place.code, place.name, period, section, metric, dimension, value)
+
+    for week in report.weeks:
+        day = week.week_start.isoformat()
+        yield row("week", "residents", day, residents_shown(week.residents))
+        yield row("week", "conversations", day, week.conversations)
+        yield row("week", "messages_in", day, week.messages_in)
+    for service in report.services:
+        for metric in SERVICE_METRICS:
+            yield row("service", metric, service.service, getattr(service, metric))
+    for lesson in report.lessons:
+        for metric in LESSON_METRICS:
+            yield row("lesson", metric, lesson.lesson, getattr(lesson, metric))
+    for channel in report.channels:
+        yield row("channel", "residents", channel.channel, residents_shown(channel.residents))
+        yield row("channel", "messages_in", channel.channel, channel.messages_in)
+    for missed in report.missed:
+        yield row("missed", missed.kind, missed.text, missed.count)
+    for volunteer in report.volunteers:
+        yield row("volunteer", "claimed", volunteer.name, volunteer.claimed)
+        yield row("volunteer", "resolved", volunteer.name, volunteer.resolved)

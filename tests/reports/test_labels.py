@@ -1,0 +1,63 @@
+"""Vietnamese number, percentage, duration and change formats shared by every renderer."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from reports import labels
+from reports.model import Metrics, Period
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "text"),
+    [(0, 0, "0"), (1234, 0, "1.234"), (1234567, 0, "1.234.567"), (12.5, 1, "12,5"), (-3, 0, "−3")],
+)
+def test_numbers(value: float, decimals: int, text: str) -> None:
+    assert labels.number(value, decimals) == text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (None, "—"),
+        (20, "dưới 1 phút"),
+        (720, "12 phút"),
+        (3900, "1 giờ 05 phút"),
+        (93600, "1 ngày 02 giờ"),
+    ],
+)
+def test_durations(seconds: float | None, text: str) -> None:
+    assert labels.duration(seconds) == text
+
+
+def test_percentages_changes_ratings_and_residents() -> None:
+    assert labels.percent(0.452) == "45,2 %"
+    assert labels.percent(None) == "—"
+    assert (labels.change(0.25), labels.change(-0.1), labels.change(0.001)) == (
+        "+25 %",
+        "−10 %",
+        "0 %",
+    )
+    assert labels.change(None) == "—"
+    assert labels.rating(4.6) == "4,6 / 5"
+    assert [labels.residents(n) for n in (0, 1, 4, 5, 1234)] == ["0", "< 5", "< 5", "5", "1.234"]
+
+
+def test_names_dates_and_every_metric_labelled() -> None:
+    assert [labels.channel_name(c) for c in ("telegram", "zalo", "web", "sms")] == [
+        "Telegram",
+        "Zalo OA",
+        "Trang web",
+        "sms",
+    ]
+    assert labels.day(datetime(2026, 10, 31, 18, tzinfo=UTC)) == "01/11/2026"  # Vietnam time
+    assert labels.month(Period(2026, 3)) == "Tháng 03/2026"
+    assert labels.week(date(2026, 9, 28), Period(2026, 10)) == "01/10 – 04/10"
+    assert labels.week(date(2026, 10, 26), Period(2026, 10)) == "26/10 – 31/10"
+    assert labels.authority("Tỉnh Tây Ninh") == "UBND TỈNH TÂY NINH"
+    fields = set(Metrics.__dataclass_fields__) | {"self_service_rate", "fallback_rate"}
+    assert fields | {"quiz_pass_rate"} == set(labels.METRICS)
+    assert labels.intent_name("greet") == "Chào hỏi (greet)"
+    assert labels.intent_name("") == "(không rõ)"
