@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import health
+from bot.admin import web as admin_web
 from bot.channels import telegram, web, zalo
 from bot.channels.telegram import telegram_running
 from bot.channels.web_mailbox import WebMailbox
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.api)
     app.include_router(web.api)
     app.include_router(desk_web.desk)
+    app.include_router(admin_web.admin)
     app.include_router(telegram.webhook)
     app.include_router(zalo.webhook)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

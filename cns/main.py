@@ -11,7 +11,9 @@ import click
 
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.router import forget_conversation
+from cns.reports import report
 from cns.stack import Ports, local_services
+from cns.staff import staff
 from cns.supervisor import Stack
 from cns.training import ensure_model
 from cns.volunteers import desk, volunteer
@@ -46,6 +48,8 @@ def cli() -> None:
 
 cli.add_command(volunteer)
 cli.add_command(desk)
+cli.add_command(report)
+cli.add_command(staff)
 
 
 @cli.command()
