@@ -227,57 +227,75 @@ class _Scope:
         return Metrics(**fields)
 
     def _conversations(self) -> Any:
-        """One row per conversation that starts in the month: (commune, resident, start, next
-        start). Messages up to CONVERSATION_GAP before the month are read so that a
-        conversation running over midnight of the 1st is not counted twice."""
-        previous = func.lag(Event.occurred_at).over(
-            partition_by=(Event.commune_code, Event.resident_id), order_by=Event.occurred_at
-        )
-        messages = (
+        """One row per conversation that starts in the month: (commune, resident, at = its
+        first message, handed = 1 when a handoff was requested before the resident's next
+        conversation). One pass over the scope's messages and handoff requests, sorted per
+        resident: a message more than CONVERSATION_GAP after the row before starts a
+        conversation, and a running count of starts numbers every row. Rows up to
+        CONVERSATION_GAP before the month are read so that a conversation running over
+        midnight of the 1st is not counted twice."""
+        handoff = EventType.HANDOFF_REQUESTED.value
+        resident = (Event.commune_code, Event.resident_id)
+        in_order = (Event.occurred_at, Event.id)
+        rows = (
             select(
                 Event.commune_code.label("commune"),
                 Event.resident_id.label("resident"),
                 Event.occurred_at.label("at"),
-                previous.label("previous"),
+                Event.id.label("id"),
+                Event.type.label("type"),
+                func.lag(Event.occurred_at)
+                .over(partition_by=resident, order_by=in_order)
+                .label("previous"),
             )
             .where(
                 Event.commune_code.in_(self.codes),
-                Event.type == EventType.MESSAGE_IN.value,
+                Event.type.in_([EventType.MESSAGE_IN.value, handoff]),
                 Event.occurred_at >= self.period.start - CONVERSATION_GAP,
                 Event.occurred_at < self.period.end,
             )
             .subquery()
         )
-        gap = _seconds_between(self.session, messages.c.previous, messages.c.at)
-        starts = (
-            select(messages.c.commune, messages.c.resident, messages.c.at)
-            .where(
-                messages.c.at >= self.period.start,
-                or_(messages.c.previous.is_(None), gap > CONVERSATION_GAP.total_seconds()),
+        gap = _seconds_between(self.session, rows.c.previous, rows.c.at)
+        starts = case(
+            (
+                and_(
+                    rows.c.type == EventType.MESSAGE_IN.value,
+                    or_(rows.c.previous.is_(None), gap > CONVERSATION_GAP.total_seconds()),
+                ),
+                1,
+            ),
+            else_=0,
+        )
+        numbered = select(
+            rows.c.commune,
+            rows.c.resident,
+            rows.c.at,
+            rows.c.type,
+            func.sum(starts)
+            .over(
+                partition_by=(rows.c.commune, rows.c.resident),
+                order_by=(rows.c.at, rows.c.id),
+                rows=(None, 0),
             )
+            .label("talk"),
+        ).subquery()
+        first = func.min(numbered.c.at)
+        return (
+            select(
+                numbered.c.commune,
+                first.label("at"),
+                func.max(case((numbered.c.type == handoff, 1), else_=0)).label("handed"),
+            )
+            .where(numbered.c.talk > 0)
+            .group_by(numbered.c.commune, numbered.c.resident, numbered.c.talk)
+            .having(first >= self.period.start)
             .subquery()
         )
-        following = func.lead(starts.c.at).over(
-            partition_by=(starts.c.commune, starts.c.resident), order_by=starts.c.at
-        )
-        return select(
-            starts.c.commune, starts.c.resident, starts.c.at, following.label("next_at")
-        ).subquery()
-
-    def _self_served(self, conversations: Any) -> ColumnElement[Any]:
-        """1 when no handoff was requested between the conversation's start and the next."""
-        handoff = exists().where(
-            Event.type == EventType.HANDOFF_REQUESTED.value,
-            Event.resident_id == conversations.c.resident,
-            Event.commune_code == conversations.c.commune,
-            Event.occurred_at >= conversations.c.at,
-            Event.occurred_at < func.coalesce(conversations.c.next_at, self.period.end),
-        )
-        return case((handoff, 0), else_=1)
 
     def _conversations_by_commune(self) -> Any:
         talks = self._conversations()
-        return select(talks.c.commune, func.count(), func.sum(self._self_served(talks))).group_by(
+        return select(talks.c.commune, func.count(), func.sum(1 - talks.c.handed)).group_by(
             talks.c.commune
         )
 
