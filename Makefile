@@ -9,7 +9,7 @@ RASA_PYTHON_VERSION ?= 3.11
 export RASA_TELEMETRY_ENABLED := false
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run test test-rasa-components lint format train migrate clean bench-nlu bench-channels
+.PHONY: help install run test test-rasa-components lint format train migrate clean bench-nlu bench-channels bench-report report-screenshot
 
 help:
 	@echo "make run    — install what is missing, train if needed, start rasa + actions + gateway"
@@ -18,6 +18,8 @@ help:
 	@echo "make train  — retrain the Rasa model if its inputs changed"
 	@echo "make bench-nlu — default vs our NLU pipeline on the held-out set → docs/benchmarks/nlu.md"
 	@echo "make bench-channels — webhook intake, outbound pacing, kill/restart → docs/benchmarks/channels.md"
+	@echo "make bench-report — commune/province reports on 1M and 10M events (PostgreSQL) → docs/benchmarks/report.md"
+	@echo "make report-screenshot — last month's province report (HTML) in headless Chromium → docs/report-screenshot.png"
 
 $(CURDIR)/.tools/bin/uv:
 	@echo "==> uv not found: installing it into .tools/ from PyPI"
@@ -70,6 +72,15 @@ bench-nlu: install
 # when set, as on CI) → docs/benchmarks/channels.md.
 bench-channels: .venv/.synced
 	$(UV) run --frozen python -m bench.channels
+
+# Reports on a large events table in PostgreSQL (TEST_DATABASE_URL); BENCH_REPORT_EVENTS sets
+# the scales (default 1000000,10000000) → docs/benchmarks/report.md.
+bench-report: .venv/.synced
+	$(UV) run --frozen python -m bench.report
+
+# The HTML report of DATABASE_URL (run `cns seed-demo` first) in headless Chromium.
+report-screenshot: .venv/.synced
+	$(UV) run --frozen python -m bench.report_screenshot
 
 # Regenerate the pinned Rasa environment after editing rasa-env/requirements.in.
 rasa-env/requirements.txt: rasa-env/requirements.in rasa-env/overrides.txt

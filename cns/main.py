@@ -12,6 +12,7 @@ import click
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.router import forget_conversation
 from cns.reports import report
+from cns.seed_demo import seed_demo
 from cns.stack import Ports, local_services
 from cns.staff import staff
 from cns.supervisor import Stack
@@ -50,6 +51,7 @@ cli.add_command(volunteer)
 cli.add_command(desk)
 cli.add_command(report)
 cli.add_command(staff)
+cli.add_command(seed_demo)
 
 
 @cli.command()
@@ -84,6 +86,7 @@ def run() -> None:
             click.echo(f"The stack did not become healthy (stopped: {stack.exited()}).", err=True)
             sys.exit(1)
         click.secho(f"\n  Sẵn sàng / Ready: {url}/  (Ctrl-C to stop)\n", fg="green", bold=True)
+        click.echo("  No data yet? `uv run cns seed-demo` adds synthetic demo data for reports.\n")
         codes = stack.wait()
         click.echo(f"A service stopped ({codes}); stopping the others.", err=True)
         sys.exit(1)
