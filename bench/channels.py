@@ -126,9 +126,7 @@ def _response_head(head: bytes) -> tuple[int, int]:
     return int(lines[0].split()[1]), int(headers["content-length"])
 
 
-def bench_intake(
-    database_url: str, count: int, rate: float, connections: int
-) -> dict[str, float]:
+def bench_intake(database_url: str, count: int, rate: float, connections: int) -> dict[str, float]:
     with FakeTelegram(auto_webhook=False) as telegram:
         users = [telegram.user(f"U{n}") for n in range(200)]
         for n in range(count):

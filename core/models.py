@@ -116,9 +116,7 @@ class Staff(Base):
 
     __tablename__ = "staff"
     __table_args__ = (
-        CheckConstraint(
-            "(commune_code IS NULL) <> (province_code IS NULL)", name="one_scope"
-        ),
+        CheckConstraint("(commune_code IS NULL) <> (province_code IS NULL)", name="one_scope"),
     )
 
     id: Mapped[int] = mapped_column(

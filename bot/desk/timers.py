@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from bot.desk.handoff import Handoff
 from bot.desk.views import TicketView
 from core.db import in_db
-from core.retention import Purged, purge_chat_content
 from core.repositories.tickets import SlaStep, mark_sla_step, open_tickets
+from core.retention import Purged, purge_chat_content
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 30.0

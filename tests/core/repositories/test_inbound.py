@@ -17,8 +17,10 @@ def test_a_batch_stores_new_keys_and_skips_known_and_repeated_ones(session: Sess
         updates=[("2", '{"n": 2}'), ("1", "{}"), ("3", '{"n": 3}'), ("2", '{"n": 2}')],
     )
 
-    assert ids[1] is None and ids[3] is None
-    assert ids[0] is not None and ids[2] is not None
+    assert ids[1] is None
+    assert ids[3] is None
+    assert ids[0] is not None
+    assert ids[2] is not None
     assert len({first, ids[0], ids[2]}) == 3
     assert store_updates(session=session, channel="zalo", updates=[("1", "{}")])[0] is not None
     assert store_updates(session=session, channel="zalo", updates=[]) == []
