@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
-from bot.web.sessions import SECURITY_HEADERS, SIGNED_OUT, Login, SignIn, WebUser, static_page
+from bot.web.sessions import SECURITY_HEADERS, SIGNED_OUT, SignIn, WebUser, static_page
 from core.db import in_db
 from core.models import Staff, utcnow
 from core.repositories.staff import (
@@ -111,29 +111,12 @@ def _headers(found: Report, fmt: str) -> dict[str, str]:
 
 
 admin = APIRouter()
+admin.include_router(STAFF.account_routes(_me))
 
 
 @admin.get("/admin/reports", include_in_schema=False)
 async def page() -> FileResponse:
     return static_page("admin.html")
-
-
-@admin.post("/admin/api/login")
-async def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
-    user = await STAFF.login(body, request, response)
-    return await in_db(lambda session: _me(session, user))
-
-
-@admin.post("/admin/api/logout", status_code=204)
-async def logout(
-    request: Request, response: Response, _: Annotated[WebUser, Depends(STAFF.checked)]
-) -> None:
-    await STAFF.logout(request, response)
-
-
-@admin.get("/admin/api/me")
-async def me(user: Annotated[WebUser, Depends(STAFF.signed_in)]) -> dict[str, Any]:
-    return await in_db(lambda session: _me(session, user))
 
 
 @admin.get("/admin/api/report")

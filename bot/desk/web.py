@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, StringConstraints
 from sqlalchemy.orm import Session
 
 from bot.desk.handoff import Handoff, NotTheClaimer, Unreachable
 from bot.desk.views import MessageView, TicketView, commune_name
-from bot.web.sessions import SIGNED_OUT, Login, SignIn, WebUser, static_page
+from bot.web.sessions import SIGNED_OUT, SignIn, WebUser, static_page
 from core.db import in_db
 from core.models import Ticket, Volunteer
 from core.repositories.ticket_messages import messages_of
@@ -123,29 +123,12 @@ async def _conversation(ticket_id: int, volunteer_id: int, after: int) -> dict[s
 
 
 desk = APIRouter()
+desk.include_router(DESK.account_routes(_me))
 
 
 @desk.get("/desk", include_in_schema=False)
 async def page() -> FileResponse:
     return static_page("desk.html")
-
-
-@desk.post("/desk/api/login")
-async def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
-    user = await DESK.login(body, request, response)
-    return await in_db(lambda session: _me(session, user))
-
-
-@desk.post("/desk/api/logout", status_code=204)
-async def logout(
-    request: Request, response: Response, _: Annotated[WebUser, Depends(DESK.checked)]
-) -> None:
-    await DESK.logout(request, response)
-
-
-@desk.get("/desk/api/me")
-async def me(user: Annotated[WebUser, Depends(DESK.signed_in)]) -> dict[str, Any]:
-    return await in_db(lambda session: _me(session, user))
 
 
 @desk.get("/desk/api/tickets")

@@ -15,9 +15,9 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, StringConstraints
 from redis.asyncio import Redis
@@ -135,6 +135,30 @@ class SignIn:
         response.delete_cookie(
             self.cookie, path=self.path, secure=True, httponly=True, samesite="strict"
         )
+
+    def account_routes(self, me: Callable[[Session, WebUser], dict[str, Any]]) -> APIRouter:
+        """`POST {path}/api/login`, `POST {path}/api/logout` (CSRF) and `GET {path}/api/me`;
+        `me` describes the signed-in user (login answers with it too)."""
+        router = APIRouter()
+
+        @router.post(f"{self.path}/api/login")
+        async def sign_in(body: Login, request: Request, response: Response) -> dict[str, Any]:
+            user = await self.login(body, request, response)
+            return await in_db(lambda session: me(session, user))
+
+        @router.post(f"{self.path}/api/logout", status_code=204)
+        async def sign_out(
+            request: Request,
+            response: Response,
+            _: WebUser = Depends(self.checked),  # noqa: B008 - FastAPI's way
+        ) -> None:
+            await self.logout(request, response)
+
+        @router.get(f"{self.path}/api/me")
+        async def whoami(user: WebUser = Depends(self.signed_in)) -> dict[str, Any]:  # noqa: B008
+            return await in_db(lambda session: me(session, user))
+
+        return router
 
 
 def static_page(name: str) -> FileResponse:
