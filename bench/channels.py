@@ -35,6 +35,7 @@ from typing import Any
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from bench.results import write_results
 from bot.channels.telegram_wire import TelegramTransport, queue
 from bot.messages import OutboundMessage
 from bot.outbox import Outbox
@@ -48,7 +49,6 @@ from tests.gateway_process import Gateway, gateway_process_env
 
 REPORT = PROJECT_ROOT / "docs" / "benchmarks" / "channels.md"
 SECRET = "bench-secret"
-NOTES = "<!-- notes: written by hand, kept by the benchmark -->"
 
 
 def gateway_env(database_url: str, telegram: FakeTelegram, **extra: str) -> dict[str, str]:
@@ -270,9 +270,7 @@ def main() -> None:
             restart = bench_restart(url, args.residents, args.per_resident)
         print("restart", restart, flush=True)
     report = write_report(intake_result, pace, restart, backend)
-    old = REPORT.read_text(encoding="utf-8") if REPORT.exists() else ""
-    notes = old[old.index(NOTES) :] if NOTES in old else NOTES + "\n"
-    REPORT.write_text(report + "\n" + notes, encoding="utf-8")
+    write_results(REPORT, report)
     print(report)
 
 

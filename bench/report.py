@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
+from bench.results import write_results
 from core.content.lessons import lesson_keys
 from core.content.services import SERVICES_DIR
 from core.db import make_engine
@@ -50,7 +51,6 @@ from reports.render import render
 from tests.databases import postgres_base_url, scratch_database
 
 REPORT = PROJECT_ROOT / "docs" / "benchmarks" / "report.md"
-NOTES = "<!-- notes: written by hand, kept by the benchmark -->"
 DEFAULT_SCALES = "1000000,10000000"
 MONTHS = 12
 CHUNK = 1_000_000  # events per INSERT … SELECT
@@ -437,9 +437,7 @@ def main() -> None:
             results.append(result)
         engine.dispose()
     report = write_report(results, layout, period, server)
-    old = REPORT.read_text(encoding="utf-8") if REPORT.exists() else ""
-    notes = old[old.index(NOTES) :] if NOTES in old else NOTES + "\n"
-    REPORT.write_text(report + "\n" + notes, encoding="utf-8")
+    write_results(REPORT, report)
     print(report)
 
 
