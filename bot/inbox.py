@@ -78,7 +78,7 @@ class Inbox:
     process: Callable[[Payload], Awaitable[None]]
     chat_of: Callable[[Payload], str]
     outbox: Outbox
-    queues: list[asyncio.Queue[tuple[int, Payload]]] = field(
+    queues: list[asyncio.Queue[tuple[int, str, Payload]]] = field(
         default_factory=lambda: [asyncio.Queue() for _ in range(SHARDS)]
     )
     writes: asyncio.Queue[tuple[str, str, asyncio.Future[int | None]]] = field(
@@ -100,24 +100,26 @@ class Inbox:
         stored = await done
         if stored is None:
             return False
-        await self._queue(stored, payload)
+        await self._queue(stored, key, payload)
         return True
 
     async def recover(self) -> int:
         """Queue what was stored but not processed before a restart; how many."""
 
-        def read(session: Session) -> list[tuple[int, Payload]]:
+        def read(session: Session) -> list[tuple[int, str, Payload]]:
             rows = unprocessed(session=session, channel=self.channel)
-            return [(row.id, json.loads(row.payload)) for row in rows if row.payload]
+            return [
+                (row.id, row.update_key, json.loads(row.payload)) for row in rows if row.payload
+            ]
 
         pending = await in_db(read)
-        for stored, payload in pending:
-            await self._queue(stored, payload)
+        for stored, key, payload in pending:
+            await self._queue(stored, key, payload)
         return len(pending)
 
-    async def _queue(self, stored: int, payload: Payload) -> None:
+    async def _queue(self, stored: int, key: str, payload: Payload) -> None:
         shard = zlib.crc32(self.chat_of(payload).encode()) % len(self.queues)
-        await self.queues[shard].put((stored, payload))
+        await self.queues[shard].put((stored, key, payload))
 
     async def idle(self) -> bool:
         return all(queue.empty() for queue in self.queues)
@@ -167,18 +169,20 @@ class Inbox:
 
         return store
 
-    async def _work(self, queue: asyncio.Queue[tuple[int, Payload]]) -> None:
+    async def _work(self, queue: asyncio.Queue[tuple[int, str, Payload]]) -> None:
         while True:
-            stored, payload = await queue.get()
+            stored, key, payload = await queue.get()
             if self._arrivals.busy():
                 async with self._one_at_a_time:
-                    await self._answer(stored, payload)
+                    await self._answer(stored, key, payload)
             else:
-                await self._answer(stored, payload)
+                await self._answer(stored, key, payload)
             queue.task_done()
 
-    async def _answer(self, stored: int, payload: Payload) -> None:
-        answered = f"inbound:{self.channel}:answered:{stored}"
+    async def _answer(self, stored: int, key: str, payload: Payload) -> None:
+        # Keyed like the "seen" mark, by the platform's update id: a row id would be reused
+        # by another database (a restored backup, a test schema) sharing this Redis.
+        answered = f"{self._seen_key(key)}:answered"
         try:
             if not await self.redis.exists(answered):
                 async with self.outbox.hold(answered, SEEN_SECONDS):

@@ -14,8 +14,12 @@ from sqlalchemy.orm import Session
 
 from core import db
 from core.kv import make_redis
-from core.settings import get_settings
-from tests.databases import BACKENDS, postgres_base_url, scratch_database
+from tests.databases import (
+    BACKENDS,
+    forget_database_caches,
+    postgres_base_url,
+    scratch_database,
+)
 from tests.stack import RunningStack, running_stack
 
 
@@ -28,21 +32,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
-def _clear_caches() -> None:
-    get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    db._session_factory.cache_clear()
-
-
 @pytest.fixture
 def app_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Points the process-wide settings and engine (used by actions and the gateway) at
     the test database."""
     monkeypatch.setenv("DATABASE_URL", database_url)
-    _clear_caches()
+    forget_database_caches()
     yield database_url
     db.get_engine().dispose()
-    _clear_caches()
+    forget_database_caches()
 
 
 @pytest.fixture

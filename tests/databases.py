@@ -11,11 +11,18 @@ from urllib.parse import quote
 
 from sqlalchemy import text
 
-from core import migrate
+from core import db, migrate
 from core.db import make_engine
-from core.settings import normalise_database_url
+from core.settings import get_settings, normalise_database_url
 
 BACKENDS = ("sqlite", "postgresql")
+
+
+def forget_database_caches() -> None:
+    """Make the process-wide settings, engine and sessions follow a new DATABASE_URL."""
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    db._session_factory.cache_clear()
 
 
 def postgres_base_url() -> str | None:

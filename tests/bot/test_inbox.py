@@ -7,6 +7,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -15,9 +16,10 @@ from sqlalchemy import update
 from bot.inbox import BURST_PER_SECOND, Arrivals, Inbox, Payload
 from bot.messages import OutboundMessage
 from bot.outbox import Envelope, Outbox
-from core.db import session_scope
+from core.db import get_engine, session_scope
 from core.models import InboundUpdate
 from core.repositories.inbound import unprocessed
+from tests.databases import forget_database_caches, scratch_database
 
 
 class Resident:
@@ -150,3 +152,36 @@ def test_a_burst_of_arrivals_is_noticed_and_forgotten() -> None:
     assert not arrivals.busy()
     arrivals.count()
     assert not arrivals.busy()
+
+
+async def _answer_one(redis: Redis, channel: str, resident: Resident, outbox: Outbox) -> None:
+    inbox = Inbox(redis, channel, resident, lambda _: "42", outbox)
+    running = asyncio.create_task(inbox.run())
+    text = f"tin {len(resident.calls)}"
+    assert await inbox.accept(f"{100 + len(resident.calls)}", {"text": text})
+    await _settle(inbox, channel)
+    running.cancel()
+
+
+async def test_a_fresh_database_on_the_same_redis_answers_its_own_updates(
+    app_database: str,
+    redis: Redis,
+    outbox: Outbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Row ids start again in a new database (a restored backup, a test schema) while Redis
+    keeps its marks: an update must not pass for answered because its row id was used."""
+    resident = Resident(outbox)
+    channel = f"t{uuid.uuid4().hex[:6]}"
+    await _answer_one(redis, channel, resident, outbox)
+    backend = "sqlite" if app_database.startswith("sqlite") else "postgresql"
+    (tmp_path / "second").mkdir()
+    with scratch_database(backend, tmp_path / "second") as second:
+        monkeypatch.setenv("DATABASE_URL", second)
+        forget_database_caches()
+        await _answer_one(redis, channel, resident, outbox)
+        get_engine().dispose()
+
+    assert resident.calls == ["tin 0", "tin 1"]
+    assert await _queued(redis, outbox) == ["1: tin 0", "2: tin 0", "1: tin 1", "2: tin 1"]
