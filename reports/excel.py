@@ -43,6 +43,7 @@ FORMATS = {
     Kind.SECONDS: '#,##0" phút"',
     Kind.RATING: "0.0",
     Kind.CHANGE: '+0%;"−"0%;0%',
+    Kind.POINTS: '+0.0" điểm %";"−"0.0" điểm %";0.0" điểm %"',
     Kind.STEP: '"Bước "0',
 }
 LANDSCAPE_WIDTH = 100  # sheets wider than this many characters print landscape
@@ -79,6 +80,8 @@ def _excel(value: Value) -> Cell:
         return labels.NO_DATA
     if value.kind is Kind.SECONDS and not isinstance(value.raw, str):
         return value.raw / 60
+    if value.kind is Kind.POINTS and not isinstance(value.raw, str):
+        return value.raw * 100
     return value.raw
 
 

@@ -122,7 +122,7 @@ def _cards(report: Report) -> str:
     for metric in KEY_FIGURES:
         kind = labels.kind(metric)
         figure = Value(shown(report.current, metric), kind).text
-        delta = labels.change(shown_change(report.current, report.previous, metric))
+        delta = shown_change(report.current, report.previous, metric).text
         cards.append(
             f'<div class="card"><div class="figure">{escape(figure)}</div>'
             f'<div class="what">{escape(labels.label(metric))}</div>'

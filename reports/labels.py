@@ -42,6 +42,7 @@ class Kind(StrEnum):
     SECONDS = "seconds"  # a duration (Excel shows it in minutes)
     RATING = "rating"  # an average of 1–5 stars
     CHANGE = "change"  # relative change from the previous month
+    POINTS = "points"  # change of a share from the previous month, 0.007 = +0,7 points
     STEP = "step"  # a walkthrough step number
 
 
@@ -186,6 +187,15 @@ def change(ratio: float | None) -> str:
     return f"{sign}{number(abs(points))} %"
 
 
+def points(difference: float | None) -> str:
+    """The change of a share in percentage points: 0.007 → "+0,7 điểm %"."""
+    if difference is None:
+        return NO_DATA
+    tenths = round(difference * 1000)
+    sign = "+" if tenths > 0 else MINUS if tenths < 0 else ""
+    return f"{sign}{number(abs(tenths) / 10, 1)} điểm %"
+
+
 def rating(average: float | None) -> str:
     """4.25 → "4,3 / 5"."""
     return NO_DATA if average is None else f"{number(average, 1)} / 5"
@@ -207,6 +217,8 @@ def show(value: int | float | str | None, kind: Kind) -> str:
         return rating(value)
     if kind is Kind.CHANGE:
         return change(value)
+    if kind is Kind.POINTS:
+        return points(value)
     if kind is Kind.STEP:
         return f"Bước {value}"
     return number(value)

@@ -96,12 +96,16 @@ def shown(metrics: Metrics, metric: str) -> Cell:
     return residents_shown(raw) if labels.kind(metric) is Kind.RESIDENTS else raw
 
 
-def shown_change(current: Metrics, previous: Metrics, metric: str) -> float | None:
-    """The change from the previous month; None when a hidden count would be revealed."""
+def shown_change(current: Metrics, previous: Metrics, metric: str) -> Value:
+    """The change from the previous month: relative for counts, in percentage points for
+    shares (80 % → 85 % is "+5 điểm %"); no value when a hidden count would be revealed."""
     now, before = shown(current, metric), shown(previous, metric)
+    if labels.kind(metric) is Kind.RATE:
+        both = None if now is None or before is None else float(now) - float(before)
+        return Value(both, Kind.POINTS)
     if isinstance(now, str) or isinstance(before, str):
-        return None
-    return change(now, before)
+        return Value(None, Kind.CHANGE)
+    return Value(change(now, before), Kind.CHANGE)
 
 
 def comparison(report: Report, metrics: tuple[str, ...], *, numbered: bool) -> Table:
@@ -121,7 +125,7 @@ def comparison(report: Report, metrics: tuple[str, ...], *, numbered: bool) -> T
             Value(labels.label(metric), Kind.TEXT),
             Value(shown(report.current, metric), kind),
             Value(shown(report.previous, metric), kind),
-            Value(shown_change(report.current, report.previous, metric), Kind.CHANGE),
+            shown_change(report.current, report.previous, metric),
         )
         rows.append((Value(number, Kind.COUNT), *cells) if numbered else cells)
     return Table(columns, tuple(rows))
@@ -378,7 +382,7 @@ def _commune_cells(row: CommuneRow) -> tuple[Cell, ...]:
         now.handoffs_requested,
         now.self_service_rate,
         shown(row.previous, "residents"),
-        shown_change(now, row.previous, "residents"),
+        shown_change(now, row.previous, "residents").raw,
     )
 
 

@@ -41,6 +41,12 @@ def test_percentages_changes_ratings_and_residents() -> None:
         "0 %",
     )
     assert labels.change(None) == "—"
+    assert (labels.points(0.007), labels.points(-0.0222), labels.points(0.0001)) == (
+        "+0,7 điểm %",
+        "−2,2 điểm %",
+        "0,0 điểm %",
+    )
+    assert labels.points(None) == "—"
     assert labels.rating(4.6) == "4,6 / 5"
     assert [labels.residents(n) for n in (0, 1, 4, 5, 1234)] == ["0", "< 5", "< 5", "5", "1.234"]
 

@@ -99,6 +99,9 @@ def test_summary_values_and_number_formats() -> None:
     assert formats["Số người dân được hỗ trợ"][0] == "#,##0"
     assert formats["Số người dân được hỗ trợ"][1].number_format == '+0%;"−"0%;0%'
     assert formats["Tỷ lệ câu hỏi trợ lý chưa hiểu"][0] == "0.0%"
+    points = formats["Tỷ lệ câu hỏi trợ lý chưa hiểu"][1]  # a share changes in points
+    assert points.value == pytest.approx((642 / 9876 - 700 / 8000) * 100)
+    assert points.number_format == '+0.0" điểm %";"−"0.0" điểm %";0.0" điểm %"'
     assert formats["Thời gian hỗ trợ xong (trung vị)"][0] == '#,##0" phút"'
     assert formats["Điểm hài lòng trung bình (thang 5)"][0] == "0.0"
 
