@@ -8,12 +8,13 @@ import sys
 from datetime import timedelta
 
 import click
+from pydantic import SecretStr
 
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.router import forget_conversation
 from cns.reports import report
 from cns.seed_demo import seed_demo
-from cns.stack import Ports, local_services
+from cns.stack import Ports, local_services, stack_tokens
 from cns.staff import staff
 from cns.supervisor import Stack
 from cns.training import ensure_model
@@ -24,7 +25,7 @@ from core.erasure import erase_resident
 from core.models import utcnow
 from core.privacy import pseudonymize
 from core.retention import purge_chat_content
-from core.settings import PROJECT_ROOT, get_settings
+from core.settings import PROJECT_ROOT, UnsafeSettings, check_secrets, get_settings
 
 HEALTH_TIMEOUT_SECONDS = 300.0
 
@@ -70,13 +71,32 @@ def train(force: bool) -> None:
 
 @cli.command()
 def run() -> None:
-    """Start rasa, the action server and the gateway; Ctrl-C stops them all."""
+    """Start rasa, the action server and the gateway; Ctrl-C stops them all.
+
+    Rasa and the action server get RASA_TOKEN and ACTIONS_TOKEN; in development, those not
+    configured are made once and kept in var/local-tokens.json (readable by its owner only).
+    """
     settings = get_settings()
+    tokens = stack_tokens(settings)
+    secrets = {name.lower(): SecretStr(value) for name, value in tokens.items()}
+    try:
+        warning = check_secrets(settings.model_copy(update=secrets))
+    except UnsafeSettings as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    if warning:
+        click.secho(warning, fg="yellow", err=True)
     model = ensure_model(echo=click.echo)
     migrations.upgrade()
-    ports = Ports(gateway=settings.gateway_port)
-    token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
-    stack = Stack(local_services(PROJECT_ROOT, model, ports, rasa_token=token), PROJECT_ROOT)
+    ports = Ports(actions=settings.actions_port, gateway=settings.gateway_port)
+    services = local_services(
+        PROJECT_ROOT,
+        model,
+        ports,
+        rasa_token=tokens.get("RASA_TOKEN"),
+        actions_token=tokens.get("ACTIONS_TOKEN"),
+    )
+    stack = Stack(services, PROJECT_ROOT)
     url = ports.url(ports.gateway)
     click.echo("Starting rasa, actions and gateway…")
     _stop_on_termination_signals()
@@ -124,7 +144,7 @@ def forget(resident: str, channel: str | None, yes: bool) -> None:
         f"{erasure.progress_deleted} progress rows deleted, "
         f"{erasure.events_unlinked} events unlinked."
     )
-    token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
+    token = stack_tokens(settings).get("RASA_TOKEN")
 
     async def _conversation() -> None:
         rasa = RasaClient(settings.rasa_url, token=token)

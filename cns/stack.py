@@ -1,8 +1,15 @@
-"""The local stack's three processes and how each is started."""
+"""The local stack's three processes and how each is started.
+
+Every process listens on 127.0.0.1 only. Rasa's HTTP API answers only with RASA_TOKEN, the
+action server only with ACTIONS_TOKEN (Rasa sends it: endpoints.yml), and neither allows any
+CORS origin; for a local run both tokens are made up when they are not configured.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import socket
 import sys
 from dataclasses import dataclass
@@ -10,6 +17,17 @@ from pathlib import Path
 
 from cns.supervisor import Service
 from cns.training import rasa_environment, rasa_executable
+from core.settings import VAR_DIR, Settings
+
+TOKEN_NAMES = ("RASA_TOKEN", "ACTIONS_TOKEN")
+# `rasa run` takes its token only as an argument, and every user of the machine can read a
+# process's arguments (`ps`), so this adds it from the environment inside the process.
+RASA_WITH_TOKEN = (
+    "import os, sys; "
+    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token', os.environ['RASA_TOKEN']]; "
+    "from rasa.__main__ import main; main()"
+)
+LOCAL_TOKENS_FILE = "local-tokens.json"
 
 
 def free_port() -> int:
@@ -18,6 +36,41 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def local_tokens(var_dir: Path = VAR_DIR) -> dict[str, str]:
+    """RASA_TOKEN and ACTIONS_TOKEN of `cns run` on this machine: made once and kept in
+    var/local-tokens.json, readable by its owner only, so that `cns forget` can reach the
+    Rasa of a running stack too."""
+    path = var_dir / LOCAL_TOKENS_FILE
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stored = None
+    if isinstance(stored, dict) and all(isinstance(stored.get(n), str) for n in TOKEN_NAMES):
+        path.chmod(0o600)
+        return {name: stored[name] for name in TOKEN_NAMES}
+    tokens = {name: new_token() for name in TOKEN_NAMES}
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        json.dump(tokens, file)
+    return tokens
+
+
+def stack_tokens(settings: Settings) -> dict[str, str]:
+    """RASA_TOKEN and ACTIONS_TOKEN for the local stack: the configured ones and, in
+    development, the machine's local ones for any that is not (none in production)."""
+    configured = {"RASA_TOKEN": settings.rasa_token, "ACTIONS_TOKEN": settings.actions_token}
+    tokens = {name: secret.get_secret_value() for name, secret in configured.items() if secret}
+    if settings.app_env == "development" and len(tokens) < len(TOKEN_NAMES):
+        tokens = local_tokens() | tokens
+    return tokens
 
 
 @dataclass(frozen=True)
@@ -38,21 +91,29 @@ def local_services(
     *,
     env: dict[str, str] | None = None,
     rasa_token: str | None = None,
+    actions_token: str | None = None,
 ) -> list[Service]:
     """rasa, actions and gateway wired to each other on `ports`.
 
     `env` is the base environment of every process (default: this process's); the URLs
-    that connect the three are always set from `ports`.
+    that connect the three are always set from `ports`. Each token is the one given, else
+    the one in `env`, else a new random one; every process gets both (RASA_TOKEN,
+    ACTIONS_TOKEN), so a caller reads them from any service's `env`.
     """
     base = dict(os.environ if env is None else env)
     base.update(
         RASA_URL=ports.url(ports.rasa),
         ACTIONS_URL=ports.url(ports.actions),
+        RASA_TOKEN=rasa_token or base.get("RASA_TOKEN") or new_token(),
+        ACTIONS_TOKEN=actions_token or base.get("ACTIONS_TOKEN") or new_token(),
         RASA_TELEMETRY_ENABLED="false",
         PYTHONUNBUFFERED="1",
     )
+    # No --cors: Rasa then allows no cross-origin caller.
     rasa_argv = [
-        str(rasa_executable(root)),
+        str(rasa_executable(root).with_name("python")),
+        "-c",
+        RASA_WITH_TOKEN,
         "run",
         "--enable-api",
         "--model",
@@ -64,23 +125,13 @@ def local_services(
         "--port",
         str(ports.rasa),
     ]
-    if rasa_token:
-        rasa_argv += ["--auth-token", rasa_token]
     rasa_env = rasa_environment(root, base)
     return [
         Service("rasa", rasa_argv, rasa_env),
         Service(
             "actions",
-            [
-                sys.executable,
-                "-m",
-                "rasa_sdk",
-                "--actions",
-                "actions",
-                "--port",
-                str(ports.actions),
-            ],
-            base,
+            [sys.executable, "-m", "actions.server"],
+            base | {"ACTIONS_HOST": ports.host, "ACTIONS_PORT": str(ports.actions)},
         ),
         Service(
             "gateway",

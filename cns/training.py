@@ -34,13 +34,15 @@ def rasa_environment(
     root: Path = PROJECT_ROOT, env: dict[str, str] | None = None
 ) -> dict[str, str]:
     """`env` (default: this process's) made right for Rasa: our `nlu` package importable,
-    no telemetry, quiet TensorFlow, and ACTIONS_URL set (endpoints.yml needs it)."""
+    no telemetry, quiet TensorFlow, and ACTIONS_URL and ACTIONS_TOKEN set (endpoints.yml
+    needs both; an empty token is sent to no one)."""
     result = dict(os.environ if env is None else env)
     path = result.get("PYTHONPATH")
     result["PYTHONPATH"] = str(root) + (os.pathsep + path if path else "")
     result["RASA_TELEMETRY_ENABLED"] = "false"
     result.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     result.setdefault("ACTIONS_URL", get_settings().actions_url)
+    result.setdefault("ACTIONS_TOKEN", "")
     return result
 
 

@@ -42,6 +42,7 @@ class StackDidNotStart(RuntimeError):
 class RunningStack:
     url: str
     rasa_url: str
+    rasa_token: str  # made up by local_services: Rasa's HTTP API answers only with it
     database_url: str
     telegram: FakeTelegram
     desk_chat: dict[str, Any]
@@ -115,9 +116,8 @@ def running_stack(tmp_dir: Path) -> Iterator[RunningStack]:
             env["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
         ports = Ports(rasa=free_port(), actions=free_port(), gateway=free_port())
         output = io.StringIO()
-        running = Stack(
-            local_services(PROJECT_ROOT, model, ports, env=env), PROJECT_ROOT, out=output
-        )
+        services = local_services(PROJECT_ROOT, model, ports, env=env)
+        running = Stack(services, PROJECT_ROOT, out=output)
         running.start()
         try:
             url = ports.url(ports.gateway)
@@ -128,6 +128,7 @@ def running_stack(tmp_dir: Path) -> Iterator[RunningStack]:
             yield RunningStack(
                 url=url,
                 rasa_url=ports.url(ports.rasa),
+                rasa_token=services[0].env["RASA_TOKEN"],
                 database_url=database_url,
                 telegram=telegram,
                 desk_chat=desk_chat,

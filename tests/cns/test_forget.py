@@ -25,9 +25,12 @@ def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch
     db._session_factory.cache_clear()
 
 
-def _use(monkeypatch: pytest.MonkeyPatch, database_url: str, rasa_url: str) -> None:
+def _use(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, rasa_url: str, rasa_token: str = ""
+) -> None:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("RASA_URL", rasa_url)
+    monkeypatch.setenv("RASA_TOKEN", rasa_token)
     get_settings.cache_clear()
     db.get_engine.cache_clear()
     db._session_factory.cache_clear()
@@ -40,7 +43,7 @@ def test_forget_by_channel_account_erases_profile_and_conversation(
     stack.chat("forget-me", "tôi ở phường Ba Đình, Hà Nội")
     stack.chat("forget-me", "kich hoat vneid")
     assert stack.event_rows("forget-me")
-    _use(settings_env, stack.database_url, stack.rasa_url)
+    _use(settings_env, stack.database_url, stack.rasa_url, stack.rasa_token)
 
     result = CliRunner().invoke(
         cli, ["forget", "--resident", "forget-me", "--channel", "web", "--yes"]
@@ -51,7 +54,9 @@ def test_forget_by_channel_account_erases_profile_and_conversation(
     assert "Rasa's copy of the conversation is erased." in result.output
     assert stack.event_rows("forget-me") == []
     resident = pseudonymize("web", "forget-me", key=PSEUDONYM_KEY)
-    tracker = httpx.get(f"{stack.rasa_url}/conversations/{resident}/tracker").json()
+    tracker = httpx.get(
+        f"{stack.rasa_url}/conversations/{resident}/tracker", params={"token": stack.rasa_token}
+    ).json()
     assert [e for e in tracker["events"] if e["event"] in ("user", "bot")] == []
 
 

@@ -66,7 +66,9 @@ def test_without_diacritics_and_buttons_as_payloads(stack: RunningStack) -> None
 def _said(stack: RunningStack, sender: str) -> list[str]:
     """What Rasa's tracker store kept of the sender's messages."""
     resident = pseudonymize("web", sender, key=PSEUDONYM_KEY)
-    tracker = httpx.get(f"{stack.rasa_url}/conversations/{resident}/tracker").json()
+    tracker = httpx.get(
+        f"{stack.rasa_url}/conversations/{resident}/tracker", params={"token": stack.rasa_token}
+    ).json()
     return [e["text"] for e in tracker["events"] if e["event"] == "user"]
 
 

@@ -140,6 +140,8 @@ def test_erasing_my_data_clears_the_profile_and_the_conversation(stack: RunningS
     assert ("intent", "delete_my_data") in counted
     assert counted[-1] == ("message_out", None)
     resident = pseudonymize("web", "e2e-erase", key=PSEUDONYM_KEY)
-    tracker = httpx.get(f"{stack.rasa_url}/conversations/{resident}/tracker").json()
+    tracker = httpx.get(
+        f"{stack.rasa_url}/conversations/{resident}/tracker", params={"token": stack.rasa_token}
+    ).json()
     # Reading the tracker starts an empty session; nothing the resident said is left.
     assert [e for e in tracker["events"] if e["event"] in ("user", "bot")] == []

@@ -17,7 +17,7 @@ MIN_ACCURACY = {"diacritics": 0.94, "plain": 0.94, "teencode": 0.93}
 
 
 def test_held_out_accuracy_per_style(stack: RunningStack) -> None:
-    predictions = parse_all(stack.rasa_url, load_examples(HELD_OUT_FILE))
+    predictions = parse_all(stack.rasa_url, load_examples(HELD_OUT_FILE), token=stack.rasa_token)
     measured = {style: accuracy(group) for style, group in by_style(predictions).items()}
     failing = {s: round(a, 3) for s, a in measured.items() if a < MIN_ACCURACY[s]}
     assert failing == {}, f"held-out accuracy fell: {measured}"
