@@ -35,7 +35,6 @@ def create_app(token: str) -> Sanic:
     expected = token.encode()
     app: Sanic = create_sdk_app(ACTIONS_PACKAGE, cors_origins=None)
 
-    @app.on_request
     async def require_token(request: Request) -> HTTPResponse | None:
         if request.path in OPEN_PATHS:
             return None
@@ -46,6 +45,7 @@ def create_app(token: str) -> Sanic:
             return json({"error": "wrong token"}, status=403)
         return None
 
+    app.register_middleware(require_token, "request")
     return app
 
 

@@ -63,13 +63,13 @@ def local_tokens(var_dir: Path = VAR_DIR) -> dict[str, str]:
     return tokens
 
 
-def stack_tokens(settings: Settings) -> dict[str, str]:
+def stack_tokens(settings: Settings, var_dir: Path = VAR_DIR) -> dict[str, str]:
     """RASA_TOKEN and ACTIONS_TOKEN for the local stack: the configured ones and, in
     development, the machine's local ones for any that is not (none in production)."""
     configured = {"RASA_TOKEN": settings.rasa_token, "ACTIONS_TOKEN": settings.actions_token}
     tokens = {name: secret.get_secret_value() for name, secret in configured.items() if secret}
     if settings.app_env == "development" and len(tokens) < len(TOKEN_NAMES):
-        tokens = local_tokens() | tokens
+        tokens = local_tokens(var_dir) | tokens
     return tokens
 
 

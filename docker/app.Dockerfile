@@ -16,8 +16,11 @@ ENV PYTHONUNBUFFERED=1 \
     UV_PYTHON=/usr/local/bin/python3.11 \
     UV_PROJECT_ENVIRONMENT=/app/.venv \
     RASA_TELEMETRY_ENABLED=false \
+    APP_ENV=production \
     GATEWAY_HOST=0.0.0.0 \
     GATEWAY_PORT=8000 \
+    ACTIONS_HOST=0.0.0.0 \
+    ACTIONS_PORT=5055 \
     PATH="/app/.venv/bin:${PATH}"
 
 RUN groupadd --system --gid 10001 cns \
@@ -56,5 +59,7 @@ USER cns
 EXPOSE 8000 5055
 
 # The gateway (bot/__main__.py: uvicorn on GATEWAY_HOST:GATEWAY_PORT, proxy headers on,
-# WebSockets off). docker-compose.yml runs the action server and `cns migrate` from this image too.
+# WebSockets off). docker-compose.yml runs the action server (`python -m actions.server`) and
+# `cns migrate` from this image too. APP_ENV=production: both servers refuse to start with a
+# default or empty PSEUDONYM_KEY, RASA_TOKEN or ACTIONS_TOKEN.
 CMD ["python", "-m", "bot"]

@@ -24,6 +24,7 @@ from core.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENDPOINTS_FILE = ROOT / "endpoints.prod.yml"
+LOCAL_ENDPOINTS_FILE = ROOT / "endpoints.yml"
 APP_DOCKERFILE = ROOT / "docker" / "app.Dockerfile"
 RASA_DOCKERFILE = ROOT / "docker" / "rasa.Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
@@ -32,10 +33,13 @@ SERVICES = ("postgres", "redis", "rasa", "actions", "migrate", "gateway")
 ONE_SHOT_SERVICES = ("migrate",)
 SCALABLE_SERVICES = ("rasa", "gateway", "actions")
 INTERNAL_PORTS = (5005, 5055)
-REQUIRED_SECRETS = ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "RASA_TOKEN", "PSEUDONYM_KEY")
+REQUIRED_SECRETS = (
+    "POSTGRES_PASSWORD", "REDIS_PASSWORD", "RASA_TOKEN", "ACTIONS_TOKEN", "PSEUDONYM_KEY",
+)  # fmt: skip
 # The settings the gateway and action server are documented to read (shared/design.md).
 DOCUMENTED_SETTINGS = (
-    "DATABASE_URL", "REDIS_URL", "RASA_URL", "RASA_TOKEN", "ACTIONS_URL",
+    "APP_ENV", "DATABASE_URL", "REDIS_URL", "RASA_URL", "RASA_TOKEN", "ACTIONS_URL",
+    "ACTIONS_TOKEN",
     "TELEGRAM_BOT_TOKEN", "TELEGRAM_MODE", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET",
     "TELEGRAM_API_BASE_URL", "TELEGRAM_DESK_CHAT_ID",
     "ZALO_APP_ID", "ZALO_APP_SECRET", "ZALO_OA_SECRET_KEY", "ZALO_ACCESS_TOKEN",
@@ -295,9 +299,24 @@ def test_gateway_and_actions_commands() -> None:
     gateway_env = _environment(services["gateway"])
     assert gateway_env["GATEWAY_HOST"] == "0.0.0.0"
     assert gateway_env["GATEWAY_PORT"] == "8000"
-    assert services["actions"]["command"] == [
-        "python", "-m", "rasa_sdk", "--actions", "actions", "--port", "5055",
-    ]  # fmt: skip
+    # Our runner of rasa_sdk's app (token required, no CORS), not `python -m rasa_sdk`.
+    assert services["actions"]["command"] == ["python", "-m", "actions.server"]
+    assert (ROOT / "actions" / "server.py").is_file()
+    actions_env = _environment(services["actions"])
+    assert actions_env["ACTIONS_HOST"] == "0.0.0.0"
+    assert actions_env["ACTIONS_PORT"] == "5055"
+
+
+def test_app_containers_run_in_production_mode() -> None:
+    # APP_ENV=production: the gateway and the action server refuse default or empty secrets.
+    services = _services()
+    for name in ("gateway", "actions"):
+        environment = _environment(services[name])
+        assert environment["APP_ENV"] == "production", name
+        for secret in ("RASA_TOKEN", "ACTIONS_TOKEN", "PSEUDONYM_KEY"):
+            assert (environment[secret] or "").startswith(f"${{{secret}:?"), (name, secret)
+    env = " ".join(a for k, a in _dockerfile_instructions(APP_DOCKERFILE) if k == "ENV")
+    assert "APP_ENV=production" in env
 
 
 def test_gateway_environment_names_are_settings() -> None:
@@ -341,6 +360,16 @@ def test_rasa_gets_every_variable_its_endpoints_file_uses() -> None:
         assert environment[name], f"rasa service passes {name} without a value"
     assert environment["RASA_TELEMETRY_ENABLED"] == "false"
     assert (environment["RASA_TOKEN"] or "").startswith("${RASA_TOKEN:?")
+    assert (environment["ACTIONS_TOKEN"] or "").startswith("${ACTIONS_TOKEN:?")
+
+
+@pytest.mark.parametrize("path", [ENDPOINTS_FILE, LOCAL_ENDPOINTS_FILE], ids=lambda p: p.name)
+def test_rasa_calls_the_action_server_with_its_token(path: Path) -> None:
+    # Rasa sends `token` as `?token=` on every call; actions/server.py checks it.
+    action_endpoint = _load_yaml(path)["action_endpoint"]
+    assert action_endpoint["token"] == "${ACTIONS_TOKEN}"
+    assert action_endpoint.get("token_name", "token") == "token"
+    assert str(action_endpoint["url"]).endswith("/webhook")
 
 
 def test_endpoints_sql_tracker_store_on_postgresql() -> None:
@@ -365,12 +394,13 @@ def test_endpoints_redis_lock_store() -> None:
     assert endpoints["action_endpoint"]["url"] == "http://actions:5055/webhook"
 
 
-def test_endpoints_env_references_are_plain_scalars() -> None:
+@pytest.mark.parametrize("path", [ENDPOINTS_FILE, LOCAL_ENDPOINTS_FILE], ids=lambda p: p.name)
+def test_endpoints_env_references_are_plain_scalars(path: Path) -> None:
     # Rasa substitutes ${VAR} only in unquoted scalars: a quoted "${VAR}" stays literal.
-    for number, line in enumerate(ENDPOINTS_FILE.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if line.lstrip().startswith("#"):
             continue
-        assert not re.search(r"[\"']\$\{", line), f"endpoints.prod.yml:{number} quotes ${{...}}"
+        assert not re.search(r"[\"']\$\{", line), f"{path.name}:{number} quotes ${{...}}"
 
 
 def test_rasa_dockerfile() -> None:
