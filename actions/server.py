@@ -1,12 +1,13 @@
 """`python -m actions.server`: the action server, answering only Rasa.
 
-rasa_sdk's own runner listens on 0.0.0.0, allows every CORS origin and checks nobody: any
-machine on the LAN, or any web page open on this one (a `text/plain` POST needs no preflight),
-could run an action — erase a resident, switch consent on, forge report events. This runner
-serves the same rasa_sdk app on ACTIONS_HOST:ACTIONS_PORT (127.0.0.1 unless a container network
-needs more), with no CORS origin allowed, and answers every route but `/health` only with the
-shared secret ACTIONS_TOKEN, which Rasa sends as `?token=` on each call (`token` of the
-`action_endpoint` in endpoints.yml). `/health` stays open for the gateway's /healthz.
+rasa_sdk's own runner listens on 0.0.0.0, configures CORS for every origin and checks nobody:
+any machine on the LAN, or any web page open on this one (a `text/plain` POST needs no
+preflight, and CORS never stops a request from running), could run an action — erase a
+resident, switch consent on, forge report events. This runner serves the same rasa_sdk app
+on ACTIONS_HOST:ACTIONS_PORT (127.0.0.1 unless a container network needs more) with no CORS
+origin allowed, and answers every route but `/health` only with the shared secret
+ACTIONS_TOKEN, which Rasa sends as `?token=` on each call (`token` of the `action_endpoint` in
+endpoints.yml). `/health` stays open for the gateway's /healthz.
 """
 
 from __future__ import annotations
