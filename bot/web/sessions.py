@@ -196,6 +196,7 @@ class SignIn(Generic[Account]):
             await redis.delete(self._key(str(token)))  # removed, or a new password since
             raise HTTPException(401, SIGNED_OUT)
         return user
+
     async def checked(self, request: Request) -> WebUser:
         """A signed-in user whose request carries the session's CSRF token (403 otherwise)."""
         user = await self.signed_in(request)

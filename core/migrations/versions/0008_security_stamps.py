@@ -32,9 +32,7 @@ def upgrade() -> None:
                 .values(security_stamp=secrets.token_hex(16))
             )
         with op.batch_alter_table(name) as batch:
-            batch.alter_column(
-                "security_stamp", existing_type=sa.String(length=32), nullable=False
-            )
+            batch.alter_column("security_stamp", existing_type=sa.String(length=32), nullable=False)
 
 
 def downgrade() -> None:
