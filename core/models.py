@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -34,6 +35,11 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_security_stamp() -> str:
+    """A random value a web session is bound to (see `Volunteer.security_stamp`)."""
+    return secrets.token_hex(16)
 
 
 class Base(DeclarativeBase):
@@ -128,6 +134,8 @@ class Staff(Base):
     commune_code: Mapped[str | None] = mapped_column(String(5))
     province_code: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # As Volunteer.security_stamp.
+    security_stamp: Mapped[str] = mapped_column(String(32), default=new_security_stamp)
 
 
 class Resident(Base):
@@ -203,6 +211,10 @@ class Volunteer(Base):
     # Web desk sign-in (optional): a login name and a scrypt hash (core/passwords.py).
     username: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Random, replaced with every new password: a web session carries the stamp it was opened
+    # with, so a new password ends every session, and an account created later under a reused
+    # id (SQLite) never accepts a removed account's session.
+    security_stamp: Mapped[str] = mapped_column(String(32), default=new_security_stamp)
 
 
 class VolunteerCommune(Base):

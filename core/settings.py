@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     actions_url: str = "http://127.0.0.1:5055"
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto the gateway believes (comma-separated
+    # addresses or networks, "*" for any): the client address of every other connection is
+    # its own, so login limits per address cannot be dodged by writing the header.
+    forwarded_allow_ips: str = "127.0.0.1"
 
     telegram_bot_token: SecretStr | None = None
     telegram_mode: Literal["polling", "webhook"] = "polling"

@@ -23,7 +23,6 @@ from core.repositories.staff import (
     may_see,
     may_see_province,
     scope_of,
-    staff_by_username,
     visible_communes,
 )
 from reports import labels
@@ -46,12 +45,7 @@ REPORT_PAGE_POLICY = (
 )
 
 
-def _login_target(session: Session, name: str) -> tuple[int, str | None] | None:
-    staff = staff_by_username(session=session, username=name)
-    return (staff.id, staff.password_hash) if staff else None
-
-
-STAFF = SignIn("admin", _login_target)
+STAFF = SignIn("admin", Staff)
 
 
 def _staff(session: Session, user: WebUser) -> Staff:

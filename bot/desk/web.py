@@ -22,7 +22,7 @@ from core.db import in_db
 from core.models import Ticket, Volunteer
 from core.repositories.ticket_messages import messages_of
 from core.repositories.tickets import NotYourCommune, active_tickets
-from core.repositories.volunteers import communes_of, serves, volunteer_by_username
+from core.repositories.volunteers import communes_of, serves
 
 NOT_FOUND = "Không tìm thấy yêu cầu này."
 NOT_YOURS = "Anh/chị chưa nhận yêu cầu này nên chưa nhắn hoặc đóng được."
@@ -36,12 +36,7 @@ class Close(BaseModel):
     outcome: Literal["resolved", "bot"]
 
 
-def _login_target(session: Session, name: str) -> tuple[int, str | None] | None:
-    volunteer = volunteer_by_username(session=session, username=name)
-    return (volunteer.id, volunteer.password_hash) if volunteer else None
-
-
-DESK = SignIn("desk", _login_target)
+DESK = SignIn("desk", Volunteer)
 
 
 def _handoff(request: Request) -> Handoff:

@@ -1,10 +1,27 @@
 """Signing in to the gateway's web pages for staff (the volunteer desk at /desk, the report page
 at /admin/reports): one machinery for both.
 
-Passwords are scrypt-hashed; a wrong name takes as long as a wrong password (DUMMY_HASH); tries
-are rate-limited per name and per address. Sessions live in Redis (every replica sees them)
-behind an HttpOnly, Secure, SameSite=Strict cookie scoped to the area's path; every
-state-changing call must also carry the session's CSRF token in `X-CSRF-Token`.
+Passwords are scrypt-hashed and checked off the event loop (core/passwords.py); a wrong name
+takes as long as a wrong password (DUMMY_HASH).
+
+Only tries that fail count against the limits (a right password gives its try back), and no
+stranger can lock a named user out. Per 15 minutes:
+- a name may be tried 5 times from one client address (a pair counter: an attacker's tries
+  from their address never block the same name from the user's address; a success clears it);
+- one address may make 30 tries (a commune office's staff often share one address);
+- once a name has had 20 tries from all addresses together (it is being guessed from many
+  addresses), it may be tried only from an address that has not tried it yet in the window:
+  one guess per address, while its owner, signing in from an address without failures, still
+  gets in.
+The client address is the connection's, or the `X-Forwarded-For` one when the connection comes
+from a trusted proxy (`FORWARDED_ALLOW_IPS`, applied by uvicorn in bot/__main__.py).
+
+Sessions live in Redis (every replica sees them) behind an HttpOnly, Secure, SameSite=Strict
+cookie scoped to the area's path; every state-changing call must also carry the session's CSRF
+token in `X-CSRF-Token`. A session is bound to the account's id and its random
+`security_stamp`, checked against the database on every request: a new password (a new stamp)
+ends every session of the account, a removed account's sessions end, and an account created
+later under a reused id (SQLite) inherits none. Signing out deletes the session from Redis.
 """
 
 from __future__ import annotations
@@ -15,22 +32,25 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, StringConstraints
 from redis.asyncio import Redis
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import in_db
-from core.passwords import DUMMY_HASH, verify_password
+from core.models import Staff, Volunteer
+from core.passwords import DUMMY_HASH, password_matches
 from core.ratelimit import RateLimit
 
 SESSION_SECONDS = 12 * 3600
 LOGIN_WINDOW_SECONDS = 15 * 60
-LOGIN_TRIES_PER_NAME = 5
+LOGIN_TRIES_PER_NAME_AND_ADDRESS = 5
 LOGIN_TRIES_PER_ADDRESS = 30  # a commune office's staff often share one address
+LOGIN_TRIES_PER_NAME = 20  # from all addresses; beyond it, one try per new address
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
@@ -44,8 +64,8 @@ TOO_MANY_TRIES = "Anh/chị đã thử sai nhiều lần. Vui lòng thử lại 
 SIGNED_OUT = "Anh/chị cần đăng nhập lại."
 BAD_CSRF = "Phiên làm việc không hợp lệ, anh/chị tải lại trang giúp em."
 
-# Looks a user up by their (lower-cased) name: their id and password hash, or None.
-Credentials = Callable[[Session, str], tuple[int, str | None] | None]
+# Who may sign in: volunteers at /desk, staff at /admin.
+Account = TypeVar("Account", Volunteer, Staff)
 
 
 class Login(BaseModel):
@@ -62,13 +82,66 @@ class WebUser:
 
 
 @dataclass(frozen=True)
-class SignIn:
+class LoginTries:
+    """The sign-in limits of one area (see the module's docstring). Every try is counted before
+    the password is checked, so that parallel tries cannot slip past a limit; a success gives
+    its try back."""
+
+    per_pair: RateLimit
+    per_address: RateLimit
+    per_name: RateLimit
+
+    @classmethod
+    def of(cls, redis: Redis, area: str) -> LoginTries:
+        prefix = f"ratelimit:{area}-login"
+        return cls(
+            RateLimit(
+                redis, f"{prefix}:pair", LOGIN_TRIES_PER_NAME_AND_ADDRESS, LOGIN_WINDOW_SECONDS
+            ),
+            RateLimit(redis, f"{prefix}:ip", LOGIN_TRIES_PER_ADDRESS, LOGIN_WINDOW_SECONDS),
+            RateLimit(redis, f"{prefix}:name", LOGIN_TRIES_PER_NAME, LOGIN_WINDOW_SECONDS),
+        )
+
+    async def admit(self, name: str, address: str) -> bool:
+        """Count a try of `name` from `address`; False when it must be refused unchecked."""
+        from_here = await self.per_pair.add(f"{address}|{name}")
+        from_address = await self.per_address.add(address)
+        on_name = await self.per_name.add(name)
+        if from_here > self.per_pair.limit or from_address > self.per_address.limit:
+            return False
+        return on_name <= self.per_name.limit or from_here == 1
+
+    async def succeeded(self, name: str, address: str) -> None:
+        """The password was right: the try does not count, nor do earlier ones from here."""
+        await self.per_pair.forget(f"{address}|{name}")
+        await self.per_address.give_back(address)
+        await self.per_name.give_back(name)
+
+
+def client_address(request: Request) -> str:
+    """The client's address as uvicorn gives it (the proxy's `X-Forwarded-For` when trusted)."""
+    return request.client.host if request.client else "?"
+
+
+def _named(session: Session, model: type[Account], name: str) -> tuple[int, str | None, str] | None:
+    """The id, password hash and security stamp of the account signing in as `name`."""
+    account = session.scalars(select(model).where(model.username == name)).one_or_none()
+    return (account.id, account.password_hash, account.security_stamp) if account else None
+
+
+def _stamp(session: Session, model: type[Account], account_id: int) -> str | None:
+    account = session.get(model, account_id)
+    return account.security_stamp if account else None
+
+
+@dataclass(frozen=True)
+class SignIn(Generic[Account]):
     """The sign-in of one area of the site (`area` = "desk" → cookie `cns_desk` on /desk,
-    sessions under `desk:session:` in Redis). `signed_in` and `checked` are FastAPI
-    dependencies."""
+    sessions under `desk:session:` in Redis) for the accounts of `model`. `signed_in` and
+    `checked` are FastAPI dependencies."""
 
     area: str
-    credentials: Credentials
+    model: type[Account]
 
     @property
     def cookie(self) -> str:
@@ -82,23 +155,21 @@ class SignIn:
         return f"{self.area}:session:{token}"
 
     async def login(self, body: Login, request: Request, response: Response) -> WebUser:
-        """Check the password (429 after too many tries, 401 when wrong) and open a session."""
+        """Check the password (429 after too many failed tries, 401 when wrong) and open a
+        session."""
         redis: Redis = request.app.state.redis
-        limits = f"ratelimit:{self.area}-login"
-        per_name = RateLimit(redis, f"{limits}:name", LOGIN_TRIES_PER_NAME, LOGIN_WINDOW_SECONDS)
-        per_address = RateLimit(
-            redis, f"{limits}:ip", LOGIN_TRIES_PER_ADDRESS, LOGIN_WINDOW_SECONDS
-        )
-        address = request.client.host if request.client else "?"
-        name = body.username.lower()
-        if not (await per_name.hit(name) and await per_address.hit(address)):
+        tries = LoginTries.of(redis, self.area)
+        address, name = client_address(request), body.username.lower()
+        if not await tries.admit(name, address):
             raise HTTPException(429, TOO_MANY_TRIES)
-        found = await in_db(lambda session: self.credentials(session, name))
+        found = await in_db(lambda session: _named(session, self.model, name))
         stored = found[1] if found else DUMMY_HASH
-        if not verify_password(body.password, stored) or found is None:
+        if not await password_matches(body.password, stored) or found is None:
             raise HTTPException(401, WRONG_LOGIN)
+        await tries.succeeded(name, address)
+        account_id, _, stamp = found
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-        value = json.dumps({"user": found[0], "csrf": csrf})
+        value = json.dumps({"user": account_id, "stamp": stamp, "csrf": csrf})
         await redis.set(self._key(token), value, ex=SESSION_SECONDS)
         response.set_cookie(
             self.cookie,
@@ -109,16 +180,22 @@ class SignIn:
             samesite="strict",
             path=self.path,
         )
-        return WebUser(found[0], csrf)
+        return WebUser(account_id, csrf)
 
     async def signed_in(self, request: Request) -> WebUser:
-        """The session's user; 401 without a live session."""
+        """The session's user; 401 without a live session of a current account and password."""
+        redis: Redis = request.app.state.redis
         token = request.cookies.get(self.cookie)
-        raw = await request.app.state.redis.get(self._key(token)) if token else None
+        raw = await redis.get(self._key(token)) if token else None
         data = json.loads(raw) if raw else {}
-        if "user" not in data:  # none, expired, or written by an older version
+        if "stamp" not in data:  # none, expired, or written by an older version
             raise HTTPException(401, SIGNED_OUT)
-        return WebUser(int(data["user"]), str(data["csrf"]))
+        user = WebUser(int(data["user"]), str(data["csrf"]))
+        stamp = await in_db(lambda session: _stamp(session, self.model, user.id))
+        if stamp is None or not hmac.compare_digest(stamp, str(data["stamp"])):
+            await redis.delete(self._key(str(token)))  # removed, or a new password since
+            raise HTTPException(401, SIGNED_OUT)
+        return user
 
     async def checked(self, request: Request) -> WebUser:
         """A signed-in user whose request carries the session's CSRF token (403 otherwise)."""

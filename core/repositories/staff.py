@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import Staff
+from core.models import Staff, new_security_stamp
 from core.passwords import hash_password
 from core.places import Commune, commune_by_code, communes, province_by_code
 
@@ -84,11 +84,13 @@ def remove_staff(*, session: Session, username: str) -> bool:
 
 
 def set_password(*, session: Session, username: str, password: str) -> None:
-    """A new password (LookupError for an unknown name, WeakPassword for a short one)."""
+    """A new password (LookupError for an unknown name, WeakPassword for a short one); it ends
+    every session opened with the old one."""
     staff = staff_by_username(session=session, username=username)
     if staff is None:
         raise LookupError(f"no staff member {_normal(username)}")
     staff.password_hash = hash_password(password)
+    staff.security_stamp = new_security_stamp()
     session.flush()
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from core.models import Volunteer, VolunteerCommune, VolunteerRole
+from core.models import Volunteer, VolunteerCommune, VolunteerRole, new_security_stamp
 from core.passwords import hash_password
 
 
@@ -89,12 +89,14 @@ def leads_of(*, session: Session, commune_code: str | None) -> Sequence[Voluntee
 
 
 def set_web_login(*, session: Session, volunteer_id: int, username: str, password: str) -> None:
-    """Let a volunteer sign in to the web desk (raises WeakPassword for a short password)."""
+    """Let a volunteer sign in to the web desk (raises WeakPassword for a short password); a new
+    password ends every session opened with the old one."""
     volunteer = session.get(Volunteer, volunteer_id)
     if volunteer is None:
         raise LookupError(f"no volunteer {volunteer_id}")
     volunteer.username = username.strip().lower()
     volunteer.password_hash = hash_password(password)
+    volunteer.security_stamp = new_security_stamp()
     session.flush()
 
 

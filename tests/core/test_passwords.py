@@ -1,10 +1,15 @@
-"""Web desk passwords: salted scrypt, checked in constant time, short ones refused."""
+"""Web desk passwords: salted scrypt, checked in constant time, short ones refused, checked
+off the event loop for async callers."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
-from core.passwords import WeakPassword, hash_password, verify_password
+from core import passwords
+from core.passwords import WeakPassword, hash_password, password_matches, verify_password
 
 
 def test_hashes_are_salted_and_verify() -> None:
@@ -24,3 +29,27 @@ def test_missing_or_malformed_hashes_never_match() -> None:
 def test_short_passwords_are_refused() -> None:
     with pytest.raises(WeakPassword):
         hash_password("ngan")
+
+
+async def test_async_checks_leave_the_event_loop_free(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(passwords, "P", 8)  # slow enough that a stalled loop shows
+    stored = hash_password("mat-khau-dai-1")
+    started = time.perf_counter()
+    assert verify_password("mat-khau-dai-1", stored)
+    check = time.perf_counter() - started  # ~0.5 s: room for ~100 ticks of 5 ms
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    await asyncio.sleep(0)
+    results = await asyncio.gather(
+        password_matches("mat-khau-dai-1", stored), password_matches("sai-mat-khau", stored)
+    )
+    ticker.cancel()
+    assert list(results) == [True, False]
+    assert ticks >= 5, (ticks, check)  # a blocked loop would not tick while scrypt runs

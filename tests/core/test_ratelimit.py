@@ -21,3 +21,19 @@ async def test_window_expires(redis: Redis, unique: str) -> None:
     assert not await limiter.hit("a")
     await redis.delete(f"test:{unique}:a")  # what expiry does when the window ends
     assert await limiter.hit("a")
+
+
+async def test_a_hit_given_back_does_not_count(redis: Redis, unique: str) -> None:
+    limiter = RateLimit(redis, f"test:{unique}", limit=2, window_seconds=60)
+    assert await limiter.add("a") == 1
+    await limiter.give_back("a")
+    assert [await limiter.hit("a") for _ in range(3)] == [True, True, False]
+    await limiter.forget("a")
+    assert await limiter.add("a") == 1
+
+
+async def test_giving_back_after_the_window_leaves_no_credit(redis: Redis, unique: str) -> None:
+    limiter = RateLimit(redis, f"test:{unique}", limit=1, window_seconds=60)
+    await limiter.give_back("a")  # its hit's window has ended meanwhile
+    assert await redis.get(f"test:{unique}:a") is None
+    assert [await limiter.hit("a") for _ in range(2)] == [True, False]
