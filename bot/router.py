@@ -12,7 +12,7 @@ from bot.desk.replies import CANCEL_PAYLOAD, parse_rating
 from bot.messages import InboundMessage, OutboundMessage
 from bot.rasa_client import ParsedIntent, RasaClient, RasaTurn, RasaUnavailable
 from bot.typed_buttons import TypedButtons
-from core.controls import CONSENT_INTENT, ERASE_CONVERSATION, ERASED_AS, HANDOFF
+from core.controls import CONSENT_INTENT, ERASE_CONVERSATION, ERASED_AS, HANDOFF, STORE_TEXT
 from core.db import session_scope
 from core.erasure import erase_rasa_tracker
 from core.models import EventType, TicketReason
@@ -23,8 +23,6 @@ from core.repositories.residents import commune_of, consent_notice_due, has_cons
 log = logging.getLogger(__name__)
 
 FALLBACK_INTENT = "nlu_fallback"
-# Metadata key telling Rasa's tracker store it may keep the text (nlu/tracker_store.py).
-STORE_TEXT = "store_text"
 
 ATTACHMENT_REPLY = (
     "Dạ, em là trợ lý tự động nên chưa xem được ảnh, tệp hay tin nhắn thoại ạ. "
