@@ -77,7 +77,7 @@ class Router:
             metadata = {"channel": channel, STORE_TEXT: before.consented}
             turn = await self.rasa.send(resident, pressed or mask_pii(message.text), metadata)
             intent = await self.rasa.latest_intent(resident)
-            replies = await self._reply(channel, resident, intent, turn, message.text)
+            replies = await self._reply(channel, resident, intent, turn, message.text, before)
             request = turn.control(HANDOFF)
             if request is not None:
                 opened = await self._open_ticket(message, resident, request)
@@ -134,8 +134,11 @@ class Router:
         intent: ParsedIntent | None,
         turn: RasaTurn,
         text: str,
+        before: ResidentState,
     ) -> list[OutboundMessage]:
-        """Record the outcome and finish the turn: erasure, or the privacy notice if due."""
+        """Record the outcome and finish the turn: erasure, consent withdrawn (Rasa's copy of
+        the conversation, which holds the words they had let us keep, is dropped), or the
+        privacy notice if due."""
 
         erased = turn.control(ERASE_CONVERSATION)
         if erased is not None:
@@ -148,6 +151,8 @@ class Router:
         after = await asyncio.to_thread(
             _record, channel, resident, _outcome(intent, turn.messages), mask_pii(text)
         )
+        if before.consented and not after.consented:
+            await forget_conversation(self.rasa, resident, self.rasa_tracker_database_url)
         if not after.notice_due:
             return turn.messages
         notice = await self.rasa.trigger_intent(resident, CONSENT_INTENT)
@@ -158,7 +163,8 @@ class Router:
 async def forget_conversation(
     rasa: RasaClient, resident: str, rasa_tracker_database_url: str | None
 ) -> None:
-    """Drop Rasa's copy of a conversation once the resident's data was erased."""
+    """Drop Rasa's copy of a conversation once the resident's data was erased (or their
+    consent to keeping their words withdrawn)."""
     await rasa.forget(resident)
     if rasa_tracker_database_url:
         await asyncio.to_thread(erase_rasa_tracker, rasa_tracker_database_url, resident)

@@ -5,12 +5,10 @@ with the request kept in a slot until it is known, except on the scam path."""
 from __future__ import annotations
 
 import json
-
-from rasa_sdk.events import SlotSet
-
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 
 from actions.commune import ASK_AGAIN_TEXT, ASK_TEXT, PENDING_HANDOFF_SLOT, ActionSetCommune
 from actions.handoff import ActionRequestHuman
