@@ -22,6 +22,10 @@ ASK_TEXT = (
     "Để khi cần em nhờ đúng Tổ công nghệ số nơi anh/chị ở: anh/chị ở xã, phường nào ạ? "
     'Gõ tên là được, không cần dấu, ví dụ: "xa tan lap tay ninh".'
 )
+ASK_AGAIN_TEXT = (
+    "Dạ, em cần biết anh/chị ở xã, phường nào mới báo được đúng Tổ công nghệ số ạ. "
+    'Anh/chị gõ tên xã, phường kèm tỉnh giúp em, ví dụ: "xã Tân Lập, Tây Ninh".'
+)
 NOT_FOUND_TEXT = (
     "Dạ, em chưa tìm thấy xã, phường đó. Anh/chị gõ tên xã/phường kèm tỉnh giúp em, "
     'ví dụ: "xã Tân Lập, Tây Ninh" ạ.'
@@ -33,15 +37,23 @@ RESUME_BUTTON = button("Làm tiếp việc đang dở", "resume")
 PENDING_HANDOFF_SLOT = "handoff_pending"
 
 
+def commune_question(session: Session, tracker: Tracker) -> str | None:
+    """The question for a resident whose commune is unknown (ASK_TEXT the first time,
+    ASK_AGAIN_TEXT after), or None when it is known."""
+    if tracker_commune(tracker):
+        return None
+    resident = get_resident(session=session, resident_id=tracker.sender_id)
+    if resident is not None and resident.commune_code:
+        return None
+    if resident is not None and resident.commune_asked_at:
+        return ASK_AGAIN_TEXT
+    mark_commune_asked(session=session, resident_id=tracker.sender_id)
+    return ASK_TEXT
+
+
 def should_ask_commune(session: Session, tracker: Tracker) -> bool:
     """True once per resident, the first time their commune is needed and unknown."""
-    if tracker_commune(tracker):
-        return False
-    resident = get_resident(session=session, resident_id=tracker.sender_id)
-    if resident is not None and (resident.commune_code or resident.commune_asked_at):
-        return False
-    mark_commune_asked(session=session, resident_id=tracker.sender_id)
-    return True
+    return commune_question(session, tracker) == ASK_TEXT
 
 
 def ask_commune(dispatcher: CollectingDispatcher) -> None:

@@ -3,7 +3,9 @@
 The gateway triggers `consent` (no choice) after its reply to a resident's first message, so an
 urgent answer (a scam happening now) is never held up by the notice. Until a resident agrees,
 nothing but anonymous counters is kept about them (Personal Data Protection Law 91/2025/QH15:
-consent is explicit, never assumed).
+consent is explicit, never assumed). Refusing after agreeing (an old notice's button) withdraws
+consent: the words already kept are deleted here, and the gateway drops Rasa's copy of the
+conversation (bot/router.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 from actions.flows import button, in_session, str_entity
 from actions.tracking import record_for_tracker
 from core.controls import CONSENT_INTENT
+from core.erasure import forget_words
 from core.models import EventType
 from core.repositories.residents import mark_consent_asked, set_consent
 from core.settings import get_settings
@@ -66,6 +69,8 @@ class ActionConsent(Action):
 
         def work(session: Session) -> None:
             set_consent(session=session, resident_id=tracker.sender_id, consent=agreed)
+            if not agreed:
+                forget_words(session=session, resident_id=tracker.sender_id)
             record_for_tracker(
                 session, tracker, EventType.CONSENT_GIVEN if agreed else EventType.CONSENT_REFUSED
             )

@@ -2,9 +2,13 @@
 
 The action decides why (scam = urgent, stuck at a service step, the bot failed to understand,
 or simply asked) and writes a short masked summary for the volunteer; the gateway opens the
-ticket from the `handoff` control and tells the resident their place in the queue. When the
-commune is still unknown it is asked for first (once): the request waits in the
-`handoff_pending` slot and action_set_commune sends it as soon as the commune is known.
+ticket from the `handoff` control and tells the resident their place in the queue. While the
+commune is unknown it is asked for (again, each time): the request waits in the
+`handoff_pending` slot and action_set_commune sends it as soon as the commune is known. A scam
+happening now never waits: that ticket opens without a commune, for the fallback desk.
+
+The summary holds only words the resident let us keep (messages the gateway marked
+`store_text`): the control and the slot stay in Rasa's tracker, and the summary on the ticket.
 """
 
 from __future__ import annotations
@@ -16,13 +20,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.commune import PENDING_HANDOFF_SLOT, ask_commune, should_ask_commune
+from actions.commune import PENDING_HANDOFF_SLOT, commune_question
 from actions.flows import in_session, int_entity, str_entity
-from core.controls import HANDOFF
+from core.controls import HANDOFF, STORE_TEXT
 from core.models import TicketReason
 
 RECENT_MESSAGES = 4
-NOT_STORED = "[không lưu]"  # what the tracker store keeps of an unconsented resident's words
 
 
 def recent_words(tracker: Tracker) -> list[str]:
@@ -31,9 +34,9 @@ def recent_words(tracker: Tracker) -> list[str]:
     texts = [
         str(event.get("text") or "").strip()
         for event in tracker.events
-        if event.get("event") == "user"
+        if event.get("event") == "user" and (event.get("metadata") or {}).get(STORE_TEXT) is True
     ]
-    typed = [t for t in texts if t and not t.startswith("/") and t != NOT_STORED]
+    typed = [t for t in texts if t and not t.startswith("/")]
     return typed[-RECENT_MESSAGES:]
 
 
@@ -66,8 +69,10 @@ class ActionRequestHuman(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         request = handoff_request(tracker)
-        if await in_session(lambda session: should_ask_commune(session, tracker)):
-            ask_commune(dispatcher)
-            return [SlotSet(PENDING_HANDOFF_SLOT, json.dumps(request, ensure_ascii=False))]
+        if request["reason"] != TicketReason.SCAM:
+            question = await in_session(lambda session: commune_question(session, tracker))
+            if question is not None:
+                dispatcher.utter_message(text=question)
+                return [SlotSet(PENDING_HANDOFF_SLOT, json.dumps(request, ensure_ascii=False))]
         dispatcher.utter_message(json_message=request)
         return [SlotSet(PENDING_HANDOFF_SLOT, None)]

@@ -12,7 +12,7 @@ from bot.desk.replies import CANCEL_PAYLOAD, parse_rating
 from bot.messages import InboundMessage, OutboundMessage
 from bot.rasa_client import ParsedIntent, RasaClient, RasaTurn, RasaUnavailable
 from bot.typed_buttons import TypedButtons
-from core.controls import CONSENT_INTENT, ERASE_CONVERSATION, ERASED_AS, HANDOFF
+from core.controls import CONSENT_INTENT, ERASE_CONVERSATION, ERASED_AS, HANDOFF, STORE_TEXT
 from core.db import session_scope
 from core.erasure import erase_rasa_tracker
 from core.models import EventType, TicketReason
@@ -23,8 +23,6 @@ from core.repositories.residents import commune_of, consent_notice_due, has_cons
 log = logging.getLogger(__name__)
 
 FALLBACK_INTENT = "nlu_fallback"
-# Metadata key telling Rasa's tracker store it may keep the text (nlu/tracker_store.py).
-STORE_TEXT = "store_text"
 
 ATTACHMENT_REPLY = (
     "Dạ, em là trợ lý tự động nên chưa xem được ảnh, tệp hay tin nhắn thoại ạ. "
@@ -79,7 +77,7 @@ class Router:
             metadata = {"channel": channel, STORE_TEXT: before.consented}
             turn = await self.rasa.send(resident, pressed or mask_pii(message.text), metadata)
             intent = await self.rasa.latest_intent(resident)
-            replies = await self._reply(channel, resident, intent, turn, message.text)
+            replies = await self._reply(channel, resident, intent, turn, message.text, before)
             request = turn.control(HANDOFF)
             if request is not None:
                 opened = await self._open_ticket(message, resident, request)
@@ -136,8 +134,11 @@ class Router:
         intent: ParsedIntent | None,
         turn: RasaTurn,
         text: str,
+        before: ResidentState,
     ) -> list[OutboundMessage]:
-        """Record the outcome and finish the turn: erasure, or the privacy notice if due."""
+        """Record the outcome and finish the turn: erasure, consent withdrawn (Rasa's copy of
+        the conversation, which holds the words they had let us keep, is dropped), or the
+        privacy notice if due."""
 
         erased = turn.control(ERASE_CONVERSATION)
         if erased is not None:
@@ -150,6 +151,8 @@ class Router:
         after = await asyncio.to_thread(
             _record, channel, resident, _outcome(intent, turn.messages), mask_pii(text)
         )
+        if before.consented and not after.consented:
+            await forget_conversation(self.rasa, resident, self.rasa_tracker_database_url)
         if not after.notice_due:
             return turn.messages
         notice = await self.rasa.trigger_intent(resident, CONSENT_INTENT)
@@ -160,7 +163,8 @@ class Router:
 async def forget_conversation(
     rasa: RasaClient, resident: str, rasa_tracker_database_url: str | None
 ) -> None:
-    """Drop Rasa's copy of a conversation once the resident's data was erased."""
+    """Drop Rasa's copy of a conversation once the resident's data was erased (or their
+    consent to keeping their words withdrawn)."""
     await rasa.forget(resident)
     if rasa_tracker_database_url:
         await asyncio.to_thread(erase_rasa_tracker, rasa_tracker_database_url, resident)

@@ -10,3 +10,6 @@ ERASE_CONVERSATION = "erase_conversation"  # the resident's data was erased: dro
 ERASED_AS = "erased_as"  # the unlinkable id that counts the erasure exchange
 CONSENT_INTENT = "consent"
 HANDOFF = "handoff"  # open a ticket: {"handoff": true, "reason", "service", "step", "summary"}
+# Message metadata set by the gateway when the resident agreed that their words may be kept;
+# Rasa's tracker stores (nlu/tracker_store.py) and the actions keep no other text.
+STORE_TEXT = "store_text"

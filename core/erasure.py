@@ -1,4 +1,5 @@
-"""Erasing a resident's data on request (delete_my_data in chat, `cns forget` for staff).
+"""Erasing a resident's data on request (delete_my_data in chat, `cns forget` for staff), and
+their words when they withdraw consent.
 
 The profile and progress are deleted. Events keep the commune's counts but are moved to a fresh
 random id, so nothing left can be linked to the resident or to each other's past.
@@ -21,13 +22,15 @@ from core.models import (
     Progress,
     Resident,
     Ticket,
-    TicketMessage,
     TicketState,
     utcnow,
 )
 from core.repositories.events import record_event
+from core.repositories.ticket_messages import drop_words
+from core.repositories.tickets import CLOSED_STATES
 
 ERASED_PREFIX = "erased-"
+ALL_TICKETS = (*ACTIVE_TICKET_STATES, *CLOSED_STATES)
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,8 @@ def erase_resident(*, session: Session, resident_id: str, channel: str) -> Erasu
         update(Event).where(Event.resident_id == resident_id).values(resident_id=anonymous_id),
     )
     progress = rowcount(session, delete(Progress).where(Progress.resident_id == resident_id))
-    rowcount(session, delete(FallbackText).where(FallbackText.resident_id == resident_id))
     # Tickets keep their counts and times but lose everything that points at the person.
-    their_tickets = select(Ticket.id).where(Ticket.resident_id == resident_id)
-    rowcount(session, delete(TicketMessage).where(TicketMessage.ticket_id.in_(their_tickets)))
+    forget_words(session=session, resident_id=resident_id, tickets=ALL_TICKETS)
     rowcount(
         session,
         update(Ticket)
@@ -75,6 +76,18 @@ def erase_resident(*, session: Session, resident_id: str, channel: str) -> Erasu
         commune_code=commune,
     )
     return Erasure(anonymous_id, unlinked, progress, bool(profile))
+
+
+def forget_words(
+    *, session: Session, resident_id: str, tickets: tuple[str, ...] = CLOSED_STATES
+) -> int:
+    """Delete the words kept of a resident (consent withdrawn): the questions the bot missed
+    and the conversations and summaries of their tickets in these states — closed ones by
+    default; an open ticket keeps its conversation until it closes, then loses it
+    (`close_ticket`). Counts (events) stay. Returns how many kept texts went."""
+    texts = rowcount(session, delete(FallbackText).where(FallbackText.resident_id == resident_id))
+    theirs = select(Ticket.id).where(Ticket.resident_id == resident_id, Ticket.state.in_(tickets))
+    return texts + drop_words(session=session, tickets=theirs)
 
 
 def erase_rasa_tracker(url: str, sender_id: str) -> int:

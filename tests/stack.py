@@ -72,6 +72,10 @@ class RunningStack:
         assert payloads, f"no button {title!r} in {[b['title'] for b in buttons]}"
         return self.chat(sender, payloads[0])
 
+    def resident_id(self, sender: str) -> str:
+        """The pseudonymous id of a web test resident (Rasa's sender id, the events' id)."""
+        return pseudonymize("web", sender, key=PSEUDONYM_KEY)
+
     def event_rows(self, sender: str) -> list[tuple[str, str | None, str | None]]:
         """(type, key, commune) of the web sender's events, in order."""
         resident = pseudonymize("web", sender, key=PSEUDONYM_KEY)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.desk import replies
 from bot.desk.hours import DeskHours
-from bot.desk.views import MessageView, TicketView
+from bot.desk.views import MessageView, TicketView, place_of
 from bot.messages import InboundMessage, OutboundMessage
 from bot.typed_buttons import TypedButtons
 from core.db import in_db
@@ -39,12 +39,13 @@ from core.repositories.tickets import (
     active_ticket,
     claim_ticket,
     close_ticket,
+    may_act,
     open_ticket,
     queue_position,
     rate_ticket,
     typical_wait_minutes,
 )
-from core.repositories.volunteers import serves
+from core.repositories.volunteers import serves_on_the_web
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -69,6 +70,10 @@ class ChannelSender(Protocol):
 class DeskNotifier(Protocol):
     """A place where volunteers see tickets (the Telegram forum desk)."""
 
+    def takes(self, session: Session, commune_code: str | None) -> bool:
+        """True when volunteers here will see a ticket of `commune_code` (None: no commune)."""
+        ...
+
     async def opened(self, ticket: TicketView) -> None: ...
     async def resident_message(self, ticket: TicketView, message: MessageView) -> bool: ...
     async def claimed(self, ticket: TicketView) -> None: ...
@@ -90,6 +95,13 @@ class Waiting:
 
     position: int
     minutes: int
+
+
+@dataclass(frozen=True)
+class NobodyTakes:
+    """No desk would show a ticket of this commune to anyone who may take it."""
+
+    commune: str | None
 
 
 @dataclass(frozen=True)
@@ -138,11 +150,18 @@ class Handoff:
         step: int | None = None,
         summary: str = "",
     ) -> list[OutboundMessage]:
-        """Open a ticket for the resident's own commune (or report the one already open)."""
+        """Open a ticket for the resident's own commune (or report the one already open).
+
+        When no desk would show it to anyone, no ticket is opened (the bot keeps answering)
+        and the resident is told honestly where to get help instead."""
         now = self.clock()
 
-        def open_(session: Session) -> tuple[TicketView, bool, Waiting]:
+        def open_(session: Session) -> tuple[TicketView, bool, Waiting] | NobodyTakes:
             commune = commune_of(session=session, resident_id=resident)
+            if active_ticket(session=session, resident_id=resident) is None and not self._taken(
+                session, commune
+            ):
+                return NobodyTakes(commune)
             ticket, created = open_ticket(
                 session=session,
                 resident_id=resident,
@@ -160,7 +179,13 @@ class Handoff:
                 self._event(session, ticket, EventType.HANDOFF_REQUESTED, now=now)
             return TicketView.of(session, ticket), created, self._waiting(session, ticket)
 
-        ticket, created, waiting = await in_db(open_)
+        opened = await in_db(open_)
+        if isinstance(opened, NobodyTakes):
+            log.warning("handoff: no desk takes tickets of commune %s", opened.commune)
+            return replies.nobody_to_take(
+                place_of(opened.commune), urgent=reason == TicketReason.SCAM
+            )
+        ticket, created, waiting = opened
         if not created:
             return replies.still_waiting(waiting.position, waiting.minutes)
         await self._notify("opened", ticket)
@@ -220,13 +245,20 @@ class Handoff:
 
     # ----------------------------------------------------------------- volunteer side
 
-    async def claim(self, ticket_id: int, volunteer_id: int) -> ClaimResult:
-        """Raises LookupError for an unknown ticket, NotYourCommune for another commune's."""
+    async def claim(
+        self, ticket_id: int, volunteer_id: int, *, fallback_desk: bool = False
+    ) -> ClaimResult:
+        """Raises LookupError for an unknown ticket, NotYourCommune for another commune's.
+        `fallback_desk`: pressed in the fallback group, which takes tickets without a commune."""
         now = self.clock()
 
         def take(session: Session) -> ClaimResult:
             claim = claim_ticket(
-                session=session, ticket_id=ticket_id, volunteer_id=volunteer_id, now=now
+                session=session,
+                ticket_id=ticket_id,
+                volunteer_id=volunteer_id,
+                now=now,
+                fallback_desk=fallback_desk,
             )
             view = TicketView.of(session, claim.ticket)
             if claim.claimed:
@@ -308,11 +340,17 @@ class Handoff:
             ),
         )
 
+    def _taken(self, session: Session, commune: str | None) -> bool:
+        """True when some desk shows a ticket of `commune` to someone who may take it."""
+        if serves_on_the_web(session=session, commune_code=commune):
+            return True
+        return any(notifier.takes(session, commune) for notifier in self.notifiers)
+
     def _claimed_by(self, session: Session, ticket_id: int, volunteer_id: int) -> Ticket:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None:
             raise LookupError(f"no ticket {ticket_id}")
-        if not serves(session=session, volunteer_id=volunteer_id, commune_code=ticket.commune_code):
+        if not may_act(session=session, ticket=ticket, volunteer_id=volunteer_id):
             raise NotYourCommune(f"volunteer {volunteer_id} does not serve {ticket.commune_code}")
         if ticket.state != TicketState.CLAIMED or ticket.claimed_by != volunteer_id:
             raise NotTheClaimer(f"ticket {ticket_id} is not claimed by volunteer {volunteer_id}")

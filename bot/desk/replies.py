@@ -49,6 +49,29 @@ def queued_after_hours(team: str, opening: str) -> list[OutboundMessage]:
     ]
 
 
+def nobody_to_take(place: str, *, urgent: bool) -> list[OutboundMessage]:
+    """No volunteer can take a request from this commune here yet: say so, and where to go."""
+    messages = [
+        OutboundMessage(
+            f"Dạ, em xin lỗi bác, Tổ công nghệ số {place} chưa nhận hỗ trợ qua tin nhắn ở đây, "
+            "nên em chưa báo được cho ai ạ."
+        ),
+        OutboundMessage(
+            f"Bác có thể đến Trung tâm phục vụ hành chính công {place} để được hướng dẫn trực "
+            "tiếp ạ. Em vẫn ở đây, bác cần gì cứ nhắn em nhé."
+        ),
+    ]
+    if urgent:
+        messages.insert(
+            1,
+            OutboundMessage(
+                "Nếu đang bị lừa đảo, bác gọi ngay tổng đài ngân hàng để khóa tài khoản, rồi báo "
+                "Công an xã, phường nơi mình ở hoặc gọi 113 ạ."
+            ),
+        )
+    return messages
+
+
 def still_waiting(position: int, wait_minutes: int) -> list[OutboundMessage]:
     return [
         OutboundMessage(

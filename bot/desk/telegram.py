@@ -2,8 +2,10 @@
 TELEGRAM_DESK_CHAT_ID, a card with "Nhận hỗ trợ", relaying inside the topic, and /dangky.
 
 Topic routing lives in our own table (desk_topics), not in python-telegram-bot's
-conversation state, which ignores topics. Only the volunteer who claimed a ticket is relayed
-to the resident; a message starting with // stays in the group.
+conversation state, which ignores topics. A ticket without a commune (a scam reported before
+the resident named theirs) goes to the fallback group, where anyone on the roster may claim
+it. Only the volunteer who claimed a ticket is relayed to the resident; a message starting
+with // stays in the group.
 """
 
 from __future__ import annotations
@@ -113,6 +115,12 @@ class TelegramDesk:
 
     # ------------------------------------------------------------- notifications
 
+    def takes(self, session: Session, commune_code: str | None) -> bool:
+        """A ticket of `commune_code` gets a topic: in the commune's group, else the fallback."""
+        if self.fallback_chat_id is not None:
+            return True
+        return linked_chat(session=session, commune_code=commune_code) is not None
+
     async def opened(self, ticket: TicketView) -> None:
         chat = await in_db(
             lambda session: linked_chat(session=session, commune_code=ticket.commune_code)
@@ -203,7 +211,10 @@ class TelegramDesk:
             return
         try:
             if action == CLAIM:
-                result = await self.handoff.claim(ticket_id, volunteer)
+                # The fallback group takes tickets without a commune (a scam reported first).
+                chat = query.message.chat.id if query.message else None
+                in_fallback = chat is not None and chat == self.fallback_chat_id
+                result = await self.handoff.claim(ticket_id, volunteer, fallback_desk=in_fallback)
                 if result.claimed:
                     await query.answer(CLAIMED_OK.format(id=ticket_id))
                 else:

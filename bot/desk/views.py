@@ -34,6 +34,11 @@ def commune_name(code: str | None) -> str:
     return commune.label if commune else NO_COMMUNE
 
 
+def place_of(code: str | None) -> str:
+    """A commune as said to the resident ("xã, phường mình" when unknown)."""
+    return commune_name(code) if code else "xã, phường mình"
+
+
 @dataclass(frozen=True)
 class TicketView:
     id: int
@@ -83,8 +88,8 @@ class TicketView:
 
     @property
     def place(self) -> str:
-        """The resident's commune as said to them ("xã, phường mình" when unknown)."""
-        return self.commune_name if self.commune_code else "xã, phường mình"
+        """The resident's commune as said to them."""
+        return place_of(self.commune_code)
 
     @property
     def team(self) -> str:

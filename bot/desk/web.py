@@ -2,8 +2,9 @@
 
 Sign-in with per-volunteer credentials (`cns volunteer login`) through bot/web/sessions.py
 (scrypt, rate limits, Redis sessions behind a Secure cookie, CSRF token on every change). A
-volunteer sees and acts only on tickets of their own communes: a ticket of another commune
-answers 404, exactly like one that does not exist.
+volunteer sees and acts only on tickets of their own communes (team leads also on those without
+a commune, the fallback desk's): a ticket of another commune answers 404, exactly like one that
+does not exist.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bot.web.sessions import SIGNED_OUT, SignIn, WebUser, static_page
 from core.db import in_db
 from core.models import Ticket, Volunteer
 from core.repositories.ticket_messages import messages_of
-from core.repositories.tickets import NotYourCommune, active_tickets
+from core.repositories.tickets import NotYourCommune, active_tickets, may_act
 from core.repositories.volunteers import communes_of, serves
 
 NOT_FOUND = "Không tìm thấy yêu cầu này."
@@ -98,9 +99,7 @@ def message_json(message: MessageView) -> dict[str, Any]:
 
 def _visible_ticket(session: Session, ticket_id: int, volunteer_id: int) -> Ticket:
     ticket = session.get(Ticket, ticket_id)
-    if ticket is None or not serves(
-        session=session, volunteer_id=volunteer_id, commune_code=ticket.commune_code
-    ):
+    if ticket is None or not may_act(session=session, ticket=ticket, volunteer_id=volunteer_id):
         raise HTTPException(404, NOT_FOUND)
     return ticket
 
@@ -130,7 +129,8 @@ async def page() -> FileResponse:
 async def tickets(user: Annotated[WebUser, Depends(DESK.signed_in)]) -> dict[str, Any]:
     def read(session: Session) -> dict[str, Any]:
         communes = communes_of(session=session, volunteer_id=user.id)
-        rows = active_tickets(session=session, communes=communes)
+        unplaced = serves(session=session, volunteer_id=user.id, commune_code=None)  # leads
+        rows = active_tickets(session=session, communes=communes, unplaced=unplaced)
         views = [TicketView.of(session, t) for t in rows]
         return {"tickets": [ticket_json(v, user.id) for v in views]}
 

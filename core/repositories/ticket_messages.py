@@ -1,11 +1,13 @@
-"""A handoff conversation's messages: stored (masked) before they are relayed."""
+"""A handoff conversation's messages: stored (masked) before they are relayed, and deleted with
+the ticket's summary RETENTION_DAYS after it closes — at once when the resident has not
+agreed to their words being kept (core/repositories/tickets.close_ticket)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
 from core.db import rowcount
@@ -59,15 +61,22 @@ def messages_of(*, session: Session, ticket_id: int, after: int = 0) -> Sequence
     ).all()
 
 
-def purge_closed(*, session: Session, closed_before: datetime) -> int:
-    """Delete the messages (and blank the summary) of tickets closed before `closed_before`;
+def drop_words(*, session: Session, tickets: Select[tuple[int]] | Iterable[int]) -> int:
+    """Delete the messages and blank the summary of these tickets (ids, or a select of ids);
     returns how many messages went. Counts and times stay on the ticket."""
-    old = select(Ticket.id).where(Ticket.closed_at.is_not(None), Ticket.closed_at < closed_before)
-    gone = rowcount(session, delete(TicketMessage).where(TicketMessage.ticket_id.in_(old)))
+    ids = tickets if isinstance(tickets, Select) else list(tickets)
+    gone = rowcount(session, delete(TicketMessage).where(TicketMessage.ticket_id.in_(ids)))
     session.execute(
         update(Ticket)
-        .where(Ticket.id.in_(old), Ticket.summary != "")
+        .where(Ticket.id.in_(ids), Ticket.summary != "")
         .values(summary="")
         .execution_options(synchronize_session=False)
     )
     return gone
+
+
+def purge_closed(*, session: Session, closed_before: datetime) -> int:
+    """Delete the messages (and blank the summary) of tickets closed before `closed_before`;
+    returns how many messages went."""
+    old = select(Ticket.id).where(Ticket.closed_at.is_not(None), Ticket.closed_at < closed_before)
+    return drop_words(session=session, tickets=old)

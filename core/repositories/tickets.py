@@ -1,5 +1,6 @@
 """Handoff tickets: open (one at a time per resident), claim (atomically, only by a volunteer
-of the ticket's commune), close, rate; and a resident's place in the queue."""
+of the ticket's commune, or from the fallback desk for a ticket without one), close, rate; and
+a resident's place in the queue."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.db import aware, rowcount
 from core.models import ACTIVE_TICKET_STATES, Ticket, TicketReason, TicketState, utcnow
+from core.repositories.residents import has_consented
+from core.repositories.ticket_messages import drop_words
 from core.repositories.volunteers import serves
 
 CLOSED_STATES = (TicketState.RESOLVED, TicketState.EXPIRED, TicketState.CANCELLED)
@@ -85,14 +88,30 @@ def open_ticket(
     return ticket, True
 
 
+def may_act(*, session: Session, ticket: Ticket, volunteer_id: int) -> bool:
+    """True when the volunteer may see and act on the ticket: they serve its commune, or it
+    has none and they claimed it (from the fallback desk)."""
+    if ticket.commune_code is None and ticket.claimed_by == volunteer_id:
+        return True
+    return serves(session=session, volunteer_id=volunteer_id, commune_code=ticket.commune_code)
+
+
 def claim_ticket(
-    *, session: Session, ticket_id: int, volunteer_id: int, now: datetime | None = None
+    *,
+    session: Session,
+    ticket_id: int,
+    volunteer_id: int,
+    now: datetime | None = None,
+    fallback_desk: bool = False,
 ) -> Claim:
-    """Take an open ticket; exactly one of several simultaneous presses wins."""
+    """Take an open ticket; exactly one of several simultaneous presses wins. With
+    `fallback_desk` (pressed in TELEGRAM_DESK_CHAT_ID) a ticket without a commune may be taken
+    by any volunteer on the roster."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         raise LookupError(f"no ticket {ticket_id}")
-    if not serves(session=session, volunteer_id=volunteer_id, commune_code=ticket.commune_code):
+    unplaced = fallback_desk and ticket.commune_code is None
+    if not unplaced and not may_act(session=session, ticket=ticket, volunteer_id=volunteer_id):
         raise NotYourCommune(f"volunteer {volunteer_id} does not serve {ticket.commune_code}")
     taken = rowcount(
         session,
@@ -107,7 +126,10 @@ def claim_ticket(
 def close_ticket(
     *, session: Session, ticket_id: int, state: TicketState, now: datetime | None = None
 ) -> Ticket | None:
-    """Resolve, expire or cancel an active ticket; None when it was not active any more."""
+    """Resolve, expire or cancel an active ticket; None when it was not active any more.
+
+    Without the resident's consent their words live only as long as the ticket: its messages
+    and summary go as it closes (with consent, RETENTION_DAYS later: `purge_closed`)."""
     if state not in CLOSED_STATES:
         raise ValueError(f"{state} is not a closing state")
     closed = rowcount(
@@ -120,6 +142,8 @@ def close_ticket(
         return None
     ticket = session.get(Ticket, ticket_id)
     if ticket is not None:
+        if not has_consented(session=session, resident_id=ticket.resident_id):
+            drop_words(session=session, tickets=[ticket_id])
         session.refresh(ticket)
     return ticket
 
@@ -152,11 +176,17 @@ def queue_position(*, session: Session, ticket: Ticket) -> int:
     return int(ahead or 0) + 1
 
 
-def active_tickets(*, session: Session, communes: Iterable[str]) -> Sequence[Ticket]:
-    """Open and claimed tickets of these communes: urgent first, then oldest first."""
+def active_tickets(
+    *, session: Session, communes: Iterable[str], unplaced: bool = False
+) -> Sequence[Ticket]:
+    """Open and claimed tickets of these communes (and, with `unplaced`, those without a
+    commune): urgent first, then oldest first."""
+    where: ColumnElement[bool] = Ticket.commune_code.in_(list(communes))
+    if unplaced:
+        where = or_(where, Ticket.commune_code.is_(None))
     return session.scalars(
         select(Ticket)
-        .where(Ticket.commune_code.in_(list(communes)), Ticket.state.in_(ACTIVE_TICKET_STATES))
+        .where(where, Ticket.state.in_(ACTIVE_TICKET_STATES))
         .order_by(Ticket.urgent.desc(), Ticket.created_at, Ticket.id)
     ).all()
 

@@ -44,10 +44,23 @@ def communes_of(*, session: Session, volunteer_id: int) -> set[str]:
 
 
 def serves(*, session: Session, volunteer_id: int, commune_code: str | None) -> bool:
-    """True when the volunteer may see and take tickets of `commune_code`."""
-    return commune_code is not None and commune_code in communes_of(
-        session=session, volunteer_id=volunteer_id
-    )
+    """True when the volunteer may see and take tickets of `commune_code`. A ticket without a
+    commune (a scam reported before the resident named theirs) belongs to the fallback desk:
+    the team leads on the web desk (and anyone in TELEGRAM_DESK_CHAT_ID, bot/desk/telegram.py)."""
+    if commune_code is None:
+        volunteer = session.get(Volunteer, volunteer_id)
+        return volunteer is not None and volunteer.role == VolunteerRole.LEAD
+    return commune_code in communes_of(session=session, volunteer_id=volunteer_id)
+
+
+def serves_on_the_web(*, session: Session, commune_code: str | None) -> bool:
+    """True when someone who may take `commune_code`'s tickets can sign in to the web desk."""
+    query = select(Volunteer.id).where(Volunteer.password_hash.is_not(None))
+    if commune_code is None:
+        query = query.where(Volunteer.role == VolunteerRole.LEAD)
+    else:
+        query = query.join(VolunteerCommune).where(VolunteerCommune.commune_code == commune_code)
+    return session.scalars(query.limit(1)).first() is not None
 
 
 def list_volunteers(*, session: Session, commune_code: str | None = None) -> Sequence[Volunteer]:

@@ -1,14 +1,18 @@
-"""request_human: the handoff control with reason, service, step and a masked summary; the
-commune asked for first (once) with the request kept in a slot until it is known."""
+"""request_human: the handoff control with reason, service, step and a masked summary of
+the words the resident let us keep; the commune asked for first (again while it is unknown)
+with the request kept in a slot until it is known, except on the scam path."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
-from actions.commune import ASK_TEXT, PENDING_HANDOFF_SLOT, ActionSetCommune
+from actions.commune import ASK_AGAIN_TEXT, ASK_TEXT, PENDING_HANDOFF_SLOT, ActionSetCommune
 from actions.handoff import ActionRequestHuman
+from core.controls import STORE_TEXT
 from tests.actions.helpers import run_action
 from tests.factories import make_tracker, press
 
@@ -19,8 +23,18 @@ def control(messages: list[dict]) -> dict:  # type: ignore[type-arg]
     return found[0]  # type: ignore[no-any-return]
 
 
+def with_words(tracker: Tracker, said: list[str], *, kept: bool) -> Tracker:
+    """`tracker` with earlier user messages as Rasa sends them, marked by the gateway as
+    words the resident let us keep (`kept`) or not."""
+    metadata: dict[str, Any] = {"channel": "web", STORE_TEXT: kept}
+    tracker.events = [{"event": "user", "text": t, "metadata": metadata} for t in said]
+    return tracker
+
+
 async def test_unknown_commune_is_asked_first_and_the_request_waits(app_database: str) -> None:
-    tracker = make_tracker("request_human", sender_id="h1", said=["toi can nguoi that"])
+    tracker = with_words(
+        make_tracker("request_human", sender_id="h1"), ["toi can nguoi that"], kept=True
+    )
     events, messages = await run_action(ActionRequestHuman(), tracker)
     assert [m["text"] for m in messages] == [ASK_TEXT]
     assert len(events) == 1
@@ -49,11 +63,21 @@ async def test_the_commune_answer_sends_the_waiting_request(app_database: str) -
     assert events == [SlotSet("commune_code", "00004"), SlotSet(PENDING_HANDOFF_SLOT, None)]
 
 
-async def test_asked_once_then_the_request_goes_without_a_commune(app_database: str) -> None:
-    tracker = make_tracker("request_human", sender_id="h3")
-    await run_action(ActionRequestHuman(), tracker)
+async def test_asking_again_instead_of_naming_the_commune_asks_again(app_database: str) -> None:
+    tracker = press("/request_human", sender_id="h3")
+    _, first = await run_action(ActionRequestHuman(), tracker)
+    events, again = await run_action(ActionRequestHuman(), tracker)
+    assert [m["text"] for m in first] == [ASK_TEXT]
+    assert [m["text"] for m in again] == [ASK_AGAIN_TEXT]  # no ticket nobody could claim
+    assert [e["name"] for e in events] == [PENDING_HANDOFF_SLOT]
+    assert json.loads(events[0]["value"])["reason"] == "request_human"
+
+
+async def test_a_scam_never_waits_for_the_commune(app_database: str) -> None:
+    tracker = press('/request_human{"reason":"scam"}', sender_id="h3-scam")
     events, messages = await run_action(ActionRequestHuman(), tracker)
-    assert control(messages)["reason"] == "request_human"
+    assert [m.get("text") for m in messages] == [None]
+    assert control(messages)["reason"] == "scam"
     assert events == [SlotSet(PENDING_HANDOFF_SLOT, None)]
 
 
@@ -79,19 +103,24 @@ async def test_scam_and_fallback_reasons(app_database: str) -> None:
 
 
 async def test_summary_keeps_the_last_typed_words_only(app_database: str) -> None:
-    said = [
-        "xin chao",
-        "/greet",
-        "[không lưu]",
-        "mat ma khong nhan",
-        "otp khong ve",
-        "giup voi",
-        "?",
-    ]
-    tracker = make_tracker(
-        "request_human", sender_id="h6", slots={"commune_code": "00004"}, said=said
-    )
+    said = ["xin chao", "/greet", "mat ma khong nhan", "otp khong ve", "giup voi", "?"]
+    tracker = make_tracker("request_human", sender_id="h6", slots={"commune_code": "00004"})
+    tracker = with_words(tracker, said, kept=True)
+    tracker.events.insert(3, {"event": "user", "text": "ten toi la Lan", "metadata": {}})
     _, messages = await run_action(ActionRequestHuman(), tracker)
     assert control(messages)["summary"] == (
         "Người dân nhắn gần đây:\n• mat ma khong nhan\n• otp khong ve\n• giup voi\n• ?"
     )
+
+
+async def test_without_consent_no_words_reach_the_slot_or_the_control(app_database: str) -> None:
+    """Finding 11: the slot and the control stay in Rasa's tracker and the summary on the
+    ticket, so a resident who refused consent must have none of their words there."""
+    said = ["toi la Nguyen Van Be o xom Dong", "can nguoi giup"]
+    tracker = with_words(make_tracker("request_human", sender_id="h7"), said, kept=False)
+    events, _ = await run_action(ActionRequestHuman(), tracker)
+    assert json.loads(events[0]["value"])["summary"] == ""
+    tracker.slots["commune_code"] = "00004"
+    _, messages = await run_action(ActionRequestHuman(), tracker)
+    assert control(messages)["summary"] == ""
+    assert "Nguyen" not in json.dumps(messages)

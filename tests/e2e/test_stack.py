@@ -6,6 +6,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from actions.commune import ASK_AGAIN_TEXT
 from actions.consent import notice_messages
 from core.models import FallbackText
 from core.privacy import pseudonymize
@@ -53,10 +54,11 @@ def test_vneid_activation_returns_the_overview_and_step_one(stack: RunningStack)
 def test_without_diacritics_and_buttons_as_payloads(stack: RunningStack) -> None:
     texts = _texts(stack.chat("e2e-plain", "kich hoat vneid muc 2 the nao"))
     assert any(t.startswith("Bước 1/") for t in texts)
-    human = _texts(stack.chat("e2e-plain", "/request_human"))
-    # The commune was asked once (at the walkthrough) and not given: the ticket goes to the
-    # fallback desk, and the bot keeps quiet while it is open.
-    assert human[0] == "Dạ, em đã báo Tổ công nghệ số. Người hỗ trợ sẽ nhắn cho bác ngay tại đây ạ."
+    # The commune was asked at the walkthrough and not given: asked again before a ticket
+    # opens (finding 8 of issue 13); then the bot keeps quiet while it is open.
+    assert _texts(stack.chat("e2e-plain", "/request_human"))[0] == ASK_AGAIN_TEXT
+    human = _texts(stack.chat("e2e-plain", "phuong ba dinh ha noi"))
+    assert human[1].startswith("Dạ, em đã báo Tổ công nghệ số Phường Ba Đình, Hà Nội.")
     waiting = _texts(stack.chat("e2e-plain", "kich hoat vneid"))
     assert len(waiting) == 1
     assert waiting[0].startswith("Dạ, em đã chuyển tin của bác cho người hỗ trợ.")

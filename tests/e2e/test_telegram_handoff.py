@@ -94,7 +94,7 @@ def test_telegram_handoff_loop(stack: RunningStack) -> None:
     thread = card["message_thread_id"]
     (topic,) = [t for t in tg.topics(stack.desk_chat) if t["message_thread_id"] == thread]
     assert topic["name"].endswith(" · Phường Ba Đình, Hà Nội · Cần người hỗ trợ")
-    assert "toi muon gap nguoi ho tro" in text_of(card)
+    assert "toi muon gap nguoi ho tro" not in text_of(card)  # no consent: no words kept
     ticket_id = int(topic["name"].split()[0].lstrip("#"))
     assert buttons(card) == [("Nhận hỗ trợ", f"d:c:{ticket_id}")]
 

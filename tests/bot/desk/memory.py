@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.orm import Session
+
 from bot.desk.handoff import DeskPolicy, Handoff
 from bot.desk.hours import DeskHours
 from bot.desk.views import MessageView, TicketView
@@ -30,6 +32,10 @@ class MemorySender:
 @dataclass
 class MemoryDesk:
     told: list[tuple[str, int, object]] = field(default_factory=list)
+    takes_all: bool = True  # False: a desk that shows no commune's tickets to anyone
+
+    def takes(self, session: Session, commune_code: str | None) -> bool:
+        return self.takes_all
 
     def calls(self, what: str) -> list[tuple[int, object]]:
         return [(ticket, extra) for name, ticket, extra in self.told if name == what]

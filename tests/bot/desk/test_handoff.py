@@ -1,23 +1,27 @@
 """The handoff coordinator on SQLite and PostgreSQL, with memory channel and desk: one ticket
-per resident, queue replies, claims only by the commune's volunteers, relaying (stored first,
-masked, `//` notes kept in), closing with the rating, cancel, events with their times."""
+per resident, queue replies, claims only by the commune's volunteers (by the fallback desk for
+a ticket without a commune), no ticket when nobody could take it, relaying (stored first,
+masked, `//` notes kept in; without consent only for the ticket's life), closing with the
+rating, cancel, events with their times."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.desk.handoff import Handoff, NotTheClaimer
 from bot.desk.replies import parse_rating
 from bot.messages import InboundMessage
 from core.db import session_scope
-from core.models import EventType, TicketMessage, TicketReason
+from core.models import EventType, Ticket, TicketMessage, TicketReason, VolunteerRole
 from core.repositories.events import list_events
-from core.repositories.residents import set_commune
+from core.repositories.residents import set_commune, set_consent
 from core.repositories.ticket_messages import messages_of
 from core.repositories.tickets import NotYourCommune
-from core.repositories.volunteers import add_volunteer
+from core.repositories.volunteers import add_volunteer, set_web_login
 from tests.bot.desk.memory import Clock, MemoryDesk, MemorySender, make_handoff
 
 BA_DINH, OTHER = "00004", "00008"
@@ -58,6 +62,10 @@ async def ask(desk: Desk, resident: str, user: str, **kwargs: object) -> list[st
         **kwargs,  # type: ignore[arg-type]
     )
     return [r.text for r in replies]
+
+
+def texts_of(session: Session, ticket_id: int) -> list[str]:
+    return [m.text for m in messages_of(session=session, ticket_id=ticket_id)]
 
 
 def events(resident: str) -> list[tuple[str, str | None, float | None]]:
@@ -178,3 +186,67 @@ async def test_messages_count_as_stored_rows(desk: Desk) -> None:
     with session_scope() as session:
         count = session.query(TicketMessage).filter_by(ticket_id=ticket.id).count()
     assert count == 3 == len(desk.desk.calls("resident_message"))
+
+
+async def test_a_ticket_without_a_commune_is_taken_by_the_fallback_desk(desk: Desk) -> None:
+    """Finding 8: a scam reported before the commune was known opens at once, and a team lead
+    (the fallback desk on the web) can claim it; before, nobody could."""
+    with session_scope() as session:
+        lead = add_volunteer(
+            session=session, display_name="Anh Tuấn", communes=[OTHER], role=VolunteerRole.LEAD
+        ).id
+    replies = await desk.handoff.request(
+        resident="r9", message=said("u9", "cuu toi"), reason=TicketReason.SCAM
+    )
+    assert replies[0].text.startswith("Dạ, em đã báo Tổ công nghệ số.")
+    ticket = await desk.handoff.active("r9")
+    assert ticket is not None
+    assert ticket.commune_code is None
+    with pytest.raises(NotYourCommune):
+        await desk.handoff.claim(ticket.id, desk.lan)
+    assert (await desk.handoff.claim(ticket.id, lead)).claimed
+    await desk.handoff.volunteer_wrote(ticket.id, lead, "Dạ, bác ở xã nào ạ?")
+    await desk.handoff.close(ticket.id, lead, returned_to_bot=False)
+    assert desk.sender.texts("u9")[1] == "Dạ, bác ở xã nào ạ?"
+
+
+async def test_nobody_to_take_it_is_said_honestly_and_no_ticket_opens(desk: Desk) -> None:
+    """Finding 8: no desk shows the commune's tickets to anyone (no group, no fallback group,
+    no volunteer on the web desk): the resident is not told that help is coming."""
+    desk.desk.takes_all = False
+    plain = await ask(desk, "r1", "u1")
+    assert plain[0].startswith("Dạ, em xin lỗi bác, Tổ công nghệ số Phường Ba Đình, Hà Nội chưa")
+    assert "Trung tâm phục vụ hành chính công Phường Ba Đình" in plain[-1]
+    assert not any("đã báo" in text for text in plain)
+    urgent = await desk.handoff.request(
+        resident="r9", message=said("u9", "cuu"), reason=TicketReason.SCAM
+    )
+    assert "gọi 113" in urgent[1].text
+    assert await desk.handoff.active("r1") is None
+    assert await desk.handoff.active("r9") is None
+    assert desk.desk.told == []
+    with session_scope() as session:  # a volunteer of Ba Dinh can now sign in to the web desk
+        set_web_login(session=session, volunteer_id=desk.lan, username="lan", password="x" * 12)
+    assert (await ask(desk, "r1", "u1"))[0].startswith("Dạ, em đã báo")
+
+
+async def test_without_consent_the_conversation_goes_with_the_ticket(desk: Desk) -> None:
+    """Finding 11: a resident who did not agree to their words being kept has them stored only
+    while the ticket is active; one who agreed keeps them for RETENTION_DAYS (purge)."""
+    with session_scope() as session:
+        set_consent(session=session, resident_id="r2", consent=True)
+    for resident, user in (("r1", "u1"), ("r2", "u2")):
+        await ask(desk, resident, user, summary=f"Người dân nhắn gần đây:\n• toi la {user}")
+        ticket = await desk.handoff.active(resident)
+        assert ticket is not None
+        await desk.handoff.resident_wrote(ticket, said(user, f"nha {user} o thon Dong"))
+        await desk.handoff.cancel(resident)
+    with session_scope() as session:
+        kept = {
+            t.resident_id: (t.summary, texts_of(session, t.id))
+            for t in session.scalars(select(Ticket))
+        }
+    assert kept == {
+        "r1": ("", []),
+        "r2": ("Người dân nhắn gần đây:\n• toi la u2", ["nha u2 o thon Dong"]),
+    }

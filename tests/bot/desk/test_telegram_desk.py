@@ -160,3 +160,25 @@ async def test_reminder_in_the_topic_then_escalation_to_leads_and_fallback(world
     assert to_lead == [in_topic[1]]
     assert world.tg.sent(chat_id=world.lan["id"]) == []  # volunteers are not paged
     assert [m["text"] for m in await sent(world, world.fallback_group, 1)] == [in_topic[1]]
+
+
+async def test_a_ticket_without_a_commune_is_claimed_in_the_fallback_group(world: World) -> None:
+    """Finding 8: a scam reported before the resident named their commune opens a topic in
+    the fallback group, where anyone on the roster may claim it (before, nobody could)."""
+    await world.handoff.request(
+        resident="r9",
+        message=InboundMessage(channel="web", channel_user_id="u9", text="cuu toi"),
+        reason=TicketReason.SCAM,
+    )
+    ticket = await world.handoff.active("r9")
+    assert ticket is not None
+    (topic,) = world.tg.topics(world.fallback_group)
+    assert topic["name"] == f"#{ticket.id} · Chưa rõ xã · Khẩn: nghi bị lừa đảo"
+    (card,) = world.tg.sent(chat_id=world.fallback_group["id"])
+    assert "chưa có trong danh sách" in await press(world, world.stranger, card, f"d:c:{ticket.id}")
+    assert await press(world, world.hoa, card, f"d:c:{ticket.id}") == (
+        f"Anh/chị đã nhận yêu cầu #{ticket.id}."
+    )
+    claimed = world.tg.sent(chat_id=world.fallback_group["id"])[0]
+    assert await press(world, world.hoa, claimed, f"d:r:{ticket.id}") == ""
+    assert await world.handoff.active("r9") is None

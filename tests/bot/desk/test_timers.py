@@ -10,7 +10,7 @@ from bot.messages import InboundMessage
 from core.db import session_scope
 from core.models import EventType, Ticket, TicketReason
 from core.repositories.events import list_events
-from core.repositories.residents import set_commune
+from core.repositories.residents import set_commune, set_consent
 from tests.bot.desk.memory import Clock, MemoryDesk, MemorySender, make_handoff
 
 
@@ -82,8 +82,11 @@ async def test_out_of_hours_the_clock_starts_at_the_next_opening(app_database: s
 
 
 async def test_old_conversations_are_purged_after_retention(app_database: str) -> None:
+    """(A resident who agreed to their words being kept; without that they go at closing.)"""
     clock, sender, desk = Clock(), MemorySender(), MemoryDesk()
     ticket = await open_one(clock, sender, desk)
+    with session_scope() as session:
+        set_consent(session=session, resident_id="r1", consent=True)
     handoff = make_handoff(sender, desk, clock, sla_minutes=15)
     view = await handoff.active("r1")
     assert view is not None

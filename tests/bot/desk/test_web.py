@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from bot.app import create_app
 from core.db import session_scope
-from core.models import Ticket, TicketReason
+from core.models import Ticket, TicketReason, VolunteerRole
 from core.privacy import pseudonymize
 from core.repositories.ticket_messages import messages_of
 from core.repositories.tickets import open_ticket
@@ -161,8 +161,8 @@ def test_claim_reply_note_close(desk: Desk) -> None:
     assert [b["title"] for b in updates["messages"][-2]["buttons"]] == ["1", "2", "3", "4", "5"]
     later = desk.client.get("/api/chat/updates", params={"sender": "u1", "after": updates["last"]})
     assert later.json()["messages"] == []
-    with session_scope() as session:
-        assert len(messages_of(session=session, ticket_id=desk.mine)) == 2
+    with session_scope() as session:  # no consent to keep words: they went with the ticket
+        assert len(messages_of(session=session, ticket_id=desk.mine)) == 0
     # Typing the rating's title presses it (no Rasa needed: the desk answers ratings).
     rated = desk.client.post("/api/chat", json={"sender": "u1", "text": "5"})
     assert rated.json()["messages"][0]["text"] == "Dạ, em cảm ơn bác đã chấm điểm ạ."
@@ -176,3 +176,34 @@ def test_sign_out_ends_the_session(desk: Desk) -> None:
     csrf = sign_in(desk.client)
     assert desk.client.post("/desk/api/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
     assert desk.client.get("/desk/api/me").status_code == 401
+
+
+def test_team_leads_see_and_claim_tickets_without_a_commune(desk: Desk) -> None:
+    """Finding 8: a ticket without a commune (a scam reported before the resident named
+    theirs) belongs to the fallback desk: team leads see and claim it, volunteers do not."""
+    with session_scope() as session:
+        lead = add_volunteer(
+            session=session, display_name="Anh Tuấn", communes=["00008"], role=VolunteerRole.LEAD
+        )
+        set_web_login(session=session, volunteer_id=lead.id, username="tuan", password=PASSWORD)
+        unplaced, _ = open_ticket(
+            session=session,
+            resident_id="r3",
+            channel="web",
+            channel_user_id="u3",
+            commune_code=None,
+            reason=TicketReason.SCAM,
+        )
+        unplaced_id = unplaced.id
+    sign_in(desk.client)
+    assert desk.client.get(f"/desk/api/tickets/{unplaced_id}").status_code == 404
+    desk.client.post("/desk/api/logout", headers={"X-CSRF-Token": sign_in(desk.client)})
+    csrf = sign_in(desk.client, "tuan")
+    listed = desk.client.get("/desk/api/tickets").json()["tickets"]
+    assert [t["id"] for t in listed] == [unplaced_id, desk.theirs]  # urgent first
+    assert listed[0]["commune_name"] == "Chưa rõ xã"
+    claimed = desk.client.post(
+        f"/desk/api/tickets/{unplaced_id}/claim", headers={"X-CSRF-Token": csrf}
+    )
+    assert claimed.status_code == 200
+    assert claimed.json()["ticket"]["mine"] is True
