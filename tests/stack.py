@@ -46,6 +46,10 @@ class RunningStack:
     database_url: str
     telegram: FakeTelegram
     desk_chat: dict[str, Any]
+    output: io.StringIO  # everything the three processes logged, prefixed with their names
+
+    def logs(self) -> str:
+        return self.output.getvalue()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -76,9 +80,20 @@ class RunningStack:
         """The pseudonymous id of a web test resident (Rasa's sender id, the events' id)."""
         return pseudonymize("web", sender, key=PSEUDONYM_KEY)
 
+    def tracker(self, sender: str) -> dict[str, Any]:
+        """Rasa's tracker of a web test resident's conversation (with every event)."""
+        response = httpx.get(
+            f"{self.rasa_url}/conversations/{self.resident_id(sender)}/tracker",
+            params={"token": self.rasa_token},
+            timeout=30,
+        )
+        response.raise_for_status()
+        tracker: dict[str, Any] = response.json()
+        return tracker
+
     def event_rows(self, sender: str) -> list[tuple[str, str | None, str | None]]:
         """(type, key, commune) of the web sender's events, in order."""
-        resident = pseudonymize("web", sender, key=PSEUDONYM_KEY)
+        resident = self.resident_id(sender)
         return [(e.type, e.key, e.commune_code) for e in self._events(resident_id=resident)]
 
     def events_of_type(self, type_: str) -> list[tuple[str, str]]:
@@ -136,6 +151,7 @@ def running_stack(tmp_dir: Path) -> Iterator[RunningStack]:
                 database_url=database_url,
                 telegram=telegram,
                 desk_chat=desk_chat,
+                output=output,
             )
         finally:
             running.stop()

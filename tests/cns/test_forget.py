@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
 from cns.main import cli
 from cns.stack import free_port
 from core import db
-from core.privacy import pseudonymize
 from core.settings import get_settings
 from tests.stack import PSEUDONYM_KEY, RunningStack
 
@@ -53,10 +51,7 @@ def test_forget_by_channel_account_erases_profile_and_conversation(
     assert "profile deleted, 1 progress rows deleted" in result.output
     assert "Rasa's copy of the conversation is erased." in result.output
     assert stack.event_rows("forget-me") == []
-    resident = pseudonymize("web", "forget-me", key=PSEUDONYM_KEY)
-    tracker = httpx.get(
-        f"{stack.rasa_url}/conversations/{resident}/tracker", params={"token": stack.rasa_token}
-    ).json()
+    tracker = stack.tracker("forget-me")
     assert [e for e in tracker["events"] if e["event"] in ("user", "bot")] == []
 
 

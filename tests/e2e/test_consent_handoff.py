@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -27,10 +26,7 @@ def _texts(messages: list[Message]) -> list[str]:
 
 def _tracker(stack: RunningStack, sender: str) -> str:
     """Everything Rasa's tracker store holds of the conversation, as JSON text."""
-    resident = stack.resident_id(sender)
-    response = httpx.get(f"{stack.rasa_url}/conversations/{resident}/tracker", timeout=30)
-    response.raise_for_status()
-    return json.dumps(response.json(), ensure_ascii=False)
+    return json.dumps(stack.tracker(sender), ensure_ascii=False)
 
 
 def _tickets(stack: RunningStack, sender: str) -> list[Ticket]:

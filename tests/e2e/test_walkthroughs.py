@@ -3,15 +3,13 @@ scam emergency path and erasure, with the real trained model, action server and 
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from actions.consent import notice_messages
 from core.content.emergency import load_emergency
 from core.content.lessons import find_lesson
 from core.content.services import load_service_guide
-from core.privacy import pseudonymize
-from tests.stack import PSEUDONYM_KEY, RunningStack
+from tests.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 
@@ -139,9 +137,6 @@ def test_erasing_my_data_clears_the_profile_and_the_conversation(stack: RunningS
     counted = stack.events_of_resident(erased[0])
     assert ("intent", "delete_my_data") in counted
     assert counted[-1] == ("message_out", None)
-    resident = pseudonymize("web", "e2e-erase", key=PSEUDONYM_KEY)
-    tracker = httpx.get(
-        f"{stack.rasa_url}/conversations/{resident}/tracker", params={"token": stack.rasa_token}
-    ).json()
+    tracker = stack.tracker("e2e-erase")
     # Reading the tracker starts an empty session; nothing the resident said is left.
     assert [e for e in tracker["events"] if e["event"] in ("user", "bot")] == []
