@@ -31,9 +31,15 @@ class Attachment:
         return self.ref.split(":", 1)[1] if self.ref and ":" in self.ref else None
 
 
+def without_nul(text: str) -> str:
+    """`text` without NUL characters, which no PostgreSQL text column can hold (and no person
+    means to send)."""
+    return text.replace("\x00", "")
+
+
 @dataclass(frozen=True)
 class InboundMessage:
-    """What a resident sent, on any channel."""
+    """What a resident sent, on any channel (NUL characters dropped from their id and text)."""
 
     channel: str
     channel_user_id: str
@@ -41,6 +47,10 @@ class InboundMessage:
     message_id: str | None = None
     received_at: datetime = field(default_factory=utcnow)
     attachment: Attachment | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "channel_user_id", without_nul(self.channel_user_id))
+        object.__setattr__(self, "text", without_nul(self.text))
 
 
 @dataclass(frozen=True)

@@ -226,7 +226,7 @@ async def receive(request: Request) -> Response:
     try:
         payload = json.loads(await request.body())
         key = str(int(payload["update_id"]))
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError, OverflowError):
         return Response(status_code=400)
     await running.inbox.accept(key, payload)
     return Response(status_code=200)
