@@ -176,3 +176,33 @@ def test_sign_out_ends_the_session(desk: Desk) -> None:
     csrf = sign_in(desk.client)
     assert desk.client.post("/desk/api/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
     assert desk.client.get("/desk/api/me").status_code == 401
+
+
+def test_numbers_no_ticket_can_have_are_refused_politely(desk: Desk) -> None:
+    csrf = sign_in(desk.client)
+    headers = {"X-CSRF-Token": csrf}
+    for number in ("99999999999999999999", "9223372036854775808", "-1", "0"):
+        tickets = f"/desk/api/tickets/{number}"
+        for response in (
+            desk.client.get(tickets),
+            desk.client.get(f"{tickets}/messages"),
+            desk.client.post(f"{tickets}/claim", headers=headers),
+            desk.client.post(f"{tickets}/messages", json={"text": "chào"}, headers=headers),
+            desk.client.post(f"{tickets}/close", json={"outcome": "bot"}, headers=headers),
+        ):
+            assert response.status_code == 422, (number, response.request.url)
+            assert response.json()["messages"][0]["text"].startswith("Dạ,")
+    for after in ("99999999999999999999", "-1"):
+        response = desk.client.get(f"/desk/api/tickets/{desk.mine}/messages?after={after}")
+        assert response.status_code == 422
+
+
+def test_a_reply_with_a_nul_character_is_refused_and_nothing_is_stored(desk: Desk) -> None:
+    headers = {"X-CSRF-Token": sign_in(desk.client)}
+    desk.client.post(f"/desk/api/tickets/{desk.mine}/claim", headers=headers)
+    sent = desk.client.post(
+        f"/desk/api/tickets/{desk.mine}/messages", json={"text": "chào\x00bác"}, headers=headers
+    )
+    assert sent.status_code == 422
+    with session_scope() as session:
+        assert messages_of(session=session, ticket_id=desk.mine) == []
