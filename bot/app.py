@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -67,6 +68,25 @@ def _polite(status: int, detail: object, text: str) -> JSONResponse:
         status_code=status,
         content={"detail": detail, "messages": [{"text": text, "buttons": []}]},
     )
+
+
+# What every error answer of the gateway holds, documented in place of FastAPI's default.
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}]},
+        "messages": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["text", "buttons"],
+                "properties": {"text": {"type": "string"}, "buttons": {"type": "array"}},
+            },
+        },
+    },
+}
 
 
 def _invalid(status: int, detail: object) -> JSONResponse:
@@ -167,4 +187,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for outage in STORAGE_OUTAGES:
         app.add_exception_handler(outage, storage_down)
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            schema["components"]["schemas"]["HTTPValidationError"] = ERROR_SCHEMA
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import re
 import secrets
 from collections.abc import AsyncIterator, Sequence
@@ -37,7 +36,7 @@ from redis.asyncio import Redis
 from bot.channels.telegram_wire import split_text
 from bot.desk.handoff import Handoff, Unreachable
 from bot.inbox import Inbox, Payload
-from bot.messages import Attachment, InboundMessage, OutboundMessage
+from bot.messages import Attachment, InboundMessage, OutboundMessage, storable_json
 from bot.outbox import Envelope, Outbox, Refused, RetryLater
 from core.db import in_db
 from core.models import ChannelToken, MessageKind, utcnow
@@ -61,6 +60,8 @@ REFRESH_WAIT_SECONDS = 30
 IGNORED_EVENTS = ("user_received_message", "user_seen_message")
 _TIMESTAMP = re.compile(rb'"timestamp"\s*:\s*"?([0-9]{1,20})"?')
 MAX_TIMESTAMPS = 4
+EVENT_OBJECTS = ("sender", "follower", "message")  # read as objects when present
+MAX_KEY = 128
 ATTACHMENT_KINDS = {
     "user_send_image": MessageKind.PHOTO,
     "user_send_gif": MessageKind.PHOTO,
@@ -337,8 +338,42 @@ class ZaloChannel:
 
 webhook = APIRouter()
 
+# The part of a Zalo OA event the gateway reads (documented for API clients and fuzzing).
+EVENT_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["event_name", "timestamp"],
+                "properties": {
+                    "app_id": {"type": "string"},
+                    "event_name": {"type": "string"},
+                    "timestamp": {"type": "string", "pattern": "^[0-9]{1,20}$"},
+                    "sender": {"type": "object", "properties": {"id": {"type": "string"}}},
+                    "follower": {"type": "object", "properties": {"id": {"type": "string"}}},
+                    "message": {
+                        "type": "object",
+                        "properties": {"msg_id": {"type": "string"}, "text": {"type": "string"}},
+                    },
+                },
+            }
+        }
+    },
+}
 
-@webhook.post("/webhooks/zalo", include_in_schema=False)
+
+@webhook.post(
+    "/webhooks/zalo",
+    response_class=Response,
+    openapi_extra={"requestBody": EVENT_BODY},
+    responses={
+        200: {"description": "Stored (or seen before, or ignored); processed afterwards"},
+        400: {"description": "Signed, but not an event"},
+        403: {"description": "X-ZEvent-Signature does not sign this body"},
+        404: {"description": "Zalo is not configured here"},
+    },
+)
 async def receive(request: Request) -> Response:
     """Verify, store, acknowledge; processing happens after the 200.
 
@@ -355,19 +390,25 @@ async def receive(request: Request) -> Response:
     if not signed:
         return Response(status_code=403)
     try:
-        payload = json.loads(body)
-        timestamp = str(payload["timestamp"])
-        event = str(payload["event_name"])
+        payload = storable_json(body)
+        timestamp, event = str(payload["timestamp"]), str(payload["event_name"])
     except (ValueError, KeyError, TypeError, RecursionError):
         return Response(status_code=400)
     if timestamp not in signed:  # the signed timestamp must be the event's own
         return Response(status_code=403)
+    if not all(isinstance(payload.get(part) or {}, dict) for part in EVENT_OBJECTS):
+        return Response(status_code=400)
     if event in IGNORED_EVENTS or event.startswith("oa_send"):
         return Response(status_code=200)
     message = payload.get("message") or {}
     key = str(message.get("msg_id") or f"{event}:{sender_of(payload)}:{timestamp}")
-    await channel.inbox.accept(key, payload)
+    await channel.inbox.accept(_bounded(key), payload)
     return Response(status_code=200)
+
+
+def _bounded(key: str) -> str:
+    """The event's key as stored (at most 128 characters: longer ones by their hash)."""
+    return key if len(key) <= MAX_KEY else hashlib.sha256(key.encode()).hexdigest()
 
 
 def _timestamps(body: bytes) -> list[str]:

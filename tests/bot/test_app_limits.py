@@ -6,43 +6,22 @@ from __future__ import annotations
 
 import http.client
 import json
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
 from bot.app import TOO_LARGE_REPLY, create_app
 from bot.limits import API_BODY_LIMIT, WEBHOOK_BODY_LIMIT
-from cns.stack import free_port
 from tests.factories import offline_settings
+from tests.serving import served
 
 
 @pytest.fixture
 def port(app_database: str) -> Iterator[int]:
     """The gateway served by uvicorn on 127.0.0.1 (Rasa unreachable, Zalo's webhook on)."""
-    port = free_port()
     settings = offline_settings(app_database, zalo_app_id="app", zalo_oa_secret_key="key")
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ws="none",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the gateway did not start"
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with served(create_app(settings)) as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 def connect(port: int) -> http.client.HTTPConnection:
