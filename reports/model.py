@@ -35,8 +35,7 @@ class Period:
             or not 1 <= int(found[2]) <= 12
         ):
             raise ValueError(
-                f"tháng phải có dạng YYYY-MM từ {FIRST_YEAR}-01, ví dụ 2026-10 "
-                f"(nhận được {text!r})"
+                f"tháng phải có dạng YYYY-MM từ {FIRST_YEAR}-01, ví dụ 2026-10 (nhận được {text!r})"
             )
         return cls(int(found[1]), int(found[2]))
 

@@ -7,6 +7,7 @@ unreachable here, so the bot's answer is the polite "busy" reply."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -184,3 +185,17 @@ def test_the_signature_is_checked_before_the_body_is_read(client: TestClient) ->
     nested_signed = client.post("/webhooks/zalo", content=body, headers=signed(body, "2"))
     assert nested_signed.status_code == 403  # signed with a timestamp that is not the event's
     assert stored() == []
+
+
+def test_odd_signed_events_are_stored_or_refused_never_a_500(client: TestClient) -> None:
+    def send(**parts: object) -> int:
+        event = {"timestamp": "1700000000000", "event_name": "user_send_text", **parts}
+        body = json.dumps(event).encode()
+        return int(client.post("/webhooks/zalo", content=body, headers=signed(body)).status_code)
+
+    assert send(sender={"id": "u\x00"}, message={"text": "a\x00b"}) == 200
+    assert send(sender={"id": "9" * 300}, message={}) == 200
+    assert send(message=["not", "an", "object"]) == 400
+    keys = [row.update_key for row in stored()]
+    assert len(keys) == 2
+    assert all(len(key) <= 128 for key in keys)

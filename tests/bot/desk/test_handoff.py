@@ -15,8 +15,8 @@ from bot.rasa_client import RasaClient
 from bot.router import BUSY_REPLY, Router
 from bot.typed_buttons import TypedButtons
 from cns.stack import free_port
-from core.kv import make_redis
 from core.db import session_scope
+from core.kv import make_redis
 from core.models import EventType, TicketMessage, TicketReason
 from core.privacy import pseudonymize
 from core.repositories.events import list_events

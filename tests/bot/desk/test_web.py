@@ -91,6 +91,12 @@ def test_sign_in_sets_a_secure_cookie_and_wrong_passwords_are_refused(desk: Desk
     assert me["communes"] == [{"code": "00004", "name": "Phường Ba Đình, Hà Nội"}]
 
 
+def test_a_name_with_a_nul_character_is_refused_politely(desk: Desk) -> None:
+    response = desk.client.post("/desk/api/login", json={"username": "lan\x00", "password": "x"})
+    assert response.status_code == 422
+    assert response.json()["messages"][0]["text"].startswith("Dạ,")
+
+
 def test_sign_in_is_rate_limited(desk: Desk) -> None:
     for _ in range(5):
         desk.client.post("/desk/api/login", json={"username": "hoa", "password": "sai"})
