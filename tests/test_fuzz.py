@@ -19,6 +19,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import pytest
@@ -96,7 +97,8 @@ RUNS = [
 @dataclass
 class Gateway:
     url: str
-    redis_url: str
+    http: requests.Session  # kept-alive connections to the gateway
+    redis: redis.Redis | None  # the test's own, when there is a redis-server
     schema: Any
     signed_in: dict[str, str]  # Cookie and X-CSRF-Token headers of a volunteer and a staff member
     signing_out: dict[str, str]  # other sessions of theirs, for fuzzing the sign-outs
@@ -104,10 +106,9 @@ class Gateway:
     def forget_rate_limits(self) -> None:
         """Clear the rate limits in the test's own Redis, so that every example reaches past
         them (the fuzzer would otherwise meet only 429s after the first few sign-ins)."""
-        if self.redis_url:
-            with redis.Redis.from_url(self.redis_url) as client:
-                for key in client.scan_iter("ratelimit:*"):
-                    client.delete(key)
+        if self.redis is not None:
+            for key in self.redis.scan_iter("ratelimit:*"):
+                self.redis.delete(key)
 
     def operation(self, method: str, path: str) -> Operation:
         found: Operation = self.schema[path][method]
@@ -117,7 +118,7 @@ class Gateway:
         """Fresh sessions of the desk and the report page, as headers."""
         cookies, csrf = [], ""
         for area, username in (("desk", "lan"), ("admin", "hung")):
-            response = requests.post(
+            response = self.http.post(
                 f"{self.url}/{area}/api/login",
                 json={"username": username, "password": PASSWORD},
                 timeout=30,
@@ -192,7 +193,10 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterato
         app = create_app(settings)
         with served(app) as url:
             schema = schemathesis.openapi.from_dict(app.openapi())
-            gateway = Gateway(url, redis_url, schema, {}, {})
+            client = redis.Redis.from_url(redis_url) if redis_url else None
+            http = requests.Session()
+            http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # keeps none
+            gateway = Gateway(url, http, client, schema, {}, {})
             gateway.signed_in, gateway.signing_out = gateway.sign_in(), gateway.sign_in()
             yield gateway
         forget_database_caches()
@@ -246,6 +250,7 @@ def _send(gateway: Gateway, case: Case, headers: dict[str, str]) -> requests.Res
     if path == "/webhooks/telegram":
         return case.call(
             base_url=gateway.url,
+            session=gateway.http,
             headers=headers | {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
         )
     if path == "/webhooks/zalo":
@@ -254,8 +259,8 @@ def _send(gateway: Gateway, case: Case, headers: dict[str, str]) -> requests.Res
         signed_with = str(timestamp) if str(timestamp).isdigit() else "0"
         mac = webhook_mac(DEFAULT_APP_ID, raw, signed_with, DEFAULT_OA_SECRET_KEY)
         signed = headers | {"X-ZEvent-Signature": f"mac={mac}", "Content-Type": "application/json"}
-        return requests.post(f"{gateway.url}{path}", data=raw, headers=signed, timeout=30)
-    return case.call(base_url=gateway.url, headers=headers)
+        return gateway.http.post(f"{gateway.url}{path}", data=raw, headers=signed, timeout=30)
+    return case.call(base_url=gateway.url, session=gateway.http, headers=headers)
 
 
 @pytest.mark.parametrize(("method", "path", "visitor", "mode"), RUNS)
