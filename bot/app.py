@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import health
@@ -25,6 +31,7 @@ from bot.desk import web as desk_web
 from bot.desk.handoff import DeskPolicy, Handoff
 from bot.desk.hours import DeskHours
 from bot.desk.timers import DeskTimers
+from bot.limits import API_BODY_LIMIT, WEBHOOK_BODY_LIMIT, BodyLimit
 from bot.outbox import Outbox
 from bot.rasa_client import RasaClient
 from bot.router import Router
@@ -35,18 +42,55 @@ from core.ratelimit import RateLimit
 from core.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
+log = logging.getLogger(__name__)
 
 INVALID_REQUEST_REPLY = (
     "Dạ, tin nhắn chưa đúng định dạng hoặc dài quá {max} ký tự. Anh/chị kiểm tra lại giúp em ạ."
 )
 
+TOO_LARGE = "Nội dung gửi lên quá lớn."
+TOO_LARGE_REPLY = "Dạ, tin nhắn dài quá, em chưa nhận được. Anh/chị gửi ngắn hơn giúp em ạ."
+STORAGE_DOWN = "Hệ thống lưu trữ tạm thời không trả lời."
+# PostgreSQL or Redis cannot be reached or answer right now (no fault of the request).
+STORAGE_OUTAGES: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeoutError,
+    RedisConnectionError,
+    RedisTimeoutError,
+)
 
-def _invalid(status: int, detail: object) -> JSONResponse:
-    text = INVALID_REQUEST_REPLY.format(max=web.MAX_TEXT)
+
+def _polite(status: int, detail: object, text: str) -> JSONResponse:
+    """The gateway's error shape: `detail` for API clients and the desk/admin pages, a
+    Vietnamese message for the chat page (the same shape as a reply)."""
     return JSONResponse(
         status_code=status,
         content={"detail": detail, "messages": [{"text": text, "buttons": []}]},
     )
+
+
+# What every error answer of the gateway holds, documented in place of FastAPI's default.
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}]},
+        "messages": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["text", "buttons"],
+                "properties": {"text": {"type": "string"}, "buttons": {"type": "array"}},
+            },
+        },
+    },
+}
+
+
+def _invalid(status: int, detail: object) -> JSONResponse:
+    return _polite(status, detail, INVALID_REQUEST_REPLY.format(max=web.MAX_TEXT))
 
 
 def desk_policy(settings: Settings) -> DeskPolicy:
@@ -106,6 +150,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.redis.aclose()
 
     app = FastAPI(title="Trợ lý Tổ Công nghệ số", lifespan=lifespan)
+    app.add_middleware(
+        BodyLimit,
+        limit=API_BODY_LIMIT,
+        per_prefix=[("/webhooks/", WEBHOOK_BODY_LIMIT)],
+        refusal=_polite(413, TOO_LARGE, TOO_LARGE_REPLY),
+    )
     app.include_router(health.api)
     app.include_router(web.api)
     app.include_router(desk_web.desk)
@@ -129,4 +179,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return _invalid(400, exc.detail)  # e.g. a body that is not JSON
         return await http_exception_handler(request, exc)
 
+    async def storage_down(request: Request, exc: Exception) -> JSONResponse:
+        cause = getattr(exc, "orig", None) or exc  # the driver's words, without SQL parameters
+        log.error("%s %s: storage unavailable: %r", request.method, request.url.path, cause)
+        return _polite(503, STORAGE_DOWN, web.RASA_DOWN_REPLY)
+
+    for outage in STORAGE_OUTAGES:
+        app.add_exception_handler(outage, storage_down)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            schema["components"]["schemas"]["HTTPValidationError"] = ERROR_SCHEMA
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

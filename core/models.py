@@ -31,6 +31,8 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# Row ids are BIGINT (SQLite's INTEGER is 64-bit too): a larger number names no row.
+MAX_ID = 2**63 - 1
 
 
 def utcnow() -> datetime:

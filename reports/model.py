@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SMALL_COUNT = 5  # resident counts below this are shown as "< 5" outside the commune
 SMALL_LABEL = "< 5"
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+# Months a report can be about, with the month before and after (comparisons, period ends).
+FIRST_YEAR, LAST_YEAR = 2000, 9998
 
 
 @dataclass(frozen=True, order=True)
@@ -24,10 +26,17 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        """ "2026-10" → Period(2026, 10); ValueError with a plain message otherwise."""
-        found = _MONTH.match(text.strip())
-        if not found or not 1 <= int(found[2]) <= 12:
-            raise ValueError(f"tháng phải có dạng YYYY-MM, ví dụ 2026-10 (nhận được {text!r})")
+        """ "2026-10" → Period(2026, 10); ValueError with a plain message otherwise (also for
+        years before 2000 or after 9998)."""
+        found = _MONTH.fullmatch(text.strip())
+        if (
+            not found
+            or not FIRST_YEAR <= int(found[1]) <= LAST_YEAR
+            or not 1 <= int(found[2]) <= 12
+        ):
+            raise ValueError(
+                f"tháng phải có dạng YYYY-MM từ {FIRST_YEAR}-01, ví dụ 2026-10 (nhận được {text!r})"
+            )
         return cls(int(found[1]), int(found[2]))
 
     @classmethod

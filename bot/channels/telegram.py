@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -36,7 +35,7 @@ from bot.channels.telegram_wire import CHANNEL, TelegramTransport, attachment_of
 from bot.desk.handoff import Handoff
 from bot.desk.telegram import TelegramDesk
 from bot.inbox import Inbox, Payload
-from bot.messages import Attachment, InboundMessage, OutboundMessage
+from bot.messages import Attachment, InboundMessage, OutboundMessage, storable_json
 from bot.outbox import Outbox
 from core.settings import Settings
 
@@ -48,6 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 10
+MAX_UPDATE_ID = 2**63 - 1
 COMMANDS = {"start": "/greet", "menu": "/greet", "help": "/ask_capabilities"}
 
 
@@ -131,11 +131,13 @@ def add_handlers(application: Application, resident: ResidentChat, desk: Telegra
 
 
 def chat_of(payload: Payload) -> str:
-    """The conversation an update belongs to (its order is kept)."""
+    """The conversation an update belongs to (its order is kept); "" when it names none."""
     for kind in ("message", "edited_message", "callback_query", "my_chat_member"):
         item = payload.get(kind)
         if isinstance(item, dict):
-            chat = item.get("chat") or (item.get("message") or {}).get("chat") or item.get("from")
+            inner = item.get("message")
+            inner_chat = inner.get("chat") if isinstance(inner, dict) else None
+            chat = item.get("chat") or inner_chat or item.get("from")
             if isinstance(chat, dict):
                 return str(chat.get("id"))
     return ""
@@ -210,8 +212,61 @@ async def telegram_running(
 
 webhook = APIRouter()
 
+# The part of Telegram's Update the gateway reads (documented for API clients and fuzzing).
+_CHAT = {
+    "type": "object",
+    "required": ["id", "type"],
+    "properties": {"id": {"type": "integer"}, "type": {"type": "string"}},
+}
+_MESSAGE = {
+    "type": "object",
+    "required": ["message_id", "date", "chat"],
+    "properties": {
+        "message_id": {"type": "integer"},
+        "date": {"type": "integer"},
+        "chat": _CHAT,
+        "from": {"type": "object", "properties": {"id": {"type": "integer"}}},
+        "text": {"type": "string"},
+    },
+}
+UPDATE_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["update_id"],
+                "properties": {
+                    "update_id": {"type": "integer"},
+                    "message": _MESSAGE,
+                    "callback_query": {
+                        "type": "object",
+                        "required": ["id", "from"],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "from": {"type": "object", "properties": {"id": {"type": "integer"}}},
+                            "message": _MESSAGE,
+                            "data": {"type": "string"},
+                        },
+                    },
+                },
+            }
+        }
+    },
+}
 
-@webhook.post("/webhooks/telegram", include_in_schema=False)
+
+@webhook.post(
+    "/webhooks/telegram",
+    response_class=Response,
+    openapi_extra={"requestBody": UPDATE_BODY},
+    responses={
+        200: {"description": "Stored (or seen before); processed afterwards"},
+        400: {"description": "Not an update"},
+        403: {"description": "Wrong or missing X-Telegram-Bot-Api-Secret-Token"},
+        404: {"description": "Telegram is not in webhook mode here"},
+    },
+)
 async def receive(request: Request) -> Response:
     """Telegram's webhook: the secret token is checked in constant time (403 otherwise); the
     update is stored before the 200 that acknowledges it; a retried update is not redone."""
@@ -224,9 +279,12 @@ async def receive(request: Request) -> Response:
     if not hmac.compare_digest(sent.encode(), expected.get_secret_value().encode()):
         return Response(status_code=403)
     try:
-        payload = json.loads(await request.body())
-        key = str(int(payload["update_id"]))
-    except (ValueError, KeyError, TypeError):
+        payload = storable_json(await request.body())
+        update_id = payload["update_id"]
+    except (ValueError, KeyError, TypeError, RecursionError):
         return Response(status_code=400)
+    if type(update_id) is not int or not 0 <= update_id <= MAX_UPDATE_ID:
+        return Response(status_code=400)
+    key = str(update_id)
     await running.inbox.accept(key, payload)
     return Response(status_code=200)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.messages import Button, OutboundMessage
+from core.models import MAX_ID
 
 CANCEL_PAYLOAD = "/cancel_handoff"
 RATE_PREFIX = "/csat"
@@ -16,15 +17,18 @@ def rate_payload(ticket_id: int, score: int) -> str:
 
 
 def parse_rating(text: str) -> tuple[int, int] | None:
-    """(ticket, score) from a rating button's payload, or None."""
+    """(ticket, score) from a rating button's payload; None for anything else a resident may
+    type after "/csat" (not JSON, nested too deep, numbers that are no ticket or score)."""
     if not text.startswith(RATE_PREFIX + "{"):
         return None
     try:
         data = json.loads(text[len(RATE_PREFIX) :])
-        ticket, score = int(data["ticket"]), int(data["score"])
-    except (ValueError, KeyError, TypeError):
+        ticket, score = data["ticket"], data["score"]
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None
-    return (ticket, score) if 1 <= score <= 5 else None
+    if type(ticket) is not int or type(score) is not int:  # not 1.5, "2", true or 1e400
+        return None
+    return (ticket, score) if 1 <= ticket <= MAX_ID and 1 <= score <= 5 else None
 
 
 def queued(team: str, position: int, wait_minutes: int) -> list[OutboundMessage]:

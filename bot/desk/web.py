@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, StringConstraints
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from bot.desk.handoff import Handoff, NotTheClaimer, Unreachable
 from bot.desk.views import MessageView, TicketView, commune_name
 from bot.web.sessions import SIGNED_OUT, SignIn, WebUser, static_page
 from core.db import in_db
-from core.models import Ticket, Volunteer
+from core.models import MAX_ID, Ticket, Volunteer
 from core.repositories.ticket_messages import messages_of
 from core.repositories.tickets import NotYourCommune, active_tickets, may_act
 from core.repositories.volunteers import communes_of, serves
@@ -29,8 +29,18 @@ NOT_FOUND = "Không tìm thấy yêu cầu này."
 NOT_YOURS = "Anh/chị chưa nhận yêu cầu này nên chưa nhắn hoặc đóng được."
 
 
+# A ticket's number in a path, and a message number to read after: only numbers a row can have.
+TicketId = Annotated[int, Path(ge=1, le=MAX_ID)]
+After = Annotated[int, Query(ge=0, le=MAX_ID)]
+
+
 class Reply(BaseModel):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    text: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=1, max_length=2000, pattern=r"^[^\x00]*$"
+        ),
+    ]
 
 
 class Close(BaseModel):
@@ -139,21 +149,21 @@ async def tickets(user: Annotated[WebUser, Depends(DESK.signed_in)]) -> dict[str
 
 @desk.get("/desk/api/tickets/{ticket_id}")
 async def ticket(
-    ticket_id: int, user: Annotated[WebUser, Depends(DESK.signed_in)]
+    ticket_id: TicketId, user: Annotated[WebUser, Depends(DESK.signed_in)]
 ) -> dict[str, Any]:
     return await _conversation(ticket_id, user.id, 0)
 
 
 @desk.get("/desk/api/tickets/{ticket_id}/messages")
 async def new_messages(
-    ticket_id: int, user: Annotated[WebUser, Depends(DESK.signed_in)], after: int = 0
+    ticket_id: TicketId, user: Annotated[WebUser, Depends(DESK.signed_in)], after: After = 0
 ) -> dict[str, Any]:
     return await _conversation(ticket_id, user.id, after)
 
 
 @desk.post("/desk/api/tickets/{ticket_id}/claim")
 async def claim(
-    ticket_id: int, request: Request, user: Annotated[WebUser, Depends(DESK.checked)]
+    ticket_id: TicketId, request: Request, user: Annotated[WebUser, Depends(DESK.checked)]
 ) -> dict[str, Any]:
     try:
         result = await _handoff(request).claim(ticket_id, user.id)
@@ -167,7 +177,10 @@ async def claim(
 
 @desk.post("/desk/api/tickets/{ticket_id}/messages", status_code=201)
 async def reply(
-    ticket_id: int, body: Reply, request: Request, user: Annotated[WebUser, Depends(DESK.checked)]
+    ticket_id: TicketId,
+    body: Reply,
+    request: Request,
+    user: Annotated[WebUser, Depends(DESK.checked)],
 ) -> dict[str, Any]:
     try:
         stored = await _handoff(request).volunteer_wrote(ticket_id, user.id, body.text)
@@ -182,7 +195,10 @@ async def reply(
 
 @desk.post("/desk/api/tickets/{ticket_id}/close")
 async def close(
-    ticket_id: int, body: Close, request: Request, user: Annotated[WebUser, Depends(DESK.checked)]
+    ticket_id: TicketId,
+    body: Close,
+    request: Request,
+    user: Annotated[WebUser, Depends(DESK.checked)],
 ) -> dict[str, Any]:
     try:
         closed = await _handoff(request).close(

@@ -69,7 +69,12 @@ Account = TypeVar("Account", Volunteer, Staff)
 
 
 class Login(BaseModel):
-    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    username: Annotated[
+        str,  # no NUL: no name has one, and PostgreSQL cannot even look for it
+        StringConstraints(
+            strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00]*$"
+        ),
+    ]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 

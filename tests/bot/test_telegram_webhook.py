@@ -87,3 +87,27 @@ def test_an_update_is_stored_answered_once_and_its_text_dropped(
     assert [m["text"] for m in telegram.sent(chat_id=user["id"])] == [BUSY_REPLY]
     bad = client.post("/webhooks/telegram", content=b"{", headers={HEADER: SECRET})
     assert bad.status_code == 400
+
+
+def test_what_no_parser_or_table_can_take_is_refused(
+    gateway: tuple[TestClient, FakeTelegram],
+) -> None:
+    client, _ = gateway
+    deep = b'{"update_id": 1, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    for body in (deep, b"[1]", b'{"update_id": 100000000000000000000}', b'{"update_id": "7"}'):
+        response = client.post("/webhooks/telegram", content=body, headers={HEADER: SECRET})
+        assert response.status_code == 400
+    with session_scope() as session:
+        assert session.scalars(select(InboundUpdate)).all() == []
+
+
+def test_odd_but_storable_updates_are_taken(gateway: tuple[TestClient, FakeTelegram]) -> None:
+    client, telegram = gateway
+    user = telegram.user("Ba")
+    telegram.user_text(user, "chào\x00 bác")
+    (update,) = telegram.pending_updates()
+    response = client.post("/webhooks/telegram", json=update, headers={HEADER: SECRET})
+    assert response.status_code == 200  # stored without its NUL
+    telegram.wait_for(lambda m: m.get("text") == BUSY_REPLY, timeout=15)
+    odd = {"update_id": update["update_id"] + 1, "callback_query": {"message": [1]}}
+    assert client.post("/webhooks/telegram", json=odd, headers={HEADER: SECRET}).status_code == 200

@@ -7,6 +7,7 @@ unreachable here, so the bot's answer is the polite "busy" reply."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -40,6 +41,7 @@ from tests.fakes.zalo_api import (
     DEFAULT_REFRESH_TOKEN,
     Delivery,
     FakeZalo,
+    webhook_mac,
 )
 
 
@@ -150,10 +152,50 @@ async def test_the_free_reply_window() -> None:
     await asyncio.sleep(0)
 
 
+def signed(body: bytes, timestamp: str = "1700000000000") -> dict[str, str]:
+    mac = webhook_mac(DEFAULT_APP_ID, body, timestamp, DEFAULT_OA_SECRET_KEY)
+    return {"X-ZEvent-Signature": f"mac={mac}", "Content-Type": "application/json"}
+
+
 def test_malformed_events_are_refused_and_nothing_is_kept(client: TestClient) -> None:
-    for body in (b"{", b"[]", b'{"event_name": "user_send_text"}'):
+    bodies = (
+        b'{"timestamp": "1700000000000"',
+        b'[{"timestamp": "1700000000000"}]',
+        b'{"timestamp": "1700000000000"}',  # no event_name
+        b'{"timestamp": "1700000000000", "event_name": "user_send_text", "x": '
+        + b"[" * 100_000
+        + b"]" * 100_000
+        + b"}",
+    )
+    for body in bodies:
+        response = client.post("/webhooks/zalo", content=body, headers=signed(body))
+        assert response.status_code == 400
+    assert stored() == []
+
+
+def test_the_signature_is_checked_before_the_body_is_read(client: TestClient) -> None:
+    deep = b'{"timestamp": "1", "event_name": "follow", "x": ' + b"[" * 100_000 + b"]" * 100_000
+    garbage = (b"{", b"[]", b'{"event_name": "user_send_text"}', deep + b"}")
+    for body in garbage:
         response = client.post(
             "/webhooks/zalo", content=body, headers={"X-ZEvent-Signature": "mac=x"}
         )
-        assert response.status_code == 400
+        assert response.status_code == 403
+    body = b'{"timestamp": "1", "event_name": "follow", "note": {"timestamp": "2"}}'
+    nested_signed = client.post("/webhooks/zalo", content=body, headers=signed(body, "2"))
+    assert nested_signed.status_code == 403  # signed with a timestamp that is not the event's
     assert stored() == []
+
+
+def test_odd_signed_events_are_stored_or_refused_never_a_500(client: TestClient) -> None:
+    def send(**parts: object) -> int:
+        event = {"timestamp": "1700000000000", "event_name": "user_send_text", **parts}
+        body = json.dumps(event).encode()
+        return int(client.post("/webhooks/zalo", content=body, headers=signed(body)).status_code)
+
+    assert send(sender={"id": "u\x00"}, message={"text": "a\x00b"}) == 200
+    assert send(sender={"id": "9" * 300}, message={}) == 200
+    assert send(message=["not", "an", "object"]) == 400
+    keys = [row.update_key for row in stored()]
+    assert len(keys) == 2
+    assert all(len(key) <= 128 for key in keys)

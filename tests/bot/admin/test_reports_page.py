@@ -208,6 +208,14 @@ def test_bad_requests_get_a_polite_422(client: TestClient) -> None:
     assert bad.json()["detail"].startswith("Tháng chưa đúng.")
 
 
+def test_months_no_report_can_have_get_a_polite_422(client: TestClient) -> None:
+    sign_in(client, "lan")
+    for month in ("0001-01", "0000-01", "1999-12", "9999-12", "10000-01", "٢٠٢٦-١٠", "2026-1"):
+        response = client.get("/admin/api/report", params={"commune": "00004", "month": month})
+        assert response.status_code == 422, month
+        assert response.json()["detail"].startswith("Tháng chưa đúng."), month
+
+
 def test_the_month_defaults_to_last_month(client: TestClient) -> None:
     sign_in(client, "lan")
     response = client.get("/admin/api/report", params={"commune": "00004", "format": "csv"})

@@ -15,8 +15,14 @@ from sqlalchemy.orm import Session
 from bot.desk.handoff import Handoff, NotTheClaimer
 from bot.desk.replies import parse_rating
 from bot.messages import InboundMessage
+from bot.rasa_client import RasaClient
+from bot.router import BUSY_REPLY, Router
+from bot.typed_buttons import TypedButtons
+from cns.stack import free_port
 from core.db import session_scope
+from core.kv import make_redis
 from core.models import EventType, Ticket, TicketMessage, TicketReason, VolunteerRole
+from core.privacy import pseudonymize
 from core.repositories.events import list_events
 from core.repositories.residents import set_commune, set_consent
 from core.repositories.ticket_messages import messages_of
@@ -250,3 +256,62 @@ async def test_without_consent_the_conversation_goes_with_the_ticket(desk: Desk)
         "r1": ("", []),
         "r2": ("Người dân nhắn gần đây:\n• toi la u2", ["nha u2 o thon Dong"]),
     }
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '/csat{"value": "x"}',
+        "/csat{",
+        '/csat{"ticket": -1, "score": 3}',
+        '/csat{"ticket": 99999999999999999999, "score": 3}',
+        '/csat{"ticket": 1e400, "score": 3}',
+        '/csat{"ticket": 1, "score": 1e400}',
+        '/csat{"ticket": 1, "score": 99}',
+        '/csat{"ticket": 1.5, "score": 2}',
+        '/csat{"ticket": "1", "score": true}',
+        "/csat[1, 2]",
+        '/csat"ticket"',
+        '/csat{"ticket": 1, "score": 2, "x": ' + "[" * 1990 + "]" * 1990 + "}",
+    ],
+)
+def test_anything_else_typed_after_csat_is_no_rating(payload: str) -> None:
+    assert parse_rating(payload) is None
+
+
+def test_a_rating_buttons_payload_is_a_rating() -> None:
+    assert parse_rating('/csat{"ticket":12,"score":5}') == (12, 5)
+
+
+def resident_router(desk: Desk) -> Router:
+    """The router in front of the desk; Rasa is unreachable (it answers "busy")."""
+    return Router(
+        rasa=RasaClient(f"http://127.0.0.1:{free_port()}"),
+        pseudonym_key="k",
+        typed_buttons=TypedButtons(make_redis(None)),
+        handoff=desk.handoff,
+    )
+
+
+async def test_hostile_rating_payloads_reach_no_ticket(desk: Desk) -> None:
+    router = resident_router(desk)
+    for payload in (
+        '/csat{"ticket": 99999999999999999999, "score": 3}',
+        '/csat{"ticket": 1e400, "score": 3}',
+        '/csat{"x": ' + "[" * 1990 + "]" * 1990 + "}",
+    ):
+        replies = await router.answer(said("u1", payload))
+        assert [r.text for r in replies] == [BUSY_REPLY]
+
+
+async def test_nul_characters_from_a_resident_in_a_handoff_are_dropped(desk: Desk) -> None:
+    router = resident_router(desk)
+    resident = pseudonymize("web", "u1", key="k")
+    await ask(desk, resident, "u1")
+    waiting = await router.answer(said("u\x001", "chào\x00 bác"))
+    assert "lượt thứ 1" in waiting[0].text
+    ticket = await desk.handoff.active(resident)
+    assert ticket is not None
+    with session_scope() as session:
+        texts = [m.text for m in messages_of(session=session, ticket_id=ticket.id)]
+    assert texts == ["chào bác"]

@@ -91,6 +91,12 @@ def test_sign_in_sets_a_secure_cookie_and_wrong_passwords_are_refused(desk: Desk
     assert me["communes"] == [{"code": "00004", "name": "Phường Ba Đình, Hà Nội"}]
 
 
+def test_a_name_with_a_nul_character_is_refused_politely(desk: Desk) -> None:
+    response = desk.client.post("/desk/api/login", json={"username": "lan\x00", "password": "x"})
+    assert response.status_code == 422
+    assert response.json()["messages"][0]["text"].startswith("Dạ,")
+
+
 def test_sign_in_is_rate_limited(desk: Desk) -> None:
     for _ in range(5):
         desk.client.post("/desk/api/login", json={"username": "hoa", "password": "sai"})
@@ -207,3 +213,33 @@ def test_team_leads_see_and_claim_tickets_without_a_commune(desk: Desk) -> None:
     )
     assert claimed.status_code == 200
     assert claimed.json()["ticket"]["mine"] is True
+
+
+def test_numbers_no_ticket_can_have_are_refused_politely(desk: Desk) -> None:
+    csrf = sign_in(desk.client)
+    headers = {"X-CSRF-Token": csrf}
+    for number in ("99999999999999999999", "9223372036854775808", "-1", "0"):
+        tickets = f"/desk/api/tickets/{number}"
+        for response in (
+            desk.client.get(tickets),
+            desk.client.get(f"{tickets}/messages"),
+            desk.client.post(f"{tickets}/claim", headers=headers),
+            desk.client.post(f"{tickets}/messages", json={"text": "chào"}, headers=headers),
+            desk.client.post(f"{tickets}/close", json={"outcome": "bot"}, headers=headers),
+        ):
+            assert response.status_code == 422, (number, response.request.url)
+            assert response.json()["messages"][0]["text"].startswith("Dạ,")
+    for after in ("99999999999999999999", "-1"):
+        response = desk.client.get(f"/desk/api/tickets/{desk.mine}/messages?after={after}")
+        assert response.status_code == 422
+
+
+def test_a_reply_with_a_nul_character_is_refused_and_nothing_is_stored(desk: Desk) -> None:
+    headers = {"X-CSRF-Token": sign_in(desk.client)}
+    desk.client.post(f"/desk/api/tickets/{desk.mine}/claim", headers=headers)
+    sent = desk.client.post(
+        f"/desk/api/tickets/{desk.mine}/messages", json={"text": "chào\x00bác"}, headers=headers
+    )
+    assert sent.status_code == 422
+    with session_scope() as session:
+        assert messages_of(session=session, ticket_id=desk.mine) == []
