@@ -9,7 +9,7 @@ RASA_PYTHON_VERSION ?= 3.11
 export RASA_TELEMETRY_ENABLED := false
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run test test-rasa-components lint format train migrate clean bench-nlu bench-channels bench-report report-screenshot
+.PHONY: help install run test test-rasa-components lint format train migrate clean bench-nlu bench-channels bench-report report-screenshot chaos
 
 help:
 	@echo "make run    — install what is missing, train if needed, start rasa + actions + gateway"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench-nlu — default vs our NLU pipeline on the held-out set → docs/benchmarks/nlu.md"
 	@echo "make bench-channels — webhook intake, outbound pacing, kill/restart → docs/benchmarks/channels.md"
 	@echo "make bench-report — commune/province reports on 1M and 10M events (PostgreSQL) → docs/benchmarks/report.md"
+	@echo "make chaos — restart Redis, break PostgreSQL, kill Rasa/actions/gateway under load → docs/benchmarks/faults.md"
 	@echo "make report-screenshot — last month's province report (HTML) in headless Chromium → docs/report-screenshot.png"
 
 $(CURDIR)/.tools/bin/uv:
@@ -77,6 +78,11 @@ bench-channels: .venv/.synced
 # the scales (default 1000000,10000000) → docs/benchmarks/report.md.
 bench-report: .venv/.synced
 	$(UV) run --frozen python -m bench.report
+
+# Faults injected into the running stack under load (PostgreSQL from TEST_DATABASE_URL,
+# a private redis-server) → docs/benchmarks/faults.md.
+chaos: install
+	$(UV) run --frozen python -m bench.chaos
 
 # The HTML report of DATABASE_URL (run `cns seed-demo` first) in headless Chromium.
 report-screenshot: .venv/.synced
