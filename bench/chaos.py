@@ -12,6 +12,7 @@ import os
 import platform
 import tempfile
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from bench.results import write_results
@@ -31,6 +32,10 @@ def _row(round_: int, o: Outcome) -> str:
     )
 
 
+def _print(round_: int, outcome: Outcome) -> None:
+    print(_row(round_, outcome), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=2)
@@ -44,8 +49,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, chaos_stack(Path(tmp)) as run:
         for round_ in range(1, args.rounds + 1):
             for outcome in run_faults(
-                run, FAULTS, per_second=args.per_second, fault_seconds=args.fault_seconds,
-                report=lambda o: print(_row(round_, o), flush=True),
+                run,
+                FAULTS,
+                per_second=args.per_second,
+                fault_seconds=args.fault_seconds,
+                report=partial(_print, round_),
             ):
                 rows.append(_row(round_, outcome))
                 outcomes.append(outcome)

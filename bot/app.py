@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -15,10 +14,6 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import health
@@ -35,9 +30,11 @@ from bot.limits import API_BODY_LIMIT, WEBHOOK_BODY_LIMIT, BodyLimit
 from bot.outbox import Outbox
 from bot.rasa_client import RasaClient
 from bot.router import Router
+from bot.tasks import Tasks
 from bot.typed_buttons import TypedButtons
 from core.kv import make_redis
 from core.logging import configure_logging
+from core.outages import STORAGE_OUTAGES
 from core.ratelimit import RateLimit
 from core.settings import Settings, get_settings
 
@@ -51,14 +48,6 @@ INVALID_REQUEST_REPLY = (
 TOO_LARGE = "Nội dung gửi lên quá lớn."
 TOO_LARGE_REPLY = "Dạ, tin nhắn dài quá, em chưa nhận được. Anh/chị gửi ngắn hơn giúp em ạ."
 STORAGE_DOWN = "Hệ thống lưu trữ tạm thời không trả lời."
-# PostgreSQL or Redis cannot be reached or answer right now (no fault of the request).
-STORAGE_OUTAGES: tuple[type[Exception], ...] = (
-    OperationalError,
-    InterfaceError,
-    PoolTimeoutError,
-    RedisConnectionError,
-    RedisTimeoutError,
-)
 
 
 def _polite(status: int, detail: object, text: str) -> JSONResponse:
@@ -129,23 +118,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.chat_rate_limit = RateLimit(
             app.state.redis, "ratelimit:chat", settings.chat_rate_limit_per_minute
         )
+        app.state.tasks = tasks = Tasks()
+        shared = (app.state.router, app.state.handoff, app.state.outbox, app.state.redis)
         async with AsyncExitStack() as stack:
             if settings.telegram_bot_token:
-                running = telegram_running(
-                    app.state.router, app.state.handoff, app.state.outbox, app.state.redis, settings
-                )
+                running = telegram_running(*shared, settings, tasks)
                 app.state.telegram = await stack.enter_async_context(running)
             if settings.zalo_app_id and settings.zalo_oa_secret_key:
-                zalo_channel = zalo_running(
-                    app.state.router, app.state.handoff, app.state.outbox, app.state.redis, settings
-                )
+                zalo_channel = zalo_running(*shared, settings, tasks)
                 app.state.zalo = await stack.enter_async_context(zalo_channel)
             retention = timedelta(days=settings.retention_days)
-            timers = asyncio.create_task(DeskTimers(app.state.handoff).run_forever(retention))
-            try:
-                yield
-            finally:
-                timers.cancel()
+            timers = DeskTimers(app.state.handoff)
+            tasks.spawn("desk-timers", lambda: timers.run_forever(retention))
+            stack.push_async_callback(tasks.cancel)  # first thing done on the way out
+            yield
         await app.state.rasa.aclose()
         await app.state.redis.aclose()
 

@@ -22,13 +22,16 @@ import zlib
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from redis.asyncio import Redis
 from sqlalchemy.orm import Session
 
 from bot.outbox import Outbox
+from bot.tasks import Tasks
 from core.db import in_db
+from core.outages import is_outage
 from core.repositories.inbound import mark_processed, store_updates, unprocessed
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,8 @@ SEEN_SECONDS = 24 * 3600
 SHARDS = 8
 MAX_BATCH = 200
 BURST_PER_SECOND = 100
+RETRY_FIRST, RETRY_MAX = 0.5, 5.0  # seconds between tries while PostgreSQL or Redis is down
+SWEEP_SECONDS = 30.0  # how often stored but unprocessed updates are looked for
 # The intake writer's own thread: acknowledging updates never waits behind their processing.
 WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-writer")
 
@@ -85,6 +90,7 @@ class Inbox:
         default_factory=asyncio.Queue
     )
     _arrivals: Arrivals = field(default_factory=lambda: Arrivals())
+    _queued: set[int] = field(default_factory=set)  # stored ids waiting or being answered
     _one_at_a_time: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def _seen_key(self, key: str) -> str:
@@ -104,7 +110,8 @@ class Inbox:
         return True
 
     async def recover(self) -> int:
-        """Queue what was stored but not processed before a restart; how many."""
+        """Queue what was stored but not processed (before a restart, or while the database
+        could not be told) and is not queued already; how many."""
 
         def read(session: Session) -> list[tuple[int, str, Payload]]:
             rows = unprocessed(session=session, channel=self.channel)
@@ -112,12 +119,19 @@ class Inbox:
                 (row.id, row.update_key, json.loads(row.payload)) for row in rows if row.payload
             ]
 
-        pending = await in_db(read)
+        pending = [item for item in await in_db(read) if item[0] not in self._queued]
         for stored, key, payload in pending:
             await self._queue(stored, key, payload)
         return len(pending)
 
+    async def sweep(self) -> None:
+        """`recover` now and every SWEEP_SECONDS, for as long as the task lives."""
+        while True:
+            await self.recover()
+            await asyncio.sleep(SWEEP_SECONDS)
+
     async def _queue(self, stored: int, key: str, payload: Payload) -> None:
+        self._queued.add(stored)
         shard = zlib.crc32(self.chat_of(payload).encode()) % len(self.queues)
         await self.queues[shard].put((stored, key, payload))
 
@@ -127,6 +141,13 @@ class Inbox:
     async def run(self) -> None:
         """Store and process updates until cancelled (a writer, and one task per shard)."""
         await asyncio.gather(self._write(), *(self._work(queue) for queue in self.queues))
+
+    def spawn(self, tasks: Tasks) -> None:
+        """`run`, as supervised tasks that /healthz reports (bot/tasks.py)."""
+        tasks.spawn(f"{self.channel}-inbox-writer", self._write)
+        tasks.spawn(f"{self.channel}-inbox-sweeper", self.sweep)
+        for number, queue in enumerate(self.queues):
+            tasks.spawn(f"{self.channel}-inbox-{number}", partial(self._work, queue))
 
     async def _write(self) -> None:
         """Group commit: the updates that arrived while the last batch was being written go
@@ -142,14 +163,46 @@ class Inbox:
                 fresh = [
                     (key, raw) for (key, raw, _), old in zip(batch, seen, strict=True) if not old
                 ]
-                ids = iter(await in_db(self._storer(fresh), WRITER) if fresh else [])
-                await self._remember([key for key, _ in fresh])
-            except Exception as exc:  # the database is down: every waiting accept fails
+                stored = await self._store(fresh)
+                await self._remember(
+                    [
+                        key
+                        for (key, _), id_ in zip(fresh, stored, strict=True)
+                        if not isinstance(id_, Exception)
+                    ]
+                )
+            except Exception as exc:  # PostgreSQL or Redis is down: every waiting accept fails
                 for _, _, done in batch:
                     done.set_exception(exc)
                 continue
+            ids = iter(stored)
             for (_, _, done), old in zip(batch, seen, strict=True):
-                done.set_result(None if old else next(ids))
+                result = None if old else next(ids)
+                if isinstance(result, Exception):
+                    done.set_exception(result)
+                else:
+                    done.set_result(result)
+
+    async def _store(self, fresh: list[tuple[str, str]]) -> list[int | Exception | None]:
+        """The batch in one statement; if that fails for a reason other than an outage (one
+        update the database will not take), each on its own, so only the bad one fails."""
+        if not fresh:
+            return []
+        try:
+            return list(await in_db(self._storer(fresh), WRITER))
+        except Exception as exc:
+            if is_outage(exc) or len(fresh) == 1:
+                raise
+        results: list[int | Exception | None] = []
+        for pair in fresh:
+            try:
+                results.extend(await in_db(self._storer([pair]), WRITER))
+            except Exception as exc:
+                if is_outage(exc):
+                    raise
+                log.error("%s update %s cannot be stored: %r", self.channel, pair[0], exc)
+                results.append(exc)
+        return results
 
     async def _seen(self, keys: list[str]) -> list[bool]:
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -177,19 +230,43 @@ class Inbox:
                     await self._answer(stored, key, payload)
             else:
                 await self._answer(stored, key, payload)
+            self._queued.discard(stored)
             queue.task_done()
 
     async def _answer(self, stored: int, key: str, payload: Payload) -> None:
+        """Answer the update once and mark it processed. While PostgreSQL or Redis is down the
+        whole update is tried again (its replies were not queued, see `Outbox.hold`), so it is
+        neither lost nor answered twice; any other failure is a bug in handling this one
+        update: logged, and the update is not tried again."""
         # Keyed like the "seen" mark, by the platform's update id: a row id would be reused
         # by another database (a restored backup, a test schema) sharing this Redis.
         answered = f"{self._seen_key(key)}:answered"
-        try:
-            if not await self.redis.exists(answered):
-                async with self.outbox.hold(answered, SEEN_SECONDS):
-                    await self.process(payload)
-        except Exception:  # one bad update must not stop the channel
-            log.exception("%s update %s failed", self.channel, stored)
-        await self._done(stored)
+        delay = RETRY_FIRST
+        while True:
+            try:
+                if not await self.redis.exists(answered):
+                    async with self.outbox.hold(answered, SEEN_SECONDS):
+                        await self.process(payload)
+                await self._done(stored)
+                return
+            except Exception as exc:
+                if not is_outage(exc):
+                    log.exception("%s update %s failed", self.channel, stored)
+                    break
+                log.warning(
+                    "%s update %s: storage unavailable (%r); retrying in %.1fs",
+                    self.channel, stored, exc, delay,
+                )  # fmt: skip
+            await asyncio.sleep(delay)
+            delay = min(RETRY_MAX, delay * 2)
+        while True:  # one bad update must not stop the channel: mark it and go on
+            try:
+                await self._done(stored)
+                return
+            except Exception as exc:
+                log.warning("%s update %s: not marked yet (%r)", self.channel, stored, exc)
+            await asyncio.sleep(delay)
+            delay = min(RETRY_MAX, delay * 2)
 
     @staticmethod
     async def _done(stored: int) -> None:

@@ -39,6 +39,7 @@ from redis.exceptions import ResponseError
 
 from bot.messages import Attachment, Button, OutboundMessage
 from core.models import MessageKind
+from core.outages import is_outage
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,7 @@ class Outbox:
     limits: Limits = field(default_factory=Limits)
     clock: Callable[[], float] = time.monotonic
     namespace: str = "outbox"  # key prefix (tests use their own)
+    delivered: dict[str, set[str]] = field(default_factory=dict)  # by stream: see _Sender
 
     def stream(self, channel: str) -> str:
         return f"{self.namespace}:{channel}"
@@ -180,7 +182,10 @@ class Outbox:
         token = _HELD.set(held)
         try:
             yield
-        except Exception:
+        except Exception as exc:
+            if is_outage(exc):  # PostgreSQL or Redis was down: the work will be done again
+                held.open = False
+                raise
             await self._append(held, marker, seconds)
             raise
         else:
@@ -208,7 +213,9 @@ class Outbox:
         return int(await self.redis.xlen(self.stream(channel)))
 
     async def run(self, channel: str, transport: Transport) -> None:
-        """Send the channel's messages for as long as this task lives."""
+        """Send the channel's messages for as long as this task lives. A Redis error ends it
+        (the supervisor, bot/tasks.py, starts it again): its chat queues are rebuilt from the
+        stream, and the consumer group is made again if Redis lost it."""
         sender = _Sender(self, channel, transport)
         await sender.run()
 
@@ -228,6 +235,9 @@ class _Sender:
         self.token = secrets.token_hex(8)
         self.in_flight: set[asyncio.Task[None]] = set()
         self.wake = asyncio.Event()
+        # Sent but not yet removed from the stream (Redis failed in between): kept by the
+        # Outbox, so that a restarted sender removes them instead of sending them again.
+        self.delivered = outbox.delivered.setdefault(self.key, set())
 
     async def run(self) -> None:
         try:
@@ -279,9 +289,15 @@ class _Sender:
         """Take new entries (`>`) or this sender's unfinished ones (`0`) into the chat queues.
         Never blocks in Redis: the loop polls (at most IDLE_POLL apart when idle)."""
         known = {entry for chat in self.chats.values() for entry, _ in chat.queue}
-        replies: list[tuple[str, list[tuple[str, dict[str, str]]]]] = await self.redis.xreadgroup(
-            GROUP, CONSUMER, {self.key: start}, count=500
-        )  # type: ignore[assignment]
+        try:
+            replies: list[
+                tuple[str, list[tuple[str, dict[str, str]]]]
+            ] = await self.redis.xreadgroup(GROUP, CONSUMER, {self.key: start}, count=500)  # type: ignore[assignment]
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            await self._ensure_group()  # Redis lost the stream (restarted without its data)
+            return
         for _, entries in replies or []:
             for entry_id, fields in entries:
                 if entry_id in known or not fields:
@@ -326,6 +342,9 @@ class _Sender:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self.in_flight.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # Redis failed around the send: the entry stays queued and is tried again.
+            log.warning("outbox %s: send interrupted: %r", self.key, error)
         self.wake.set()
 
     @staticmethod
@@ -335,6 +354,20 @@ class _Sender:
 
     async def _send(self, chat: _Chat) -> None:
         entry_id, envelope = chat.queue[0]
+        try:
+            if entry_id not in self.delivered:  # else only its removal failed (Redis down)
+                if not await self._deliver(chat, entry_id, envelope):
+                    return
+                self.delivered.add(entry_id)
+            await self._finish(chat, entry_id)
+            self.delivered.discard(entry_id)
+            chat.ready_at = self.clock() + self.limits.per_chat_interval
+        finally:
+            chat.busy = False
+
+    async def _deliver(self, chat: _Chat, entry_id: str, envelope: Envelope) -> bool:
+        """Hand the message to the platform; False when it was not accepted (retried later,
+        or buried)."""
         try:
             await self.transport.deliver(envelope)
         except RetryLater as exc:
@@ -346,16 +379,15 @@ class _Sender:
                 delay = max(exc.seconds or 0.0, backoff)
                 chat.ready_at = self.clock() + delay
                 log.warning("outbox %s: %s; retrying in %.1fs", self.key, exc, delay)
+            return False
         except Refused as exc:
             await self._bury(chat, entry_id, envelope, f"refused: {exc}")
+            return False
         except Exception as exc:  # a bug in a transport must not lose the message silently
             log.exception("outbox %s: unexpected failure", self.key)
             await self._bury(chat, entry_id, envelope, f"error: {exc!r}")
-        else:
-            await self._finish(chat, entry_id)
-            chat.ready_at = self.clock() + self.limits.per_chat_interval
-        finally:
-            chat.busy = False
+            return False
+        return True
 
     async def _finish(self, chat: _Chat, entry_id: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from functools import partial
+
+from sqlalchemy.orm import Session
 
 from bot.desk.handoff import Handoff
 from bot.desk.replies import CANCEL_PAYLOAD, parse_rating
@@ -13,7 +16,7 @@ from bot.messages import InboundMessage, OutboundMessage
 from bot.rasa_client import ParsedIntent, RasaClient, RasaTurn, RasaUnavailable
 from bot.typed_buttons import TypedButtons
 from core.controls import CONSENT_INTENT, ERASE_CONVERSATION, ERASED_AS, HANDOFF, STORE_TEXT
-from core.db import session_scope
+from core.db import in_db
 from core.erasure import erase_rasa_tracker
 from core.models import EventType, TicketReason
 from core.privacy import mask_pii, pseudonymize
@@ -63,16 +66,14 @@ class Router:
         """
         resident = self.resident_id(message)
         channel = message.channel
-        before = await asyncio.to_thread(
-            _record, channel, resident, [(EventType.MESSAGE_IN, None, None)]
-        )
+        before = await _recorded(channel, resident, [(EventType.MESSAGE_IN, None, None)])
         pressed = await self.typed_buttons.payload_for(resident, message.text)
         answered = await self._desk_turn(message, resident, pressed or message.text)
         if answered is None and message.attachment is not None and not message.text.strip():
             answered = [OutboundMessage(ATTACHMENT_REPLY)]
         if answered is not None:  # the desk or the gateway answered; Rasa did not see it
             replies = answered
-            await asyncio.to_thread(_record, channel, resident, _outcome(None, replies))
+            await _recorded(channel, resident, _outcome(None, replies))
         else:
             metadata = {"channel": channel, STORE_TEXT: before.consented}
             turn = await self.rasa.send(resident, pressed or mask_pii(message.text), metadata)
@@ -81,7 +82,7 @@ class Router:
             request = turn.control(HANDOFF)
             if request is not None:
                 opened = await self._open_ticket(message, resident, request)
-                await asyncio.to_thread(_record, channel, resident, _outcome(None, opened))
+                await _recorded(channel, resident, _outcome(None, opened))
                 replies = replies + opened
         await self.typed_buttons.remember(resident, replies)
         return replies
@@ -144,19 +145,17 @@ class Router:
         if erased is not None:
             # The resident's data is gone: count this exchange under the unlinkable id.
             counted_as = str(erased.get(ERASED_AS) or "erased")
-            await asyncio.to_thread(_record, channel, counted_as, _outcome(intent, turn.messages))
+            await _recorded(channel, counted_as, _outcome(intent, turn.messages))
             await forget_conversation(self.rasa, resident, self.rasa_tracker_database_url)
             return turn.messages
 
-        after = await asyncio.to_thread(
-            _record, channel, resident, _outcome(intent, turn.messages), mask_pii(text)
-        )
+        after = await _recorded(channel, resident, _outcome(intent, turn.messages), mask_pii(text))
         if before.consented and not after.consented:
             await forget_conversation(self.rasa, resident, self.rasa_tracker_database_url)
         if not after.notice_due:
             return turn.messages
         notice = await self.rasa.trigger_intent(resident, CONSENT_INTENT)
-        await asyncio.to_thread(_record, channel, resident, _outcome(None, notice.messages))
+        await _recorded(channel, resident, _outcome(None, notice.messages))
         return turn.messages + notice.messages
 
 
@@ -180,30 +179,36 @@ def _outcome(intent: ParsedIntent | None, replies: list[OutboundMessage]) -> lis
     return rows
 
 
-def _record(
+async def _recorded(
     channel: str, resident: str, rows: list[EventRow], words: str | None = None
+) -> ResidentState:
+    """`_record` on a worker thread, bounded in time (core.db.in_db)."""
+    return await in_db(partial(_record, channel=channel, resident=resident, rows=rows, words=words))
+
+
+def _record(
+    session: Session, *, channel: str, resident: str, rows: list[EventRow], words: str | None
 ) -> ResidentState:
     """Append the events (stamped with the resident's commune); the resident's state after.
 
     `words` (already masked) are kept with a fallback event, for the team's list of questions
     the bot missed, only when the resident consented to their words being stored.
     """
-    with session_scope() as session:
-        commune = commune_of(session=session, resident_id=resident)
-        consented = has_consented(session=session, resident_id=resident)
-        for type_, key, value in rows:
-            event = record_event(
-                session=session,
-                type=type_,
-                channel=channel,
-                resident_id=resident,
-                commune_code=commune,
-                key=key,
-                value=value,
-            )
-            if type_ == EventType.FALLBACK and words and consented:
-                keep_fallback_text(session=session, event=event, text=words)
-        return ResidentState(
-            consented=consented,
-            notice_due=consent_notice_due(session=session, resident_id=resident),
+    commune = commune_of(session=session, resident_id=resident)
+    consented = has_consented(session=session, resident_id=resident)
+    for type_, key, value in rows:
+        event = record_event(
+            session=session,
+            type=type_,
+            channel=channel,
+            resident_id=resident,
+            commune_code=commune,
+            key=key,
+            value=value,
         )
+        if type_ == EventType.FALLBACK and words and consented:
+            keep_fallback_text(session=session, event=event, text=words)
+    return ResidentState(
+        consented=consented,
+        notice_due=consent_notice_due(session=session, resident_id=resident),
+    )

@@ -38,6 +38,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, make_url, text
@@ -48,7 +49,6 @@ from cns.supervisor import Service
 from cns.training import ensure_model
 from core.settings import PROJECT_ROOT
 from tests.databases import postgres_base_url, scratch_database
-from tests.faults import PostgresRelay, RedisServer
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import (
     DEFAULT_ACCESS_TOKEN,
@@ -59,6 +59,7 @@ from tests.fakes.zalo_api import (
     Delivery,
     FakeZalo,
 )
+from tests.faults import PostgresRelay, RedisServer
 
 THANKS = "cảm ơn em nhiều"
 THANK_REPLY = "Dạ, không có gì ạ. Em rất vui được giúp anh/chị!"
@@ -167,7 +168,7 @@ class Traffic:
 
     run: ChaosRun
     per_second: float
-    telegram_sent: Counter[int] = field(default_factory=Counter)
+    telegram_sent: Counter[str] = field(default_factory=Counter)
     zalo_sent: Counter[str] = field(default_factory=Counter)
     web_statuses: Counter[int] = field(default_factory=Counter)
     web_bad: list[str] = field(default_factory=list)
@@ -192,7 +193,7 @@ class Traffic:
             case 0:
                 user = run.telegram_users[tick // 3 % len(run.telegram_users)]
                 run.telegram.user_text(user, THANKS)
-                self.telegram_sent[user["id"]] += 1
+                self.telegram_sent[str(user["id"])] += 1
             case 1:
                 user_id = run.zalo_users[tick // 3 % len(run.zalo_users)]
                 delivery = run.zalo.user_text(user_id, THANKS)
@@ -205,9 +206,7 @@ class Traffic:
 
     def _web(self, web: httpx.Client, sender: str) -> None:
         try:
-            response = web.post(
-                f"{self.run.url}/api/chat", json={"sender": sender, "text": THANKS}
-            )
+            response = web.post(f"{self.run.url}/api/chat", json={"sender": sender, "text": THANKS})
         except httpx.HTTPError as exc:
             self.web_statuses[0] += 1  # the gateway was down (killed): nothing could answer
             self.web_bad.append(f"no answer: {type(exc).__name__}")
@@ -218,7 +217,7 @@ class Traffic:
             polite = bool(messages) and bool(messages[0]["text"])
         except (ValueError, KeyError, TypeError, IndexError):
             polite = False
-        if response.status_code >= 500 and response.status_code != 503 or not polite:
+        if (response.status_code >= 500 and response.status_code != 503) or not polite:
             self.web_bad.append(f"{response.status_code}: {response.text[:200]}")
 
     def _retry_zalo(self) -> int:
@@ -270,7 +269,7 @@ class ChaosRun:
     application_name: str
     telegram: FakeTelegram
     zalo: FakeZalo
-    telegram_users: list[dict[str, object]]
+    telegram_users: list[dict[str, Any]]
     zalo_users: list[str]
     web_senders: list[str] = field(default_factory=list)
 
@@ -328,12 +327,10 @@ class ChaosRun:
 
     # ----- what the residents got
 
-    def telegram_answers(self) -> Counter[int]:
-        answers: Counter[int] = Counter()
-        for message in self.telegram.sent():
-            if message.get("text") in ONE_ANSWER:
-                answers[message["chat"]["id"]] += 1
-        return answers
+    def telegram_answers(self) -> Counter[str]:
+        return Counter(
+            str(m["chat"]["id"]) for m in self.telegram.sent() if m.get("text") in ONE_ANSWER
+        )
 
     def zalo_answers(self) -> Counter[str]:
         return Counter(m["user_id"] for m in self.zalo.sent() if m.get("text") in ONE_ANSWER)
@@ -493,7 +490,7 @@ def _one_fault(
     traffic.stop()
     thread.join(timeout=120)
 
-    def telegram_new() -> Counter[int]:
+    def telegram_new() -> Counter[str]:
         return run.telegram_answers() - telegram_before
 
     def zalo_new() -> Counter[str]:
@@ -514,7 +511,7 @@ def _one_fault(
         (traffic.zalo_sent, zalo_new()),
     ):
         for chat, count in sent.items():
-            answered = got.get(chat, 0)  # type: ignore[call-overload]
+            answered = got[chat]
             lost += max(0, count - answered)
             duplicated += max(0, answered - count)
     recovery = watch.green_after(cleared_at)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -37,6 +38,8 @@ from bot.desk.telegram import TelegramDesk
 from bot.inbox import Inbox, Payload
 from bot.messages import Attachment, InboundMessage, OutboundMessage, storable_json
 from bot.outbox import Outbox
+from bot.tasks import Tasks
+from core.outages import is_outage
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -47,6 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 10
+POLL_RETRY_FIRST, POLL_RETRY_MAX = 0.5, 5.0
 MAX_UPDATE_ID = 2**63 - 1
 COMMANDS = {"start": "/greet", "menu": "/greet", "help": "/ask_capabilities"}
 
@@ -144,20 +148,33 @@ def chat_of(payload: Payload) -> str:
 
 
 async def poll(bot: Bot, inbox: Inbox) -> None:
-    """Long polling that confirms an update (the next offset) only after it is stored."""
+    """Long polling that confirms an update (the next offset) only after it is stored. When
+    the database or Redis cannot store it, the same updates are asked for again after a pause
+    (Telegram keeps them); one that can never be stored is logged and skipped."""
     offset: int | None = None
+    pause = POLL_RETRY_FIRST
     while True:
         try:
             updates = await bot.get_updates(
                 offset=offset, timeout=POLL_SECONDS, allowed_updates=Update.ALL_TYPES
             )
+            for update in updates:
+                try:
+                    payload = storable_json(json.dumps(update.to_dict()).encode())
+                    await inbox.accept(str(update.update_id), payload)
+                except Exception as exc:
+                    if is_outage(exc):
+                        raise
+                    log.error("Telegram update %s cannot be stored: %r", update.update_id, exc)
+                offset = update.update_id + 1
+            pause = POLL_RETRY_FIRST
         except (TimedOut, NetworkError) as exc:
             log.warning("Telegram polling: %s", exc)
             await asyncio.sleep(1)
-            continue
-        for update in updates:
-            await inbox.accept(str(update.update_id), update.to_dict())
-            offset = update.update_id + 1
+        except Exception as exc:
+            log.error("Telegram polling: %r; asking again in %.1fs", exc, pause)
+            await asyncio.sleep(pause)
+            pause = min(POLL_RETRY_MAX, pause * 2)
 
 
 @dataclass
@@ -168,11 +185,16 @@ class TelegramRunning:
 
 @asynccontextmanager
 async def telegram_running(
-    router: Router, handoff: Handoff, outbox: Outbox, redis: Redis, settings: Settings
+    router: Router,
+    handoff: Handoff,
+    outbox: Outbox,
+    redis: Redis,
+    settings: Settings,
+    tasks: Tasks,
 ) -> AsyncIterator[TelegramRunning]:
     """Start the bot for the app's life: its outbox sender, its inbox, and polling (or, with
     TELEGRAM_MODE=webhook, the webhook registration; updates then arrive at
-    /webhooks/telegram)."""
+    /webhooks/telegram), each a supervised task of `tasks` (the app stops them)."""
     application = build_application(settings)
     bot = application.bot
     desk = TelegramDesk(bot, handoff, outbox, settings.telegram_desk_chat_id)
@@ -181,20 +203,30 @@ async def telegram_running(
     handoff.notifiers.append(desk)
     await application.initialize()
 
+    # python-telegram-bot hands a handler's exception to the error handlers instead of raising
+    # it: kept here, it is raised to the inbox, which retries the update during an outage.
+    failures: dict[int, BaseException] = {}
+
+    async def failed(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if isinstance(update, Update) and context.error is not None:
+            failures[update.update_id] = context.error
+
+    application.add_error_handler(failed)
+
     async def process(payload: Payload) -> None:
         update = Update.de_json(payload, bot)
         if update is not None:
             await application.process_update(update)
+            if (error := failures.pop(update.update_id, None)) is not None:
+                raise error
 
     inbox = Inbox(redis, CHANNEL, process, chat_of, outbox)
-    tasks = [
-        asyncio.create_task(outbox.run(CHANNEL, TelegramTransport(bot))),
-        asyncio.create_task(inbox.run()),
-    ]
-    await inbox.recover()
+    transport = TelegramTransport(bot)
+    tasks.spawn("telegram-outbox", lambda: outbox.run(CHANNEL, transport))
+    inbox.spawn(tasks)
     if settings.telegram_mode == "polling":
         await bot.delete_webhook()
-        tasks.append(asyncio.create_task(poll(bot, inbox)))
+        tasks.spawn("telegram-polling", lambda: poll(bot, inbox))
     else:
         secret = settings.telegram_webhook_secret
         await bot.set_webhook(
@@ -205,8 +237,6 @@ async def telegram_running(
     try:
         yield TelegramRunning(application, inbox)
     finally:
-        for task in tasks:
-            task.cancel()
         await application.shutdown()
 
 

@@ -38,6 +38,7 @@ from bot.desk.handoff import Handoff, Unreachable
 from bot.inbox import Inbox, Payload
 from bot.messages import Attachment, InboundMessage, OutboundMessage, storable_json
 from bot.outbox import Envelope, Outbox, Refused, RetryLater
+from bot.tasks import Tasks
 from core.db import in_db
 from core.models import ChannelToken, MessageKind, utcnow
 from core.settings import Settings
@@ -418,22 +419,22 @@ def _timestamps(body: bytes) -> list[str]:
 
 @asynccontextmanager
 async def zalo_running(
-    router: Router, handoff: Handoff, outbox: Outbox, redis: Redis, settings: Settings
+    router: Router,
+    handoff: Handoff,
+    outbox: Outbox,
+    redis: Redis,
+    settings: Settings,
+    tasks: Tasks,
 ) -> AsyncIterator[ZaloChannel]:
-    """Zalo's inbox workers and outbox sender for the app's life."""
+    """Zalo's inbox workers and outbox sender for the app's life, as supervised tasks of
+    `tasks` (the app stops them)."""
     async with httpx.AsyncClient(timeout=httpx.Timeout(15.0)) as http:
         window = ZaloWindow(redis)
         tokens = ZaloTokens(settings, redis, http)
         channel = ZaloChannel(router, outbox, window)
         channel.inbox = Inbox(redis, CHANNEL, channel.process, sender_of, outbox)
         handoff.senders[CHANNEL] = ZaloSender(outbox, window)
-        tasks = [
-            asyncio.create_task(outbox.run(CHANNEL, ZaloTransport(settings, tokens, window, http))),
-            asyncio.create_task(channel.inbox.run()),
-        ]
-        await channel.inbox.recover()
-        try:
-            yield channel
-        finally:
-            for task in tasks:
-                task.cancel()
+        transport = ZaloTransport(settings, tokens, window, http)
+        tasks.spawn("zalo-outbox", lambda: outbox.run(CHANNEL, transport))
+        channel.inbox.spawn(tasks)
+        yield channel
