@@ -39,7 +39,9 @@ MIN_SECRET_DIGITS = 4  # the shortest OTP or PIN masked after its label
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 # Characters typed between digit groups: hyphens, dashes, minus, dots, slashes, brackets.
 _PUNCT = r".\-/\\_·()\u2010-\u2015\u2212\u2027\u30fb"
-_SEP = rf"(?:[\s{_ZERO_WIDTH}{_PUNCT}]{{1,4}}|,)"
+# The same spaces as escapes, in a repr() or JSON in a log line or traceback ("0912\\xa0345").
+_ESCAPE = r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[nrt])"
+_SEP = rf"(?:(?:[\s{_ZERO_WIDTH}{_PUNCT}]|{_ESCAPE}){{1,4}}|,)"
 # Not right after a digit and one separator: such a "date" or "price" is part of a longer run.
 _ALONE = rf"(?<!\d)(?<!\d[\s{_ZERO_WIDTH}{_PUNCT},])"
 _NOT_CONTINUED = rf"(?![{_PUNCT},]?\d)"
@@ -72,6 +74,7 @@ _LEAD = r"(?:\+\s*|\(\s*\+?\s*(?=\d{1,4}\s*\)))?"
 _RUN = rf"(?<!\d){_LEAD}\d+(?:{_SEP}(?!{_KEEP})\d+)*"
 _DIGITS_RE = re.compile(rf"(?P<keep>{_KEEP})|(?P<run>{_RUN})", re.IGNORECASE)
 _GROUP_RE = re.compile(r"\d+")
+_ESCAPE_RE = re.compile(_ESCAPE)
 
 
 def _digits(text: str) -> str:
@@ -84,9 +87,11 @@ def _is_year(group: str) -> bool:
 
 
 def _classify(run: str) -> str:
-    """The placeholder for a digit run, or the run itself when it is short or a year range."""
-    groups = _GROUP_RE.findall(run)
-    digits = _digits(run)
+    """The placeholder for a digit run, or the run itself when it is short or a year range
+    (escaped separators do not count as digits)."""
+    run_digits = _ESCAPE_RE.sub(" ", run)
+    groups = _GROUP_RE.findall(run_digits)
+    digits = _digits(run_digits)
     if len(digits) < MIN_MASKED_DIGITS or (len(groups) == 2 and all(map(_is_year, groups))):
         return run
     if digits.startswith("0084"):

@@ -243,9 +243,12 @@ def test_no_personal_number_survives_in_any_format(
     written, digits = number
     assume(not _looks_like_a_date_or_years(written))
     sentence = " ".join([*before, written + end, *after])
+    sample = PiiSample(sentence, (digits,), "generated")
     masked = mask_pii(sentence)
-    assert PiiSample(sentence, (digits,), "generated").leaks(masked) == [], masked
+    assert sample.leaks(masked) == [], masked
     assert mask_pii(masked) == masked
+    logged = mask_pii(repr(sentence))  # as a traceback or a %r shows it: "0912\xa0345\xa0678"
+    assert sample.leaks(logged) == [], logged
 
 
 @settings(max_examples=200, deadline=None)
