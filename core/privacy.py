@@ -66,7 +66,10 @@ _PRICE = (
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IP = rf"(?:{_OCTET}\.){{3}}{_OCTET}"
 # A URL's host and port ("//127.0.0.1:6379/15", "//redis:6379"), or an IP:port in a log line.
-_URL_HOST = rf"(?<=//)(?:[\w.\-]*@)?(?=[\w.\-]*[^\W\d_]|{_IP})[\w.\-]+(?::\d{{1,5}})?(?![\w.\-])"
+_URL_HOST = (
+    rf"(?<=//)(?:[\w.\-]*@)?(?=[\w.\-]*[^\W\d_]|{_IP})(?![\w.\-]*\d{{{MIN_MASKED_DIGITS}}})"
+    rf"[\w.\-]+(?::\d{{1,5}})?(?![\w.\-])"
+)
 _HOST = rf"{_URL_HOST}|(?<![\d.]){_IP}:\d{{1,5}}(?!\d)"
 _KEEP = rf"{_HOST}|{_DATE}|{_TIME}|{_PRICE}"
 # "+84 …", "(+84) …", "(024) …": the opening is part of the run when it holds a short prefix.

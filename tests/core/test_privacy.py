@@ -310,3 +310,8 @@ def test_dates_prices_years_and_commune_codes_are_kept(
 def test_masking_is_idempotent_and_total(text: str) -> None:
     masked = mask_pii(text)
     assert mask_pii(masked) == masked
+
+
+def test_a_number_in_a_url_host_is_still_masked() -> None:
+    assert mask_pii("https://0912345678.vn/x") == f"https://{PHONE_MASK}.vn/x"
+    assert mask_pii("https://zalo.me/0912345678") == f"https://zalo.me/{PHONE_MASK}"
