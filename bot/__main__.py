@@ -14,7 +14,7 @@ import sys
 
 import uvicorn
 
-from core.logging import configure_logging
+from core.logging import configure_logging, secret_values
 from core.settings import Settings, get_settings, refuse_unsafe
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def server_config(settings: Settings) -> uvicorn.Config:
 
 def main() -> None:
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=secret_values(settings))
     refuse_unsafe(settings, log)
     server = uvicorn.Server(server_config(settings))
     server.run()

@@ -33,7 +33,7 @@ from bot.router import Router
 from bot.tasks import Tasks
 from bot.typed_buttons import TypedButtons
 from core.kv import make_redis
-from core.logging import configure_logging
+from core.logging import configure_logging, secret_values
 from core.outages import STORAGE_OUTAGES
 from core.ratelimit import RateLimit
 from core.settings import Settings, get_settings
@@ -92,7 +92,7 @@ def desk_policy(settings: Settings) -> DeskPolicy:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=secret_values(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -1,25 +1,115 @@
-"""Logging set-up: one format everywhere, personal numbers masked in every record."""
+"""Logging set-up: one format everywhere; personal numbers masked and secrets redacted in every
+record — its message, its traceback and its stack — whichever logger or handler writes it.
+
+Records are cleaned when they are made (a log record factory), so handlers that other
+libraries install (uvicorn's, pytest's) get clean records too. Secrets are the values of the
+settings' secret fields, registered by `configure_logging`, plus anything shaped like one: a
+Telegram bot token in a Bot API URL, `token=` / `access_token=` / `secret=` values, a
+password in a URL, a bearer token. The HTTP client loggers (httpx, httpcore), whose INFO lines
+carry every URL, are quiet below WARNING unless LOG_LEVEL is DEBUG.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import SecretStr
 
 from core.privacy import mask_pii
+from core.settings import Settings
+
+REDACTED = "[đã ẩn]"
+NOISY_LOGGERS = ("httpx", "httpcore")
+MIN_SECRET_LENGTH = 4
+
+_BOT_TOKEN_RE = re.compile(r"(?<![A-Za-z0-9])(bot)\d+:[A-Za-z0-9_-]+|\b\d{6,}:[A-Za-z0-9_-]{30,}")
+_SECRET_FIELD_RE = re.compile(
+    r"(?P<key>[\w-]*(?:token|secret|password|passwd|api[_-]?key|signature)[\"']?)"
+    r"(?P<sep>\s*[:=]\s*[\"']?)(?P<value>[^\s&#\"',;)}\]]+)",
+    re.IGNORECASE,
+)
+_URL_PASSWORD_RE = re.compile(r"(?P<user>://[^/\s:@]*):[^/\s@]+@")
+_BEARER_RE = re.compile(r"\b(?P<scheme>bearer|basic)\s+[\w.~+/=-]{8,}", re.IGNORECASE)
+
+_secrets: set[str] = set()
+_FORMATTER = logging.Formatter()
+
+
+def register_secrets(values: Iterable[str | None]) -> None:
+    """Never let these values into a log line (nor their URL-encoded form)."""
+    for value in values:
+        if value and len(value) >= MIN_SECRET_LENGTH:
+            _secrets.update({value, quote(value, safe="")})
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """The values of every secret setting (tokens, app secrets, the pseudonym key)."""
+    values = (getattr(settings, name) for name in type(settings).model_fields)
+    return [value.get_secret_value() for value in values if isinstance(value, SecretStr)]
+
+
+def redact_secrets(text: str) -> str:
+    for secret in sorted(_secrets, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    text = _BOT_TOKEN_RE.sub(lambda m: (m.group(1) or "") + REDACTED, text)
+    text = _SECRET_FIELD_RE.sub(lambda m: m.group("key") + m.group("sep") + REDACTED, text)
+    text = _URL_PASSWORD_RE.sub(lambda m: m.group("user") + ":" + REDACTED + "@", text)
+    return _BEARER_RE.sub(lambda m: m.group("scheme") + " " + REDACTED, text)
+
+
+def clean(text: str) -> str:
+    """A log text with secrets redacted and personal numbers masked."""
+    return mask_pii(redact_secrets(text))
+
+
+def clean_record(record: logging.LogRecord) -> None:
+    """Clean a record in place: its message (arguments merged in), traceback and stack."""
+    try:
+        message = record.getMessage()
+    except Exception:  # wrong arguments: the handler would print them raw in its error report
+        message = f"{record.msg} {record.args!r}"
+    cleaned = clean(message)
+    if cleaned != message:
+        record.msg, record.args = cleaned, None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = _FORMATTER.formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = clean(record.exc_text)
+    if record.stack_info:
+        record.stack_info = clean(record.stack_info)
 
 
 class MaskingFilter(logging.Filter):
-    """Rewrites each record's message with ID numbers, phones and OTPs masked."""
+    """Cleans each record a handler gets (for records not made by the cleaning factory)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = mask_pii(message)
-        if masked != message:
-            record.msg, record.args = masked, None
+        clean_record(record)
         return True
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Send logs to stderr with the masking filter on the root handler (idempotent)."""
+class _CleaningRecordFactory:
+    """Makes every log record of the process clean, whatever handler it reaches."""
+
+    def __init__(self, base: Callable[..., logging.LogRecord]) -> None:
+        self.base = base
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.base(*args, **kwargs)
+        clean_record(record)
+        return record
+
+
+def configure_logging(level: str = "INFO", *, secrets: Iterable[str | None] = ()) -> None:
+    """Send logs to stderr; clean every record; quiet the HTTP clients (idempotent).
+
+    `secrets`: values never to be logged (see `secret_values`)."""
+    register_secrets(secrets)
+    if not isinstance(logging.getLogRecordFactory(), _CleaningRecordFactory):
+        logging.setLogRecordFactory(_CleaningRecordFactory(logging.getLogRecordFactory()))
     root = logging.getLogger()
     root.setLevel(level.upper())
     if not any(isinstance(f, MaskingFilter) for h in root.handlers for f in h.filters):
@@ -27,3 +117,6 @@ def configure_logging(level: str = "INFO") -> None:
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         handler.addFilter(MaskingFilter())
         root.addHandler(handler)
+    quiet = logging.WARNING if root.level > logging.DEBUG else root.level
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(quiet)

@@ -3,7 +3,7 @@ Vietnamese report: a "Tổng hợp" summary sheet with the national heading, a "
 native charts, then one sheet per topic (`reports/sections.py`). A4, fit to the page width.
 
 Durations are stored in minutes, rates as fractions with a "0.0%" format, hidden resident
-counts as the text "< 5" and missing values as "—".
+counts as the text "< 5" and missing values as "—". Text is never a formula (`reports/cells.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import labels
+from reports.cells import text_stays_text
 from reports.labels import Kind
 from reports.model import Report
 from reports.sections import (
@@ -68,6 +69,7 @@ def excel_bytes(report: Report) -> bytes:
         for section in topics:
             placed.update(_topic_sheet(writer, report, section))
         _chart_sheet(charts, report, [c for s in topics for c in s.charts], placed)
+        text_stays_text(writer.book)
         writer.book.active = writer.book.index(first)
     return buffer.getvalue()
 

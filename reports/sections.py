@@ -2,13 +2,16 @@
 renderers (and readable by the admin page): same order, same words, same privacy rule.
 
 Every count of residents goes through `residents_shown` here, so 1–4 is already "< 5" in any
-table; a change from the previous month is "—" when either month's count is hidden.
+table; a change from the previous month is "—" when either month's count is hidden. Words people
+typed (missed questions, volunteer names) are masked again here, so rows stored before masking
+caught a format never leak into a report.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.privacy import mask_pii
 from reports import labels
 from reports.labels import Kind
 from reports.model import CommuneRow, Metrics, Report, change, residents_shown
@@ -340,7 +343,7 @@ def _missed(report: Report) -> Section:
         [
             (
                 number,
-                labels.intent_name(row.text) if row.kind == "intent" else row.text,
+                labels.intent_name(row.text) if row.kind == "intent" else mask_pii(row.text),
                 labels.MISSED_KINDS.get(row.kind, row.kind),
                 row.count,
             )
@@ -365,7 +368,7 @@ def _volunteers(report: Report) -> Section:
             Column("Yêu cầu tiếp nhận", Kind.COUNT, 16),
             Column("Yêu cầu hỗ trợ xong", Kind.COUNT, 16),
         ),
-        [(row.name, row.claimed, row.resolved) for row in report.volunteers],
+        [(mask_pii(row.name), row.claimed, row.resolved) for row in report.volunteers],
         empty="Chưa thành viên nào tiếp nhận yêu cầu trong tháng.",
     )
     return Section("volunteer", "Tình nguyện viên", "Hoạt động của thành viên", (table,))

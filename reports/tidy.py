@@ -12,7 +12,8 @@
 
 Numbers are plain (dot decimals, rates as fractions, durations in seconds); an undefined value
 is empty. Counts of residents from 1 to 4 are "< 5". UTF-8 with a BOM, so Excel reads the
-Vietnamese names right.
+Vietnamese names right. Text that would start a formula gets a leading apostrophe, and the
+words people typed (missed questions, volunteer names) are masked again.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import csv
 from collections.abc import Iterator
 from io import StringIO
 
+from core.privacy import mask_pii
 from reports import labels
+from reports.cells import csv_text
 from reports.model import Metrics, Period, Report, residents_shown
 from reports.sections import Cell, shown
 
@@ -76,7 +79,7 @@ def _text(value: Cell) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return csv_text(value)
     if isinstance(value, int):
         return str(value)
     return f"{round(value, 6):f}".rstrip("0").rstrip(".")
@@ -92,7 +95,17 @@ def _row(
     dimension: str,
     value: Cell,
 ) -> Row:
-    return (scope, code, name, period.label, section, metric, dimension, _text(value))
+    safe = csv_text
+    return (
+        scope,
+        safe(code),
+        safe(name),
+        period.label,
+        section,
+        metric,
+        safe(dimension),
+        _text(value),
+    )
 
 
 def _summary(scope: str, code: str, name: str, period: Period, metrics: Metrics) -> Iterator[Row]:
@@ -121,7 +134,8 @@ def _sections(report: Report) -> Iterator[Row]:
         yield row("channel", "residents", channel.channel, residents_shown(channel.residents))
         yield row("channel", "messages_in", channel.channel, channel.messages_in)
     for missed in report.missed:
-        yield row("missed", missed.kind, missed.text, missed.count)
+        yield row("missed", missed.kind, mask_pii(missed.text), missed.count)
     for volunteer in report.volunteers:
-        yield row("volunteer", "claimed", volunteer.name, volunteer.claimed)
-        yield row("volunteer", "resolved", volunteer.name, volunteer.resolved)
+        name = mask_pii(volunteer.name)
+        yield row("volunteer", "claimed", name, volunteer.claimed)
+        yield row("volunteer", "resolved", name, volunteer.resolved)

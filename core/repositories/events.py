@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.db import rowcount
 from core.models import Event, EventType, FallbackText, utcnow
+from core.privacy import mask_pii
 
 FALLBACK_TEXT_LIMIT = 500
 
@@ -43,14 +44,14 @@ def record_event(
 
 
 def keep_fallback_text(*, session: Session, event: Event, text: str) -> FallbackText:
-    """Keep the (already masked) words of a message the bot did not understand, next to its
-    fallback event. Only for residents who consented; erased with them and after retention."""
+    """Keep the words (masked) of a message the bot did not understand, next to its fallback
+    event. Only for residents who consented; erased with them and after retention."""
     kept = FallbackText(
         event_id=event.id,
         occurred_at=event.occurred_at,
         commune_code=event.commune_code,
         resident_id=event.resident_id,
-        text=text.strip()[:FALLBACK_TEXT_LIMIT],
+        text=mask_pii(text.strip())[:FALLBACK_TEXT_LIMIT],
     )
     session.add(kept)
     session.flush()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.db import aware, rowcount
 from core.models import ACTIVE_TICKET_STATES, Ticket, TicketReason, TicketState, utcnow
+from core.privacy import mask_pii
 from core.repositories.residents import has_consented
 from core.repositories.ticket_messages import drop_words
 from core.repositories.volunteers import serves
@@ -72,7 +73,7 @@ def open_ticket(
         urgent=reason == TicketReason.SCAM,
         service=service,
         step=step,
-        summary=summary,
+        summary=mask_pii(summary),
         state=TicketState.OPEN,
         created_at=now,
         sla_from=sla_from or now,

@@ -19,6 +19,7 @@ from reports.model import (
     VolunteerRow,
     WeekRow,
 )
+from tests.pii_corpus import CORPUS
 
 OCTOBER = Period(2026, 10)
 GENERATED = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)  # 02/11/2026 08:30 in Vietnam
@@ -177,3 +178,27 @@ def province_report(**changes: object) -> Report:
         communes=list(COMMUNES),
     )
     return replace(report, **changes)  # type: ignore[arg-type]
+
+
+# Resident words and volunteer names a spreadsheet would run as formulas (OWASP CSV injection).
+FORMULAS = (
+    '=HYPERLINK("http://x","bấm")',
+    "+thêm 1 câu hỏi",
+    "@SUM(1)",
+    "-2+3",
+    "=1+1",
+    "\t=1+1",
+    "\r=1+1",
+    "#N/A",
+)
+FORMULA_NAMES = ("=cmd|' /C calc'!A0", "@Lan", "-Hùng")
+
+
+def hostile_commune_report() -> Report:
+    """Free text the way it could be stored before masking caught every format (the PII
+    corpus as missed questions, a volunteer named with their phone), and words and names
+    that start like formulas."""
+    missed = [MissedQuestion(text, "text", 2) for text in FORMULAS]
+    missed += [MissedQuestion(sample.text, "text", 1) for sample in CORPUS]
+    names = [*FORMULA_NAMES, "Lan 0912.345.678"]
+    return commune_report(missed=missed, volunteers=[VolunteerRow(name, 3, 2) for name in names])

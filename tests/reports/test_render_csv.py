@@ -11,7 +11,14 @@ import pytest
 from reports.model import Report
 from reports.render import FORMATS, MEDIA_TYPES, filename, render
 from reports.tidy import csv_bytes
-from tests.reports.factories import commune_report, province_report
+from tests.pii_corpus import CORPUS
+from tests.reports.factories import (
+    FORMULA_NAMES,
+    FORMULAS,
+    commune_report,
+    hostile_commune_report,
+    province_report,
+)
 
 HEADER = ["scope", "code", "name", "period", "section", "metric", "dimension", "value"]
 
@@ -114,3 +121,31 @@ def test_media_types_and_file_names() -> None:
         render(commune_report(), "pdf")
     with pytest.raises(ValueError, match="pdf"):
         filename(commune_report(), "pdf")
+
+
+def test_text_that_would_start_a_formula_gets_an_apostrophe() -> None:
+    rows = read(hostile_commune_report())
+    missed = [row[6] for row in where(rows, section="missed")][: len(FORMULAS)]
+    assert missed == [text if text == "#N/A" else "'" + text for text in FORMULAS]
+    names = [row[6] for row in where(rows, section="volunteer", metric="claimed")]
+    assert names == ["'" + name for name in FORMULA_NAMES] + ["Lan [số điện thoại]"]
+    # Values (numbers, "< 5") are written as they were.
+    expired = where(rows, period="2026-10", section="summary", metric="handoffs_expired")
+    assert expired[0][7] == "9"
+    assert all(not row[7].startswith("'") for row in rows[1:])
+
+
+def test_formulas_never_reach_a_spreadsheet_through_the_csv() -> None:
+    data = csv_bytes(hostile_commune_report()).decode("utf-8-sig")
+    for row in csv.reader(StringIO(data)):
+        for cell in row:
+            assert not cell.startswith(("=", "+", "@", "\t", "\r")), cell
+            if cell.startswith("-"):
+                float(cell)  # only numbers start with a minus
+
+
+def test_free_text_stored_before_masking_is_masked_in_the_csv() -> None:
+    rows = read(hostile_commune_report())
+    shown = [row[6] for row in where(rows, section="missed")][len(FORMULAS) :]
+    assert len(shown) == len(CORPUS)
+    assert [(s.text, text) for s, text in zip(CORPUS, shown, strict=True) if s.leaks(text)] == []

@@ -1,5 +1,6 @@
 """The Excel workbook, opened again with openpyxl: sheets, the official heading, values and
-their number formats, hidden small counts, charts and print setup."""
+their number formats, hidden small counts, charts and print setup; no formula from anyone's
+words, and free text masked."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.excel import excel_bytes
 from reports.model import Metrics, Report
+from tests.pii_corpus import CORPUS
 from tests.reports.factories import (
+    FORMULA_NAMES,
+    FORMULAS,
     PREVIOUS,
     commune_report,
     empty_commune_report,
+    hostile_commune_report,
     province_report,
 )
 
@@ -236,3 +241,33 @@ def test_a_province_workbook_ranks_its_communes() -> None:
     assert book["Tổng hợp"]["A6"].value == (
         "Phạm vi: Thành phố Hà Nội (mã 01), 4 xã, phường, đặc khu"
     )
+
+
+def test_resident_words_and_names_are_never_formulas() -> None:
+    book = workbook(hostile_commune_report())
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    formulas = [(cell.coordinate, cell.value) for cell in cells if cell.data_type in ("f", "e")]
+    assert formulas == []
+    missed = [row[1] for row in rows(book["Câu hỏi chưa hiểu"], 5, 5 + len(FORMULAS) - 1)]
+    # Shown exactly as typed (XML stores a carriage return as a line feed).
+    assert missed == [text.replace("\r", "\n") for text in FORMULAS]
+    names = [cell for cell in book["Tình nguyện viên"]["A"][4:7]]
+    assert [cell.value for cell in names] == list(FORMULA_NAMES)
+    assert all(cell.quotePrefix for cell in names)
+
+
+def test_a_negative_change_stays_a_number() -> None:
+    handoffs = workbook(commune_report())["Hỗ trợ trực tiếp"]
+    expired = handoffs["D8"]
+    assert handoffs["A8"].value == "Yêu cầu quá hạn, chưa ai tiếp nhận"
+    assert expired.data_type == "n"
+    assert expired.value == pytest.approx(-0.25)
+
+
+def test_free_text_stored_before_masking_is_masked_in_the_workbook() -> None:
+    book = workbook(hostile_commune_report())
+    missed = [str(row[1]) for row in rows(book["Câu hỏi chưa hiểu"], 5, 200) if row[1]]
+    shown = missed[len(FORMULAS) :]
+    assert len(shown) == len(CORPUS)
+    assert [(s.text, text) for s, text in zip(CORPUS, shown, strict=True) if s.leaks(text)] == []
+    assert book["Tình nguyện viên"]["A8"].value == "Lan [số điện thoại]"

@@ -7,9 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from core.privacy import mask_pii
 from reports.html import render_html
 from reports.model import MissedQuestion, Report
-from tests.reports.factories import MISSED, commune_report, empty_commune_report, province_report
+from tests.pii_corpus import CORPUS
+from tests.reports.factories import (
+    MISSED,
+    commune_report,
+    empty_commune_report,
+    hostile_commune_report,
+    province_report,
+)
 
 
 @dataclass
@@ -182,3 +190,12 @@ def test_a_province_page_lists_its_communes_and_the_idle_ones() -> None:
     assert "Toàn tỉnh (3 xã hoạt động)" in page.cells
     row = page.cells.index("Phường Hoàn Kiếm")
     assert page.cells[row - 2 : row + 2] == ["1", "00070", "Phường Hoàn Kiếm", "20"]
+
+
+def test_free_text_stored_before_masking_is_masked_on_the_page() -> None:
+    html, page = parse(hostile_commune_report())
+    assert [s.text for s in CORPUS if s.text in page.cells] == []
+    masked = [mask_pii(s.text) for s in CORPUS]
+    assert all(text in page.cells for text in masked)
+    assert [(s.text, text) for s, text in zip(CORPUS, masked, strict=True) if s.leaks(text)] == []
+    assert "0912.345.678" not in html

@@ -1,0 +1,146 @@
+"""End-to-end: personal numbers and secrets that residents type, in every format of the PII
+corpus (tests/pii_corpus.py), leave no trace in any store the product writes — no table of
+the database, no Redis key or value, no Rasa tracker, no log line of the three processes, no
+report in any format — while the resident agreed to have their words kept (so everything
+that can be kept, is) and while they talk to a volunteer.
+
+A secret counts as leaked when a password appears as typed, or six consecutive digits of a
+number (all of a shorter one) appear in one run of digits, whatever separators are left.
+Columns and keys that hold machine identifiers (ids, hashes, platform update ids) are not
+read: their digits would match a short code by chance."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import time
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import redis
+from sqlalchemy import JSON, MetaData, String, Text, select
+
+from core.db import make_engine
+from reports.metrics import commune_report, province_report
+from reports.model import Period
+from reports.render import FORMATS, render
+from tests.pii_corpus import CORPUS
+from tests.stack import RunningStack
+
+pytestmark = pytest.mark.e2e
+
+WINDOW = 6  # consecutive digits of a secret that count as a leak (see PiiSample.leaks)
+# Columns that hold identifiers made by machines (hashes, platform ids), not anyone's words:
+# their digits would match a short code by chance.
+IDENTIFIERS = re.compile(r"(^|_)(id|key|hash|token|code)$")
+
+
+def _leaks(haystack: str) -> list[str]:
+    """The corpus secrets found in `haystack`."""
+    return [secret for sample in CORPUS for secret in sample.leaks(haystack, WINDOW)]
+
+
+def _database_text(stack: RunningStack) -> Iterator[tuple[str, str]]:
+    engine = make_engine(stack.database_url)
+    metadata = MetaData()
+    metadata.reflect(engine)
+    try:
+        with engine.connect() as connection:
+            for table in metadata.sorted_tables:
+                columns = [
+                    column
+                    for column in table.columns
+                    if isinstance(column.type, String | Text | JSON)
+                    and not IDENTIFIERS.search(column.name)
+                ]
+                if columns:
+                    for row in connection.execute(select(*columns)):
+                        yield table.name, " | ".join(str(value) for value in row)
+    finally:
+        engine.dispose()
+
+
+def _redis_text(url: str) -> Iterator[tuple[str, str]]:
+    client = redis.Redis.from_url(url, decode_responses=True)
+    try:
+        for key in client.scan_iter(count=500):
+            kind = client.type(key)
+            if kind == "string":
+                value: object = client.get(key)
+            elif kind == "list":
+                value = client.lrange(key, 0, -1)
+            elif kind == "hash":
+                value = client.hgetall(key)
+            elif kind == "set":
+                value = client.smembers(key)
+            elif kind == "zset":
+                value = client.zrange(key, 0, -1)
+            elif kind == "stream":
+                value = client.xrange(key)
+            else:
+                value = ""
+            yield key, str(value)
+    finally:
+        client.close()
+
+
+def _report_text(data: bytes, fmt: str) -> str:
+    if fmt != "xlsx":
+        return data.decode("utf-8", errors="replace")
+    with zipfile.ZipFile(io.BytesIO(data)) as book:  # the sheets' XML, shared strings included
+        return " ".join(book.read(name).decode("utf-8") for name in book.namelist())
+
+
+def _telegram(stack: RunningStack, texts: list[str]) -> None:
+    """A Telegram resident writes `texts`; returns once each has been answered."""
+    user = stack.telegram.user("Bác Tư")
+    chat = stack.telegram.private_chat(user)
+    for text in texts:
+        stack.telegram.user_text(user, text)
+    deadline = time.monotonic() + 120
+    while len(stack.telegram.sent(chat_id=chat["id"])) < len(texts):
+        assert time.monotonic() < deadline, "the Telegram resident was not answered"
+        time.sleep(0.2)
+
+
+def test_no_personal_number_or_secret_is_kept_anywhere(stack: RunningStack) -> None:
+    sender = "e2e-pii"
+    notice = stack.chat(sender, "xin chào")
+    stack.press(sender, notice[-1], "Đồng ý")  # keep the words: every store gets them
+    for entry in CORPUS:
+        stack.chat(sender, entry.text)
+    stack.chat(sender, "gặp người hỗ trợ")
+    opened = stack.chat(sender, "phuong ba dinh ha noi")
+    assert any("đã báo" in str(m["text"]) for m in opened), opened
+    for entry in CORPUS:  # during the handoff: the volunteer's conversation store
+        stack.chat(sender, entry.text)
+    _telegram(stack, [entry.text for entry in CORPUS[:10]])  # and over Telegram
+
+    places: dict[str, list[str]] = {}
+    for table, row in _database_text(stack):
+        if leaked := _leaks(row):
+            places.setdefault(f"table {table}", []).extend(leaked)
+    if redis_url := os.environ.get("TEST_REDIS_URL"):
+        for key, value in _redis_text(redis_url):
+            if leaked := _leaks(value):
+                places.setdefault(f"redis {key}", []).extend(leaked)
+    tracker = json.dumps(stack.tracker(sender), ensure_ascii=False)
+    if leaked := _leaks(tracker):
+        places["rasa tracker"] = leaked
+    if leaked := _leaks(stack.logs()):
+        places["logs"] = leaked
+    period = Period.containing(datetime.now(UTC))
+    with stack.session() as session:
+        reports = {
+            "commune": commune_report(session=session, commune_code="00004", period=period),
+            "province": province_report(session=session, province_code="01", period=period),
+        }
+    for scope, report in reports.items():
+        for fmt in FORMATS:
+            if leaked := _leaks(_report_text(render(report, fmt), fmt)):
+                places[f"{scope} report {fmt}"] = leaked
+    assert not places, places
