@@ -129,6 +129,7 @@ def running_stack(tmp_dir: Path) -> Iterator[RunningStack]:
             TELEGRAM_MODE="polling",
             TELEGRAM_DESK_CHAT_ID=str(desk_chat["id"]),
             DESK_HOURS="00:00-00:00",
+            CHAT_RATE_LIMIT_PER_MINUTE="1000",  # tests write faster than any resident
         )
         env.pop("REDIS_URL", None)
         if os.environ.get("TEST_REDIS_URL"):

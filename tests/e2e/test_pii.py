@@ -4,7 +4,7 @@ the database, no Redis key or value, no Rasa tracker, no log line of the three p
 report in any format — while the resident agreed to have their words kept (so everything
 that can be kept, is) and while they talk to a volunteer.
 
-A secret counts as leaked when a password appears as typed, or six consecutive digits of a
+A secret counts as leaked when a password appears as typed, or seven consecutive digits of a
 number (all of a shorter one) appear in one run of digits, whatever separators are left.
 Columns and keys that hold machine identifiers (ids, hashes, platform update ids) are not
 read: their digits would match a short code by chance."""
@@ -25,6 +25,7 @@ import redis
 from sqlalchemy import JSON, MetaData, String, Text, select
 
 from core.db import make_engine
+from core.models import InboundUpdate
 from reports.metrics import commune_report, province_report
 from reports.model import Period
 from reports.render import FORMATS, render
@@ -33,7 +34,8 @@ from tests.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 
-WINDOW = 6  # consecutive digits of a secret that count as a leak (see PiiSample.leaks)
+WINDOW = 7  # consecutive digits of a secret that count as a leak (see PiiSample.leaks); six
+# would match the bot's own advice "không dùng dãy 123456" inside 0912345678
 # Columns that hold identifiers made by machines (hashes, platform ids), not anyone's words:
 # their digits would match a short code by chance.
 IDENTIFIERS = re.compile(r"(^|_)(id|key|hash|token|code)$")
@@ -95,15 +97,28 @@ def _report_text(data: bytes, fmt: str) -> str:
         return " ".join(book.read(name).decode("utf-8") for name in book.namelist())
 
 
+def _processed_telegram_updates(stack: RunningStack) -> int:
+    with stack.session() as session:
+        return len(
+            session.scalars(
+                select(InboundUpdate.id).where(
+                    InboundUpdate.channel == "telegram", InboundUpdate.processed_at.is_not(None)
+                )
+            ).all()
+        )
+
+
 def _telegram(stack: RunningStack, texts: list[str]) -> None:
-    """A Telegram resident writes `texts`; returns once each has been answered."""
+    """A Telegram resident writes `texts`; returns once each has been handled (answered, or
+    passed to the desk when one of them opened a ticket)."""
+    before = _processed_telegram_updates(stack)
     user = stack.telegram.user("Bác Tư")
-    chat = stack.telegram.private_chat(user)
+    stack.telegram.private_chat(user)
     for text in texts:
         stack.telegram.user_text(user, text)
     deadline = time.monotonic() + 120
-    while len(stack.telegram.sent(chat_id=chat["id"])) < len(texts):
-        assert time.monotonic() < deadline, "the Telegram resident was not answered"
+    while _processed_telegram_updates(stack) < before + len(texts):
+        assert time.monotonic() < deadline, "the Telegram resident's messages were not handled"
         time.sleep(0.2)
 
 
