@@ -104,9 +104,7 @@ def test_a_request_without_sender_starts_a_resident_with_a_signed_token(
 
 
 def test_behind_an_https_proxy_the_cookie_is_secure(client: TestClient) -> None:
-    response = client.post(
-        "/api/chat", json={"text": " "}, headers={"X-Forwarded-Proto": "https"}
-    )
+    response = client.post("/api/chat", json={"text": " "}, headers={"X-Forwarded-Proto": "https"})
     assert "Secure" in response.headers["set-cookie"]
 
 

@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from cns.main import cli
 from cns.stack import free_port
 from core import db
-from core.privacy import pseudonymize
 from core.settings import get_settings
 from tests.stack import PSEUDONYM_KEY, RunningStack
 
@@ -43,14 +42,15 @@ def test_forget_by_channel_account_erases_profile_and_conversation(
     _use(settings_env, stack.database_url, stack.rasa_url)
 
     result = CliRunner().invoke(
-        cli, ["forget", "--resident", "forget-me", "--channel", "web", "--yes"]
+        cli,
+        ["forget", "--resident", stack.channel_user_id("forget-me"), "--channel", "web", "--yes"],
     )
 
     assert result.exit_code == 0, result.output
     assert "profile deleted, 1 progress rows deleted" in result.output
     assert "Rasa's copy of the conversation is erased." in result.output
     assert stack.event_rows("forget-me") == []
-    resident = pseudonymize("web", "forget-me", key=PSEUDONYM_KEY)
+    resident = stack.resident_id("forget-me")
     tracker = httpx.get(f"{stack.rasa_url}/conversations/{resident}/tracker").json()
     assert [e for e in tracker["events"] if e["event"] in ("user", "bot")] == []
 

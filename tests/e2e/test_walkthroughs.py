@@ -10,8 +10,7 @@ from actions.consent import notice_messages
 from core.content.emergency import load_emergency
 from core.content.lessons import find_lesson
 from core.content.services import load_service_guide
-from core.privacy import pseudonymize
-from tests.stack import PSEUDONYM_KEY, RunningStack
+from tests.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 
@@ -139,7 +138,7 @@ def test_erasing_my_data_clears_the_profile_and_the_conversation(stack: RunningS
     counted = stack.events_of_resident(erased[0])
     assert ("intent", "delete_my_data") in counted
     assert counted[-1] == ("message_out", None)
-    resident = pseudonymize("web", "e2e-erase", key=PSEUDONYM_KEY)
+    resident = stack.resident_id("e2e-erase")
     tracker = httpx.get(f"{stack.rasa_url}/conversations/{resident}/tracker").json()
     # Reading the tracker starts an empty session; nothing the resident said is left.
     assert [e for e in tracker["events"] if e["event"] in ("user", "bot")] == []
