@@ -172,7 +172,11 @@ def _answer(
     content: dict[str, Any] = {"messages": _messages(*messages)}
     if resident is None:
         return JSONResponse(status_code=status, content=content)
-    response = JSONResponse(status_code=status, content={"sender": resident.token, **content})
+    response = JSONResponse(
+        status_code=status,
+        content={"sender": resident.token, **content},
+        headers={"Cache-Control": "no-store"},  # it carries a credential
+    )
     settings: Settings = request.app.state.settings
     forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
     response.set_cookie(

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
@@ -24,6 +25,7 @@ from bot.channels.web import (
     TOO_FAST_REPLY,
     TOO_MANY_NEW_REPLY,
     UNKNOWN_SENDER_REPLY,
+    _address,
 )
 from bot.channels.web_identity import WebIdentities
 from bot.channels.web_mailbox import WebMailbox
@@ -93,6 +95,7 @@ def test_a_request_without_sender_starts_a_resident_with_a_signed_token(
     identity = IDENTITIES.verify(token)
     assert identity is not None
     assert len(identity.user_id) >= 22  # 128 random bits
+    assert response.headers["cache-control"] == "no-store"
     cookie = response.headers["set-cookie"]
     assert cookie.startswith(f"{COOKIE}={token};")
     assert "HttpOnly" in cookie
@@ -269,6 +272,22 @@ def test_an_address_cannot_mint_identities_without_end(app_database: str) -> Non
         # Residents who already have an identity carry on.
         assert client.post("/api/chat", json={"sender": first, "text": "a"}).status_code == 503
     assert _event_types() == [(EventType.MESSAGE_IN.value, _resident_id(first))]
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "same"),
+    [
+        ("203.0.113.7", "203.0.113.7", True),
+        ("203.0.113.7", "203.0.113.8", False),
+        ("2001:db8:1:2::1", "2001:db8:1:2:ffff::9", True),  # one household's /64
+        ("2001:db8:1:2::1", "2001:db8:1:3::1", False),
+    ],
+)
+def test_limits_count_an_ipv6_client_by_its_64(one: str, other: str, same: bool) -> None:
+    def address(host: str) -> str:
+        return _address(Request({"type": "http", "client": (host, 4321), "headers": []}))
+
+    assert (address(one) == address(other)) is same
 
 
 def test_redis_down_gives_a_polite_503(app_database: str) -> None:
