@@ -87,6 +87,8 @@ def desk_policy(settings: Settings) -> DeskPolicy:
         sla_minutes=settings.desk_sla_minutes,
         hours=DeskHours.parse(settings.desk_hours),
         expire_after=timedelta(hours=settings.desk_expire_hours),
+        new_tickets_per_commune=settings.desk_new_tickets_per_commune,
+        new_tickets_window=timedelta(minutes=settings.desk_new_tickets_window_minutes),
     )
 
 

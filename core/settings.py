@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     desk_expire_hours: int = Field(default=24, ge=1)
 
     chat_rate_limit_per_minute: int = Field(default=30, ge=1)
+    # Web chat: one client address (a household, a commune office) may carry many residents;
+    # new identities per address are limited so that rotating them cannot bypass the limits.
+    chat_rate_limit_per_address_per_minute: int = Field(default=300, ge=1)
+    chat_new_residents_per_address_per_hour: int = Field(default=60, ge=1)
+    # At most this many new handoff tickets per commune per window; beyond, "busy, try later".
+    desk_new_tickets_per_commune: int = Field(default=20, ge=1)
+    desk_new_tickets_window_minutes: int = Field(default=60, ge=1)
     log_level: str = "INFO"
 
     # Closed doors (issue 13): where the action server listens, the secret Rasa sends it, and

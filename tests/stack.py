@@ -4,6 +4,9 @@ Uses PostgreSQL / Redis when TEST_DATABASE_URL / TEST_REDIS_URL are set (as in C
 SQLite and the in-process Redis stand-in, exactly like `make run` on a laptop. The gateway's
 Telegram bot polls a fake Bot API server on 127.0.0.1 (tests/fakes/telegram_api.py), whose
 forum group `desk_chat` is the fallback desk (TELEGRAM_DESK_CHAT_ID); the desk is always open.
+
+Web residents are named by the tests (`stack.chat("e2e-greet", ...)`); each name's first
+message goes without an identity, and the one the server issues is used for that name after.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ import io
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy.orm import Session
 
+from bot.channels.web_identity import WebIdentities
 from cns.stack import Ports, free_port, local_services
 from cns.supervisor import Stack
 from cns.training import ensure_model
@@ -48,6 +52,9 @@ class RunningStack:
     desk_chat: dict[str, Any]
     output: io.StringIO  # everything the three processes logged, prefixed with their names
 
+    # A test's name for a web resident → the token the server issued on its first message.
+    identities: dict[str, str] = field(default_factory=dict)
+
     def logs(self) -> str:
         return self.output.getvalue()
 
@@ -61,24 +68,33 @@ class RunningStack:
         finally:
             engine.dispose()
 
-    def chat(self, sender: str, text: str) -> list[dict[str, object]]:
-        response = httpx.post(
-            f"{self.url}/api/chat", json={"sender": sender, "text": text}, timeout=60
-        )
+    def chat(self, name: str, text: str) -> list[dict[str, object]]:
+        """The web resident `name` sends `text`; the bot's replies."""
+        token = self.identities.get(name)
+        body = {"text": text} if token is None else {"sender": token, "text": text}
+        response = httpx.post(f"{self.url}/api/chat", json=body, timeout=60)
         assert response.status_code == 200, response.text
+        self.identities.setdefault(name, response.json()["sender"])
         messages: list[dict[str, object]] = response.json()["messages"]
         return messages
 
-    def press(self, sender: str, message: dict[str, object], title: str) -> list[dict[str, object]]:
+    def press(self, name: str, message: dict[str, object], title: str) -> list[dict[str, object]]:
         """Press the button called `title` under `message` (its payload is sent as text)."""
         buttons: list[dict[str, str]] = message["buttons"]  # type: ignore[assignment]
         payloads = [b["payload"] for b in buttons if b["title"] == title]
         assert payloads, f"no button {title!r} in {[b['title'] for b in buttons]}"
-        return self.chat(sender, payloads[0])
+        return self.chat(name, payloads[0])
 
-    def resident_id(self, sender: str) -> str:
-        """The pseudonymous id of a web test resident (Rasa's sender id, the events' id)."""
-        return pseudonymize("web", sender, key=PSEUDONYM_KEY)
+    def channel_user_id(self, name: str) -> str:
+        """The web channel's id of the resident `name` (who has chatted already)."""
+        assert name in self.identities, f"{name!r} has not chatted yet"
+        identity = WebIdentities.from_secret(PSEUDONYM_KEY).verify(self.identities[name])
+        assert identity is not None
+        return identity.user_id
+
+    def resident_id(self, name: str) -> str:
+        """The pseudonymous id of the web resident `name`."""
+        return pseudonymize("web", self.channel_user_id(name), key=PSEUDONYM_KEY)
 
     def tracker(self, sender: str) -> dict[str, Any]:
         """Rasa's tracker of a web test resident's conversation (with every event)."""
@@ -91,9 +107,9 @@ class RunningStack:
         tracker: dict[str, Any] = response.json()
         return tracker
 
-    def event_rows(self, sender: str) -> list[tuple[str, str | None, str | None]]:
-        """(type, key, commune) of the web sender's events, in order."""
-        resident = self.resident_id(sender)
+    def event_rows(self, name: str) -> list[tuple[str, str | None, str | None]]:
+        """(type, key, commune) of the web resident's events, in order."""
+        resident = self.resident_id(name)
         return [(e.type, e.key, e.commune_code) for e in self._events(resident_id=resident)]
 
     def events_of_type(self, type_: str) -> list[tuple[str, str]]:
@@ -110,8 +126,8 @@ class RunningStack:
         engine.dispose()
         return rows
 
-    def events(self, sender: str) -> list[tuple[str, str | None]]:
-        return [(type_, key) for type_, key, _ in self.event_rows(sender)]
+    def events(self, name: str) -> list[tuple[str, str | None]]:
+        return [(type_, key) for type_, key, _ in self.event_rows(name)]
 
 
 @contextmanager
@@ -129,6 +145,10 @@ def running_stack(tmp_dir: Path) -> Iterator[RunningStack]:
             TELEGRAM_MODE="polling",
             TELEGRAM_DESK_CHAT_ID=str(desk_chat["id"]),
             DESK_HOURS="00:00-00:00",
+            # Every test resident comes from 127.0.0.1: the per-address limits would count
+            # the whole test session as one household.
+            CHAT_RATE_LIMIT_PER_ADDRESS_PER_MINUTE="100000",
+            CHAT_NEW_RESIDENTS_PER_ADDRESS_PER_HOUR="100000",
             CHAT_RATE_LIMIT_PER_MINUTE="1000",  # tests write faster than any resident
         )
         env.pop("REDIS_URL", None)

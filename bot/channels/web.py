@@ -1,30 +1,73 @@
-"""The web chat channel: `POST /api/chat` (used by the page at `/` and by API clients)."""
+"""The web chat channel: `POST /api/chat` (used by the page at `/` and by API clients) and
+`GET /api/chat/updates`.
+
+Residents are known by a token the server issues (bot/channels/web_identity.py): a request
+without `sender` and without the chat cookie starts a new resident; the token comes back as
+`sender` and as an HttpOnly cookie, either of which identifies the resident afterwards. Limits:
+messages per resident and per client address, and new residents per address, so that rotating
+identities does not lift the limits. When Redis or the database cannot be reached the resident
+is asked, politely and in the usual shape, to send again later (503).
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from bot.channels.web_identity import Identity, WebIdentities
 from bot.channels.web_mailbox import WebMailbox
 from bot.messages import InboundMessage, OutboundMessage
 from bot.rasa_client import RasaUnavailable
 from bot.router import Router
 from core.ratelimit import RateLimit
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "web"
 MAX_TEXT = 2000
+COOKIE = "cns_chat"
+COOKIE_PATH = "/api/chat"  # also covers /api/chat/updates
+TOKEN_HEADER = "X-Chat-Token"
+HOUR = 3600
 
 EMPTY_TEXT_REPLY = "Dạ, anh/chị chưa nhập nội dung. Anh/chị cần em hỗ trợ việc gì ạ?"
 RASA_DOWN_REPLY = (
     "Dạ, hệ thống đang bận, em chưa trả lời được ngay. Anh/chị vui lòng thử lại sau ít phút ạ."
 )
+STORAGE_DOWN_REPLY = (
+    "Dạ, hệ thống đang gặp sự cố nên em chưa nhận được tin nhắn này. "
+    "Anh/chị vui lòng gửi lại sau ít phút ạ."
+)
 TOO_FAST_REPLY = "Dạ, anh/chị gửi hơi nhanh ạ. Anh/chị đợi một chút rồi gửi tiếp giúp em nhé."
+TOO_MANY_NEW_REPLY = (
+    "Dạ, có nhiều cuộc trò chuyện mới từ cùng một mạng quá ạ. "
+    "Anh/chị vui lòng thử lại sau ít phút giúp em nhé."
+)
+UNKNOWN_SENDER_REPLY = (
+    "Dạ, em không nhận ra cuộc trò chuyện này ạ. "
+    "Anh/chị tải lại trang để bắt đầu cuộc trò chuyện mới giúp em nhé."
+)
+
+# Redis or the database cannot be reached (refused, reset, timed out, pool exhausted).
+STORAGE_ERRORS: tuple[type[Exception], ...] = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    OperationalError,
+    InterfaceError,
+    PoolTimeoutError,
+)
 
 
 class ButtonOut(BaseModel):
@@ -38,49 +81,166 @@ class MessageOut(BaseModel):
 
 
 class ChatRequest(BaseModel):
-    sender: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+    sender: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+        | None
+    ) = None
     text: Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 
 
 class ChatResponse(BaseModel):
+    sender: str
     messages: list[MessageOut]
 
 
-def _reply(*messages: OutboundMessage) -> ChatResponse:
-    return ChatResponse(
-        messages=[
-            MessageOut(
-                text=m.text,
-                buttons=[ButtonOut(title=b.title, payload=b.payload) for b in m.buttons],
-            )
-            for m in messages
-        ]
+class Refused(Exception):
+    """The request is answered with this polite notice instead."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+
+
+@dataclass(frozen=True)
+class WebLimits:
+    per_resident: RateLimit
+    per_address: RateLimit
+    new_residents: RateLimit  # per address
+
+    @classmethod
+    def of(cls, request: Request) -> WebLimits:
+        state = request.app.state
+        settings: Settings = state.settings
+        return cls(
+            per_resident=state.chat_rate_limit,
+            per_address=RateLimit(
+                state.redis,
+                "ratelimit:chat-address",
+                settings.chat_rate_limit_per_address_per_minute,
+            ),
+            new_residents=RateLimit(
+                state.redis,
+                "ratelimit:chat-new",
+                settings.chat_new_residents_per_address_per_hour,
+                HOUR,
+            ),
+        )
+
+
+@lru_cache(maxsize=4)
+def _identities_for(secret: str) -> WebIdentities:
+    return WebIdentities.from_secret(secret)
+
+
+def _identities(request: Request) -> WebIdentities:
+    settings: Settings = request.app.state.settings
+    return _identities_for(settings.pseudonym_key.get_secret_value())
+
+
+def _address(request: Request) -> str:
+    """The client address the limits count by; an IPv6 client by its /64, which one
+    household (or one attacker) gets whole."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _messages(*messages: OutboundMessage) -> list[dict[str, Any]]:
+    return [
+        MessageOut(
+            text=m.text,
+            buttons=[ButtonOut(title=b.title, payload=b.payload) for b in m.buttons],
+        ).model_dump()
+        for m in messages
+    ]
+
+
+def _answer(
+    request: Request,
+    status: int,
+    messages: list[OutboundMessage],
+    resident: Identity | None = None,
+) -> JSONResponse:
+    """The usual `{"sender", "messages"}` body; a known resident also gets (or keeps) the
+    cookie, HttpOnly and Secure whenever the page came over HTTPS."""
+    content: dict[str, Any] = {"messages": _messages(*messages)}
+    if resident is None:
+        return JSONResponse(status_code=status, content=content)
+    response = JSONResponse(
+        status_code=status,
+        content={"sender": resident.token, **content},
+        headers={"Cache-Control": "no-store"},  # it carries a credential
     )
+    settings: Settings = request.app.state.settings
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    response.set_cookie(
+        COOKIE,
+        resident.token,
+        max_age=settings.retention_days * 24 * HOUR,
+        path=COOKIE_PATH,
+        httponly=True,
+        secure=request.url.scheme == "https" or forwarded == "https",
+        samesite="lax",
+    )
+    return response
 
 
-def _notice(status: int, text: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content=_reply(OutboundMessage(text)).model_dump())
+def _notice(
+    request: Request, status: int, text: str, resident: Identity | None = None
+) -> JSONResponse:
+    return _answer(request, status, [OutboundMessage(text)], resident)
+
+
+async def _resident(request: Request, sender: str | None, limits: WebLimits) -> Identity:
+    """The resident of `sender`, else of the cookie, else a new one. Raises Refused for a
+    `sender` the server did not issue, and when the address started too many residents."""
+    identities = _identities(request)
+    token = sender or request.cookies.get(COOKIE)
+    identity = identities.verify(token) if token else None
+    if identity is not None:
+        return identity
+    if sender is not None:
+        raise Refused(401, UNKNOWN_SENDER_REPLY)
+    # A new resident; a cookie that no longer verifies (a new PSEUDONYM_KEY) is replaced.
+    if not await limits.new_residents.hit(_address(request)):
+        raise Refused(429, TOO_MANY_NEW_REPLY)
+    return identities.issue()
 
 
 api = APIRouter()
 
 
-@api.post("/api/chat", response_model=ChatResponse, responses={429: {}, 503: {}})
+@api.post("/api/chat", response_model=ChatResponse, responses={401: {}, 429: {}, 503: {}})
 async def chat(body: ChatRequest, request: Request) -> Any:
     """One resident message in, the bot's replies out, in order."""
     router: Router = request.app.state.router
-    limiter: RateLimit = request.app.state.chat_rate_limit
-    if not body.text.strip():
-        return _reply(OutboundMessage(EMPTY_TEXT_REPLY))
-    if not await limiter.hit(body.sender):
-        return _notice(429, TOO_FAST_REPLY)
-    message = InboundMessage(channel=CHANNEL, channel_user_id=body.sender, text=body.text)
+    limits = WebLimits.of(request)
+    resident: Identity | None = None
     try:
+        if not await limits.per_address.hit(_address(request)):
+            return _notice(request, 429, TOO_FAST_REPLY)
+        resident = await _resident(request, body.sender, limits)
+        if not body.text.strip():
+            return _answer(request, 200, [OutboundMessage(EMPTY_TEXT_REPLY)], resident)
+        if not await limits.per_resident.hit(resident.user_id):
+            return _notice(request, 429, TOO_FAST_REPLY, resident)
+        message = InboundMessage(channel=CHANNEL, channel_user_id=resident.user_id, text=body.text)
         replies = await router.handle(message)
+    except Refused as refused:
+        return _notice(request, refused.status, refused.text, resident)
     except RasaUnavailable as exc:
         log.error("Rasa unavailable: %s", exc)
-        return _notice(503, RASA_DOWN_REPLY)
-    return _reply(*replies)
+        return _notice(request, 503, RASA_DOWN_REPLY, resident)
+    except STORAGE_ERRORS as exc:
+        log.error("Web chat: storage unavailable: %s: %s", type(exc).__name__, exc)
+        return _notice(request, 503, STORAGE_DOWN_REPLY, resident)
+    return _answer(request, 200, replies, resident)
 
 
 class UpdatesResponse(BaseModel):
@@ -88,16 +248,21 @@ class UpdatesResponse(BaseModel):
     last: int
 
 
-@api.get("/api/chat/updates", response_model=UpdatesResponse)
-async def updates(
-    request: Request,
-    sender: Annotated[str, StringConstraints(min_length=1, max_length=128)],
-    after: int = 0,
-) -> Any:
+@api.get("/api/chat/updates", response_model=UpdatesResponse, responses={401: {}, 503: {}})
+async def updates(request: Request, after: int = 0) -> Any:
     """Messages that came outside a request (a volunteer's replies, the bot resuming after a
-    handoff), numbered; the page asks every few seconds with the last number it has."""
+    handoff), numbered; the page asks every few seconds with the last number it has. The
+    resident is the one of the `X-Chat-Token` header, else of the cookie."""
     mailbox: WebMailbox = request.app.state.mailbox
-    items = await mailbox.fetch(sender, after)
+    token = request.headers.get(TOKEN_HEADER) or request.cookies.get(COOKIE)
+    resident = _identities(request).verify(token) if token else None
+    if resident is None:
+        return _notice(request, 401, UNKNOWN_SENDER_REPLY)
+    try:
+        items = await mailbox.fetch(resident.user_id, after)
+    except STORAGE_ERRORS as exc:
+        log.error("Web chat updates: storage unavailable: %s: %s", type(exc).__name__, exc)
+        return _notice(request, 503, STORAGE_DOWN_REPLY)
     last = max([after, *(int(i["id"]) for i in items)])  # type: ignore[call-overload]
     messages = [MessageOut.model_validate(i) for i in items]
     return UpdatesResponse(messages=messages, last=last)

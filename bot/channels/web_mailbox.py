@@ -1,6 +1,6 @@
 """Messages for web chat residents that arrive outside a request (a volunteer's replies, the
-bot resuming after a handoff): kept in Redis per sender for a day, fetched by the page with
-`GET /api/chat/updates`."""
+bot resuming after a handoff): kept in Redis per resident (by their issued id) for a day,
+fetched by the page with `GET /api/chat/updates`."""
 
 from __future__ import annotations
 

@@ -43,6 +43,7 @@ from core.repositories.tickets import (
     open_ticket,
     queue_position,
     rate_ticket,
+    tickets_opened_since,
     typical_wait_minutes,
 )
 from core.repositories.volunteers import serves_on_the_web
@@ -87,6 +88,9 @@ class DeskPolicy:
     sla_minutes: int
     hours: DeskHours
     expire_after: timedelta
+    # At most this many new tickets per commune per window (a flood must not swamp a team).
+    new_tickets_per_commune: int = 20
+    new_tickets_window: timedelta = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -153,8 +157,11 @@ class Handoff:
         """Open a ticket for the resident's own commune (or report the one already open).
 
         When no desk would show it to anyone, no ticket is opened (the bot keeps answering)
-        and the resident is told honestly where to get help instead."""
+        and the resident is told honestly where to get help instead; when the commune got its
+        fill of new tickets lately, the resident is asked to try again later."""
         now = self.clock()
+        if await in_db(lambda session: self._commune_is_full(session, resident, now)):
+            return [replies.TEAM_BUSY]
 
         def open_(session: Session) -> tuple[TicketView, bool, Waiting] | NobodyTakes:
             commune = commune_of(session=session, resident_id=resident)
@@ -192,6 +199,17 @@ class Handoff:
         if not self.policy.hours.is_open(now):
             return replies.queued_after_hours(ticket.team, self.policy.hours.describe_opening(now))
         return replies.queued(ticket.team, waiting.position, waiting.minutes)
+
+    def _commune_is_full(self, session: Session, resident: str, now: datetime) -> bool:
+        if active_ticket(session=session, resident_id=resident) is not None:
+            return False  # no new ticket: they are told their place in the queue
+        commune = commune_of(session=session, resident_id=resident)
+        since = now - self.policy.new_tickets_window
+        opened = tickets_opened_since(session=session, commune_code=commune, since=since)
+        if opened < self.policy.new_tickets_per_commune:
+            return False
+        log.warning("Commune %s got %d new tickets since %s: refusing more", commune, opened, since)
+        return True
 
     async def resident_wrote(
         self, ticket: TicketView, message: InboundMessage

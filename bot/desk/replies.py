@@ -86,6 +86,12 @@ def still_waiting(position: int, wait_minutes: int) -> list[OutboundMessage]:
     ]
 
 
+TEAM_BUSY = OutboundMessage(
+    "Dạ, lúc này Tổ công nghệ số đang có rất nhiều người chờ nên chưa nhận thêm yêu cầu mới "
+    "được ạ. Bác vui lòng nhắn lại sau một lúc nữa, hoặc đến bộ phận một cửa của xã, phường ạ."
+)
+
+
 def claimed(volunteer: str) -> OutboundMessage:
     return OutboundMessage(
         f"Dạ, {volunteer} ở Tổ công nghệ số đã nhận hỗ trợ bác. Bác nhắn trực tiếp ở đây nhé ạ."

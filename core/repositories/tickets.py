@@ -155,18 +155,20 @@ def rate_ticket(*, session: Session, ticket_id: int, rating: int) -> None:
     session.execute(update(Ticket).where(Ticket.id == ticket_id).values(rating=rating))
 
 
+def _of_commune(commune_code: str | None) -> ColumnElement[bool]:
+    """Tickets of the commune; those without a commune form a queue of their own."""
+    if commune_code is None:
+        return Ticket.commune_code.is_(None)
+    return Ticket.commune_code == commune_code
+
+
 def queue_position(*, session: Session, ticket: Ticket) -> int:
     """1 for the oldest open ticket of the commune; counts the open tickets up to this one."""
-    commune = (
-        Ticket.commune_code.is_(None)
-        if ticket.commune_code is None
-        else Ticket.commune_code == ticket.commune_code
-    )
     ahead = session.scalar(
         select(func.count())
         .select_from(Ticket)
         .where(
-            commune,
+            _of_commune(ticket.commune_code),
             Ticket.state == TicketState.OPEN,
             or_(
                 Ticket.created_at < ticket.created_at,
@@ -175,6 +177,16 @@ def queue_position(*, session: Session, ticket: Ticket) -> int:
         )
     )
     return int(ahead or 0) + 1
+
+
+def tickets_opened_since(*, session: Session, commune_code: str | None, since: datetime) -> int:
+    """How many tickets the commune got since `since` (whatever became of them)."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(_of_commune(commune_code), Ticket.created_at >= since)
+    )
+    return int(count or 0)
 
 
 def active_tickets(

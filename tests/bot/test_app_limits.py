@@ -65,7 +65,7 @@ def test_bodies_of_a_legitimate_size_pass(port: int) -> None:
     connection.request(
         "POST",
         "/api/chat",
-        body=json.dumps({"sender": "a", "text": text}),
+        body=json.dumps({"text": text}),  # a new resident
         headers={"Content-Type": "application/json"},
     )
     assert connection.getresponse().status == 503  # Rasa is unreachable here

@@ -1,5 +1,6 @@
 """The resident web chat page (`/`) in headless Chromium on a phone-sized screen, against
-the real stack (trained Rasa, action server, gateway): typing, buttons, layout, empty input."""
+the real stack (trained Rasa, action server, gateway): typing, buttons, layout, empty input,
+the identity the server issues (an HttpOnly cookie, nothing in storage)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import json
 import re
 
 import pytest
-from playwright.sync_api import Locator, Page, Request, expect
+from playwright.sync_api import Locator, Page, Request, Response, expect
 
+from bot.channels.web import COOKIE
 from core.content.services import load_service_guide
 from tests.browser import chromium_fixture, phone_page_fixture  # noqa: F401
 from tests.stack import RunningStack
@@ -192,3 +194,30 @@ def test_an_empty_message_is_not_sent(stack: RunningStack, phone_page: Page) -> 
     greeting = phone_page.get_by_test_id("bot-msg").filter(has_text="Em là trợ lý")
     expect(greeting).to_have_count(1, timeout=REPLY_TIMEOUT_MS)
     assert sent == ["xin chao"]
+
+
+def _is_chat_post(response: Response) -> bool:
+    return response.url.endswith("/api/chat") and response.request.method == "POST"
+
+
+def test_the_resident_is_known_by_the_cookie_the_server_issued(
+    stack: RunningStack, phone_page: Page
+) -> None:
+    _open_chat(phone_page, stack)
+    with phone_page.expect_response(_is_chat_post, timeout=REPLY_TIMEOUT_MS) as first:
+        _send(phone_page, "xin chao")
+    assert "sender" not in json.loads(first.value.request.post_data or "{}")
+    token = first.value.json()["sender"]
+    [cookie] = [c for c in phone_page.context.cookies() if c["name"] == COOKIE]
+    assert (cookie["value"], cookie["httpOnly"], cookie["path"]) == (token, True, "/api/chat")
+    assert cookie["sameSite"] == "Lax"
+    # Neither storage nor scripts hold the credential.
+    assert token.split(".")[1] not in phone_page.evaluate("JSON.stringify(localStorage)")
+    assert COOKIE not in phone_page.evaluate("document.cookie")
+
+    # After a reload the page knows nothing but the cookie, and the resident is the same.
+    phone_page.reload()
+    with phone_page.expect_response(_is_chat_post, timeout=REPLY_TIMEOUT_MS) as again:
+        _send(phone_page, "cam on em")
+    assert "sender" not in json.loads(again.value.request.post_data or "{}")
+    assert again.value.json()["sender"] == token

@@ -44,7 +44,8 @@ def test_forget_by_channel_account_erases_profile_and_conversation(
     _use(settings_env, stack.database_url, stack.rasa_url, stack.rasa_token)
 
     result = CliRunner().invoke(
-        cli, ["forget", "--resident", "forget-me", "--channel", "web", "--yes"]
+        cli,
+        ["forget", "--resident", stack.channel_user_id("forget-me"), "--channel", "web", "--yes"],
     )
 
     assert result.exit_code == 0, result.output

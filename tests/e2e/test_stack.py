@@ -9,8 +9,7 @@ from sqlalchemy import select
 from actions.commune import ASK_AGAIN_TEXT
 from actions.consent import notice_messages
 from core.models import FallbackText
-from core.privacy import pseudonymize
-from tests.stack import PSEUDONYM_KEY, RunningStack
+from tests.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 
@@ -65,12 +64,9 @@ def test_without_diacritics_and_buttons_as_payloads(stack: RunningStack) -> None
     assert _texts(stack.chat("e2e-plain", "/cancel_handoff"))[0].startswith("Dạ, em đã huỷ")
 
 
-def _said(stack: RunningStack, sender: str) -> list[str]:
-    """What Rasa's tracker store kept of the sender's messages."""
-    resident = pseudonymize("web", sender, key=PSEUDONYM_KEY)
-    tracker = httpx.get(
-        f"{stack.rasa_url}/conversations/{resident}/tracker", params={"token": stack.rasa_token}
-    ).json()
+def _said(stack: RunningStack, name: str) -> list[str]:
+    """What Rasa's tracker store kept of the resident's messages."""
+    tracker = stack.tracker(name)
     return [e["text"] for e in tracker["events"] if e["event"] == "user"]
 
 
@@ -101,15 +97,12 @@ def test_words_the_bot_missed_are_kept_only_with_consent(stack: RunningStack) ->
     stack.chat("e2e-missed-ok", nonsense)
     stack.chat("e2e-missed-no", nonsense)
 
-    for sender in ("e2e-missed-ok", "e2e-missed-no"):
-        fallbacks = [key for type_, key in stack.events(sender) if type_ == "fallback"]
+    for name in ("e2e-missed-ok", "e2e-missed-no"):
+        fallbacks = [key for type_, key in stack.events(name) if type_ == "fallback"]
         assert len(fallbacks) == 1
         assert fallbacks[0] is not None  # the closest real intent, for the report
         assert fallbacks[0] != "nlu_fallback"
-    consented, refused = (
-        pseudonymize("web", sender, key=PSEUDONYM_KEY)
-        for sender in ("e2e-missed-ok", "e2e-missed-no")
-    )
+    consented, refused = (stack.resident_id(name) for name in ("e2e-missed-ok", "e2e-missed-no"))
     with stack.session() as session:
         rows = session.scalars(
             select(FallbackText).where(FallbackText.resident_id.in_((consented, refused)))

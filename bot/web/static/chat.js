@@ -8,8 +8,9 @@
   var API_URL = "/api/chat";
   var UPDATES_URL = "/api/chat/updates";
   var UPDATES_EVERY_MS = 3000;
-  var UPDATES_KEY = "cns.updates.last";
-  var SENDER_KEY = "cns.sender";
+  var UPDATES_KEY = "cns.updates";
+  var OLD_KEYS = ["cns.sender", "cns.updates.last"]; // before identities were issued by the server
+  var TOKEN_HEADER = "X-Chat-Token";
   var MAX_LEN = 2000;
   var REQUEST_TIMEOUT_MS = 60000;
 
@@ -43,40 +44,51 @@
   var queue = [];
   var busy = false;
   var retryChips = []; // {text, chip}
-  var sender = getSender();
   var reduceMotion =
     window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
-  // ---------------------------------------------------------------- sender id
+  // ---------------------------------------------------------------- identity
+  // The server issues the resident's identity: the first message goes without one, the
+  // reply carries it as `sender` and as an HttpOnly cookie, and the cookie does the work from
+  // then on. The page also keeps the token in memory (never in storage) and sends it along,
+  // so that a conversation holds together where cookies are blocked (e.g. the page embedded
+  // in another site's frame).
 
-  function randomHex(bytes) {
-    var arr = new Uint8Array(bytes);
-    if (window.crypto && window.crypto.getRandomValues) {
-      window.crypto.getRandomValues(arr);
-    } else {
-      for (var i = 0; i < bytes; i++) arr[i] = Math.floor(Math.random() * 256);
+  var token = null;
+
+  function storageGet(key) {
+    try {
+      return window.localStorage ? window.localStorage.getItem(key) : null;
+    } catch (e) {
+      return null; // storage blocked (private mode, old WebView)
     }
-    var out = "";
-    for (var j = 0; j < arr.length; j++) out += (arr[j] < 16 ? "0" : "") + arr[j].toString(16);
-    return out;
   }
 
-  function getSender() {
-    var id = null;
+  function storageSet(key, value) {
     try {
-      id = window.localStorage.getItem(SENDER_KEY);
+      if (!window.localStorage) return;
+      if (value === null) window.localStorage.removeItem(key);
+      else window.localStorage.setItem(key, value);
     } catch (e) {
-      id = null; // storage blocked (private mode, old WebView): fall back to per-page id
+      /* ignore */
     }
-    if (!id || !/^web-[0-9a-f]{8,64}$/.test(id)) {
-      id = "web-" + randomHex(16);
-      try {
-        window.localStorage.setItem(SENDER_KEY, id);
-      } catch (e) {
-        /* ignore */
-      }
+  }
+
+  OLD_KEYS.forEach(function (key) {
+    storageSet(key, null);
+  });
+
+  /** The server named the resident: remember the token for this page only. */
+  function adoptIdentity(sender) {
+    if (typeof sender !== "string" || !sender) return;
+    token = sender;
+    // Only the token's public half (its id, no signature: not a credential) is stored, to
+    // know which resident's numbering `updates.last` belongs to.
+    var id = sender.split(".")[0];
+    if (updates.of !== id) {
+      updates = { of: id, last: 0 };
+      saveUpdates();
     }
-    return id;
   }
 
   // ---------------------------------------------------------------- rendering
@@ -299,7 +311,7 @@
       var res = await fetch(API_URL, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ sender: sender, text: text }),
+        body: JSON.stringify(token ? { sender: token, text: text } : { text: text }),
         credentials: "same-origin",
         cache: "no-store",
         signal: ctrl ? ctrl.signal : undefined,
@@ -320,32 +332,63 @@
 
   // ---------------------------------------------------------------- updates
   // Messages that arrive outside a request: a volunteer's replies during a handoff, and the
-  // bot resuming afterwards. Numbered per sender; the last number seen is kept across reloads.
+  // bot resuming afterwards. Numbered per resident; the last number seen is kept across
+  // reloads. Asked for only once the page knows the resident has an identity.
 
-  var lastUpdate = Number(window.localStorage ? localStorage.getItem(UPDATES_KEY) || 0 : 0);
+  var updates = loadUpdates();
+
+  function loadUpdates() {
+    try {
+      var saved = JSON.parse(storageGet(UPDATES_KEY) || "null");
+      if (saved && typeof saved.of === "string" && typeof saved.last === "number") return saved;
+    } catch (e) {
+      /* ignore */
+    }
+    return { of: null, last: 0 };
+  }
+
+  function saveUpdates() {
+    storageSet(UPDATES_KEY, updates.of ? JSON.stringify(updates) : null);
+  }
 
   async function pollUpdates() {
     try {
-      var url = UPDATES_URL + "?sender=" + encodeURIComponent(sender) + "&after=" + lastUpdate;
-      var res = await fetch(url, { credentials: "same-origin", cache: "no-store" });
-      if (res.ok) {
-        var data = await res.json();
-        var messages = normalizeMessages(data) || [];
-        var firstRow = null;
-        messages.forEach(function (m) {
-          var r = addBotMessage(m.text, m.buttons, false);
-          if (!firstRow) firstRow = r;
-        });
-        if (firstRow) scrollToReply(firstRow);
-        if (typeof data.last === "number" && data.last > lastUpdate) {
-          lastUpdate = data.last;
-          if (window.localStorage) localStorage.setItem(UPDATES_KEY, String(lastUpdate));
-        }
-      }
+      if (updates.of) await fetchUpdates();
     } catch (e) {
       /* offline for a moment: try again at the next tick */
     }
     setTimeout(pollUpdates, UPDATES_EVERY_MS);
+  }
+
+  async function fetchUpdates() {
+    var headers = { Accept: "application/json" };
+    if (token) headers[TOKEN_HEADER] = token;
+    var res = await fetch(UPDATES_URL + "?after=" + updates.last, {
+      headers: headers,
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+    if (res.status === 401) {
+      // The identity is gone (cookie expired or cleared): the next message starts a new one.
+      token = null;
+      updates = { of: null, last: 0 };
+      saveUpdates();
+      return;
+    }
+    if (res.ok) {
+      var data = await res.json();
+      var messages = normalizeMessages(data) || [];
+      var firstRow = null;
+      messages.forEach(function (m) {
+        var r = addBotMessage(m.text, m.buttons, false);
+        if (!firstRow) firstRow = r;
+      });
+      if (firstRow) scrollToReply(firstRow);
+      if (typeof data.last === "number" && data.last > updates.last) {
+        updates.last = data.last;
+        saveUpdates();
+      }
+    }
   }
 
   // ---------------------------------------------------------------- queue
@@ -385,8 +428,15 @@
 
   async function runJob(job) {
     showTyping();
+    var sentToken = token;
     var result = await postChat(job.text);
+    if (result.status === 401 && sentToken) {
+      // The server no longer knows that identity (e.g. it changed its key): start afresh.
+      token = null;
+      result = await postChat(job.text);
+    }
     hideTyping();
+    if (result.data) adoptIdentity(result.data.sender);
 
     var messages = normalizeMessages(result.data);
     var firstRow = null;

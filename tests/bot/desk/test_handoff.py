@@ -6,14 +6,15 @@ rating, cancel, events with their times."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.desk.handoff import Handoff, NotTheClaimer
-from bot.desk.replies import parse_rating
+from bot.desk.replies import TEAM_BUSY, parse_rating
 from bot.messages import InboundMessage
 from bot.rasa_client import RasaClient
 from bot.router import BUSY_REPLY, Router
@@ -315,3 +316,30 @@ async def test_nul_characters_from_a_resident_in_a_handoff_are_dropped(desk: Des
     with session_scope() as session:
         texts = [m.text for m in messages_of(session=session, ticket_id=ticket.id)]
     assert texts == ["chào bác"]
+
+
+async def test_a_commune_gets_at_most_so_many_new_tickets_per_window(desk: Desk) -> None:
+    """Residents rotating identities cannot flood a commune's team with tickets."""
+    desk.handoff.policy = replace(
+        desk.handoff.policy, new_tickets_per_commune=2, new_tickets_window=timedelta(minutes=30)
+    )
+    await ask(desk, "r1", "u1")
+    await ask(desk, "r2", "u2")
+    assert (await desk.handoff.cancel("r2"))[0].text.startswith("Dạ, em đã huỷ")  # still counts
+    busy = await ask(desk, "r3", "u3")
+    assert busy == [TEAM_BUSY.text]
+    assert await desk.handoff.active("r3") is None
+    assert events("r3") == []
+    assert [name for name, _, _ in desk.desk.told] == ["opened", "opened", "closed"]
+    # A resident already waiting is told their place, not that the team is busy.
+    assert "lượt thứ 1" in (await ask(desk, "r1", "u1"))[0]
+    # Another commune is not affected.
+    with session_scope() as session:
+        set_commune(session=session, resident_id="r4", commune_code=OTHER)
+    other = await desk.handoff.request(
+        resident="r4", message=said("u4", "gap nguoi"), reason=TicketReason.SCAM
+    )
+    assert other[0].text.startswith("Dạ, em đã báo")
+    # Once the window has passed, the commune takes new tickets again.
+    desk.clock.advance(minutes=31)
+    assert (await ask(desk, "r3", "u3"))[0].startswith("Dạ, em đã báo")

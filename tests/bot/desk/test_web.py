@@ -11,6 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
+from bot.channels.web import TOKEN_HEADER
+from bot.channels.web_identity import WebIdentities
 from core.db import session_scope
 from core.models import Ticket, TicketReason, VolunteerRole
 from core.privacy import pseudonymize
@@ -21,6 +23,7 @@ from tests.factories import offline_settings
 
 PASSWORD = "mat-khau-rat-dai-1"
 PSEUDONYM_KEY = "desk-test-key"
+RESIDENT = WebIdentities.from_secret(PSEUDONYM_KEY).issue()  # a web chat resident
 
 
 @dataclass
@@ -39,9 +42,9 @@ def desk(app_database: str) -> Iterator[Desk]:
         set_web_login(session=session, volunteer_id=hoa.id, username="hoa", password=PASSWORD)
         mine, _ = open_ticket(
             session=session,
-            resident_id=pseudonymize("web", "u1", key=PSEUDONYM_KEY),
+            resident_id=pseudonymize("web", RESIDENT.user_id, key=PSEUDONYM_KEY),
             channel="web",
-            channel_user_id="u1",
+            channel_user_id=RESIDENT.user_id,
             commune_code="00004",
             reason=TicketReason.SCAM,
             summary="Người dân nhắn gần đây",
@@ -159,18 +162,20 @@ def test_claim_reply_note_close(desk: Desk) -> None:
     )
     assert closed.json()["ticket"]["state"] == "resolved"
     assert desk.client.get("/desk/api/tickets").json()["tickets"] == []
-    updates = desk.client.get("/api/chat/updates", params={"sender": "u1"}).json()
+    as_resident = {TOKEN_HEADER: RESIDENT.token}
+    updates = desk.client.get("/api/chat/updates", headers=as_resident).json()
     texts = [m["text"] for m in updates["messages"]]
     assert texts[0].startswith("Dạ, Chị Lan ở Tổ công nghệ số đã nhận")
     assert texts[1] == "Dạ, bác gọi [số điện thoại] giúp em"
     assert texts[-1] == "Dạ, bác còn cần hỗ trợ gì nữa không ạ?"
     assert [b["title"] for b in updates["messages"][-2]["buttons"]] == ["1", "2", "3", "4", "5"]
-    later = desk.client.get("/api/chat/updates", params={"sender": "u1", "after": updates["last"]})
+    after = {"after": updates["last"]}
+    later = desk.client.get("/api/chat/updates", params=after, headers=as_resident)
     assert later.json()["messages"] == []
     with session_scope() as session:  # no consent to keep words: they went with the ticket
         assert len(messages_of(session=session, ticket_id=desk.mine)) == 0
     # Typing the rating's title presses it (no Rasa needed: the desk answers ratings).
-    rated = desk.client.post("/api/chat", json={"sender": "u1", "text": "5"})
+    rated = desk.client.post("/api/chat", json={"sender": RESIDENT.token, "text": "5"})
     assert rated.json()["messages"][0]["text"] == "Dạ, em cảm ơn bác đã chấm điểm ạ."
     with session_scope() as session:
         ticket = session.get(Ticket, desk.mine)
