@@ -21,10 +21,11 @@ from core.settings import VAR_DIR, Settings
 
 TOKEN_NAMES = ("RASA_TOKEN", "ACTIONS_TOKEN")
 # `rasa run` takes its token only as an argument, and every user of the machine can read a
-# process's arguments (`ps`), so this adds it from the environment inside the process.
+# process's arguments (`ps`), so this adds it from the environment inside the process (as
+# --auth-token=VALUE: a token starting with '-' would otherwise read as an option).
 RASA_WITH_TOKEN = (
     "import os, sys; "
-    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token', os.environ['RASA_TOKEN']]; "
+    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token=' + os.environ['RASA_TOKEN']]; "
     "from rasa.__main__ import main; main()"
 )
 LOCAL_TOKENS_FILE = "local-tokens.json"

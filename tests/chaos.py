@@ -311,14 +311,16 @@ class ChaosRun:
         return str(self.processes[name].service.env[f"CHAOS_{name.upper()}_URL"])
 
     def _terminate_connections(self) -> None:
-        direct = make_url(self.database_url).set(host="127.0.0.1", port=5432)
+        url = make_url(self.database_url)
+        query = {k: v for k, v in url.query.items() if k != "application_name"}
+        direct = url.set(host="127.0.0.1", port=5432, query=query)
         engine = create_engine(direct)
         try:
             with engine.begin() as connection:
                 connection.execute(
                     text(
                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE application_name = :name"
+                        "WHERE application_name = :name AND pid <> pg_backend_pid()"
                     ),
                     {"name": self.application_name},
                 )

@@ -69,7 +69,8 @@ def test_web_desk_handoff_loop(
     expect(ticket).to_have_count(1, timeout=REPLY_TIMEOUT_MS)
     expect(ticket).to_contain_text("Phường Hoàn Kiếm")
     ticket.get_by_role("button").click()
-    expect(desk.locator("#ticket-summary")).to_contain_text("cho toi gap nguoi ho tro")
+    # The resident did not agree to their words being kept: the card carries none of them.
+    expect(desk.locator("#ticket-summary")).not_to_contain_text("cho toi gap nguoi ho tro")
     desk.locator("#claim").click()
     bot_says(chat, "Chị Lan (web) ở Tổ công nghệ số đã nhận hỗ trợ bác")
 
