@@ -65,7 +65,8 @@ async def _within(check: Awaitable[bool]) -> bool:
     """The check's answer, or False when it takes longer than CHECK_SECONDS (a thread that
     is still waiting finishes on its own; its answer is dropped)."""
     with contextlib.suppress(TimeoutError):
-        return await asyncio.wait_for(check, CHECK_SECONDS)
+        async with asyncio.timeout(CHECK_SECONDS):
+            return await check
     return False
 
 

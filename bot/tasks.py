@@ -100,6 +100,11 @@ class Tasks:
         for task in tasks:
             task.cancel()
         for task in tasks:
+            # Cancel again until it ends: on Python 3.11 asyncio.wait_for, which libraries use,
+            # can swallow a cancellation that lands as its awaited work completes.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=1.0)
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+                task.result()
         self._running.clear()

@@ -120,7 +120,8 @@ async def in_db(work: Callable[[Session], T], executor: Executor | None = None) 
 
     loop = asyncio.get_running_loop()
     future = asyncio.to_thread(run) if executor is None else loop.run_in_executor(executor, run)
-    try:
-        return await asyncio.wait_for(future, CALL_TIMEOUT)
+    try:  # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+        async with asyncio.timeout(CALL_TIMEOUT):
+            return await future
     except TimeoutError as exc:
         raise DatabaseUnresponsive(f"no answer from the database in {CALL_TIMEOUT:g} s") from exc

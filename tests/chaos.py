@@ -50,16 +50,9 @@ from cns.training import ensure_model
 from core.settings import PROJECT_ROOT
 from tests.databases import postgres_base_url, scratch_database
 from tests.fakes.telegram_api import FakeTelegram
-from tests.fakes.zalo_api import (
-    DEFAULT_ACCESS_TOKEN,
-    DEFAULT_APP_ID,
-    DEFAULT_APP_SECRET,
-    DEFAULT_OA_SECRET_KEY,
-    DEFAULT_REFRESH_TOKEN,
-    Delivery,
-    FakeZalo,
-)
+from tests.fakes.zalo_api import Delivery, FakeZalo
 from tests.faults import PostgresRelay, RedisServer
+from tests.gateway_process import gateway_process_env
 
 THANKS = "cảm ơn em nhiều"
 THANK_REPLY = "Dạ, không có gì ạ. Em rất vui được giúp anh/chị!"
@@ -368,29 +361,17 @@ def chaos_stack(tmp_dir: Path, *, residents: int = 3) -> Iterator[ChaosRun]:
         query = dict(url.query) | {"application_name": application_name}
         database_url = url.set(query=query).render_as_string(hide_password=False)
         ports = Ports(rasa=free_port(), actions=free_port(), gateway=free_port())
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("TELEGRAM_", "ZALO_", "DATABASE_", "REDIS_"))
-        }
-        env.update(
-            DATABASE_URL=database_url,
-            REDIS_URL=redis_server.url,
+        zalo_env = {name.upper(): value for name, value in zalo.gateway_settings().items()}
+        env = gateway_process_env(
+            database_url,
+            telegram,
+            redis_server.url,
             PSEUDONYM_KEY="chaos-pseudonym-key",
-            TELEGRAM_BOT_TOKEN=telegram.token,
-            TELEGRAM_API_BASE_URL=telegram.base_url,
             TELEGRAM_MODE="polling",
-            ZALO_APP_ID=DEFAULT_APP_ID,
-            ZALO_APP_SECRET=DEFAULT_APP_SECRET,
-            ZALO_OA_SECRET_KEY=DEFAULT_OA_SECRET_KEY,
-            ZALO_ACCESS_TOKEN=DEFAULT_ACCESS_TOKEN,
-            ZALO_REFRESH_TOKEN=DEFAULT_REFRESH_TOKEN,
-            ZALO_API_BASE_URL=zalo.base_url,
-            ZALO_OAUTH_BASE_URL=zalo.base_url,
             DESK_HOURS="00:00-00:00",
-            LOG_LEVEL="WARNING",
             CHAOS_RASA_URL=ports.url(ports.rasa),
             CHAOS_ACTIONS_URL=ports.url(ports.actions),
+            **zalo_env,
         )
         services = local_services(PROJECT_ROOT, model, ports, env=env)
         processes = {s.name: Process(s, tmp_dir / f"{s.name}.log") for s in services}

@@ -46,11 +46,8 @@ from tests.databases import forget_database_caches, postgres_base_url, scratch_d
 from tests.factories import offline_settings
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import (
-    DEFAULT_ACCESS_TOKEN,
     DEFAULT_APP_ID,
-    DEFAULT_APP_SECRET,
     DEFAULT_OA_SECRET_KEY,
-    DEFAULT_REFRESH_TOKEN,
     FakeZalo,
     webhook_mac,
 )
@@ -182,13 +179,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterato
             telegram_mode="webhook",
             telegram_webhook_url="https://cns.example.vn/webhooks/telegram",
             telegram_webhook_secret=TELEGRAM_SECRET,
-            zalo_app_id=DEFAULT_APP_ID,
-            zalo_app_secret=DEFAULT_APP_SECRET,
-            zalo_oa_secret_key=DEFAULT_OA_SECRET_KEY,
-            zalo_access_token=DEFAULT_ACCESS_TOKEN,
-            zalo_refresh_token=DEFAULT_REFRESH_TOKEN,
-            zalo_api_base_url=zalo.base_url,
-            zalo_oauth_base_url=zalo.base_url,
+            **zalo.gateway_settings(),
         )
         app = create_app(settings)
         with served(app) as url:

@@ -34,9 +34,7 @@ from core.models import ChannelToken, InboundUpdate, utcnow
 from core.settings import Settings
 from tests.factories import offline_settings
 from tests.fakes.zalo_api import (
-    DEFAULT_ACCESS_TOKEN,
     DEFAULT_APP_ID,
-    DEFAULT_APP_SECRET,
     DEFAULT_OA_SECRET_KEY,
     DEFAULT_REFRESH_TOKEN,
     Delivery,
@@ -46,16 +44,7 @@ from tests.fakes.zalo_api import (
 
 
 def zalo_settings(database_url: str, zalo: FakeZalo) -> Settings:
-    return offline_settings(
-        database_url,
-        zalo_app_id=DEFAULT_APP_ID,
-        zalo_app_secret=DEFAULT_APP_SECRET,
-        zalo_oa_secret_key=DEFAULT_OA_SECRET_KEY,
-        zalo_access_token=DEFAULT_ACCESS_TOKEN,
-        zalo_refresh_token=DEFAULT_REFRESH_TOKEN,
-        zalo_api_base_url=zalo.base_url,
-        zalo_oauth_base_url=zalo.base_url,
-    )
+    return offline_settings(database_url, **zalo.gateway_settings())
 
 
 @pytest.fixture

@@ -742,6 +742,21 @@ class FakeZalo(FakeService):
         """The app's id (the webhook events' "app_id")."""
         return self._state.app_id
 
+    def gateway_settings(self) -> dict[str, str]:
+        """The gateway's Zalo settings (`core.settings.Settings` field names) for this OA, its
+        current tokens and this server: `offline_settings(url, **zalo.gateway_settings())`, or
+        upper-cased as a process's environment."""
+        with self._state.lock:
+            return {
+                "zalo_app_id": self._state.app_id,
+                "zalo_app_secret": self._state.app_secret,
+                "zalo_oa_secret_key": self._state.oa_secret_key,
+                "zalo_access_token": self._state.access_token,
+                "zalo_refresh_token": self._state.refresh_token,
+                "zalo_api_base_url": self.base_url,
+                "zalo_oauth_base_url": self.base_url,
+            }
+
     @property
     def oa_id(self) -> str:
         """The Official Account's id (the "recipient" of users' messages)."""
