@@ -22,11 +22,16 @@ def _texts(messages: list[dict[str, object]]) -> list[str]:
 
 def test_healthz_is_green(stack: RunningStack) -> None:
     body = httpx.get(f"{stack.url}/healthz").json()
+    tasks = body.pop("tasks")
     assert body == {
         "status": "ok",
         "failing": [],
         "checks": {"rasa": True, "actions": True, "database": True, "redis": True},
     }
+    assert {"telegram-outbox", "telegram-polling", "telegram-inbox-writer", "desk-timers"} <= set(
+        tasks
+    )
+    assert all(task["alive"] for task in tasks.values())
 
 
 def test_greeting_in_vietnamese_with_buttons(stack: RunningStack) -> None:

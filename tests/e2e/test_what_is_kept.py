@@ -12,7 +12,6 @@ read: their digits would match a short code by chance."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import time
@@ -26,6 +25,7 @@ from sqlalchemy import JSON, MetaData, String, Text, select
 
 from core.db import make_engine
 from core.models import InboundUpdate
+from core.repositories.desk import link_desk
 from reports.metrics import commune_report, province_report
 from reports.model import Period
 from reports.render import FORMATS, render
@@ -33,6 +33,8 @@ from tests.pii_corpus import CORPUS
 from tests.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
+
+COMMUNE = "00070"  # Phường Hoàn Kiếm, Hà Nội
 
 WINDOW = 7  # consecutive digits of a secret that count as a leak (see PiiSample.leaks); six
 # would match the bot's own advice "không dùng dãy 123456" inside 0912345678
@@ -42,8 +44,32 @@ IDENTIFIERS = re.compile(r"(^|_)(id|key|hash|token|code)$")
 
 
 def _leaks(haystack: str) -> list[str]:
-    """The corpus secrets found in `haystack`."""
-    return [secret for sample in CORPUS for secret in sample.leaks(haystack, WINDOW)]
+    """The corpus secrets found in `haystack`: a password as typed, WINDOW digits in a row of
+    a long number, a short code (an OTP) only as a number of its own — as part of a longer
+    run it would be found in any timestamp."""
+    found = []
+    for sample in CORPUS:
+        for secret in sample.secrets:
+            if secret.isdecimal() and len(secret) < WINDOW:
+                # Not the decimals of a number (Rasa's confidences read 3.4321e-05).
+                if re.search(rf"(?<!\d)(?<!\d\.){secret}(?!\d)", haystack):
+                    found.append(secret)
+            elif secret in sample.leaks(haystack, WINDOW):
+                found.append(secret)
+    return found
+
+
+def _resident_side(tracker: object) -> str:
+    """Every string in the tracker but the bot's own utterances (our content, which may well
+    say "do not use 123456"): the resident's words reach Rasa as user events, slots and action
+    data, always as strings — the numbers (timestamps, confidences) are left out."""
+    if isinstance(tracker, dict):
+        if tracker.get("event") == "bot":
+            return ""
+        return " ".join(_resident_side(value) for value in tracker.values())
+    if isinstance(tracker, list):
+        return " ".join(_resident_side(value) for value in tracker)
+    return tracker if isinstance(tracker, str) else ""
 
 
 def _database_text(stack: RunningStack) -> Iterator[tuple[str, str]]:
@@ -123,16 +149,22 @@ def _telegram(stack: RunningStack, texts: list[str]) -> None:
 
 
 def test_no_personal_number_or_secret_is_kept_anywhere(stack: RunningStack) -> None:
-    sender = "e2e-pii"
+    sender = "e2e-pii-corpus"
     notice = stack.chat(sender, "xin chào")
     stack.press(sender, notice[-1], "Đồng ý")  # keep the words: every store gets them
     for entry in CORPUS:
         stack.chat(sender, entry.text)
+    # The commune's own desk group: the relayed conversation keeps to that group's pace (20
+    # messages a minute) instead of delaying the shared fallback desk of the other tests.
+    group = stack.telegram.forum_group("Tổ công nghệ số Hoàn Kiếm")
+    with stack.session() as session:
+        link_desk(session=session, chat_id=group["id"], communes=[COMMUNE])
     stack.chat(sender, "gặp người hỗ trợ")
-    opened = stack.chat(sender, "phuong ba dinh ha noi")
+    opened = stack.chat(sender, "phuong hoan kiem ha noi")
     assert any("đã báo" in str(m["text"]) for m in opened), opened
     for entry in CORPUS:  # during the handoff: the volunteer's conversation store
         stack.chat(sender, entry.text)
+    stack.chat(sender, "/cancel_handoff")  # the kept conversation stays; the queue is free
     _telegram(stack, [entry.text for entry in CORPUS[:10]])  # and over Telegram
 
     places: dict[str, list[str]] = {}
@@ -143,7 +175,7 @@ def test_no_personal_number_or_secret_is_kept_anywhere(stack: RunningStack) -> N
         for key, value in _redis_text(redis_url):
             if leaked := _leaks(value):
                 places.setdefault(f"redis {key}", []).extend(leaked)
-    tracker = json.dumps(stack.tracker(sender), ensure_ascii=False)
+    tracker = _resident_side(stack.tracker(sender))
     if leaked := _leaks(tracker):
         places["rasa tracker"] = leaked
     if leaked := _leaks(stack.logs()):
@@ -151,7 +183,7 @@ def test_no_personal_number_or_secret_is_kept_anywhere(stack: RunningStack) -> N
     period = Period.containing(datetime.now(UTC))
     with stack.session() as session:
         reports = {
-            "commune": commune_report(session=session, commune_code="00004", period=period),
+            "commune": commune_report(session=session, commune_code=COMMUNE, period=period),
             "province": province_report(session=session, province_code="01", period=period),
         }
     for scope, report in reports.items():
