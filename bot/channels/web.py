@@ -20,16 +20,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from bot.channels.web_identity import Identity, WebIdentities
 from bot.channels.web_mailbox import WebMailbox
 from bot.messages import InboundMessage, OutboundMessage
 from bot.rasa_client import RasaUnavailable
 from bot.router import Router
+from core.outages import STORAGE_OUTAGES
 from core.ratelimit import RateLimit
 from core.settings import Settings
 
@@ -58,15 +55,6 @@ TOO_MANY_NEW_REPLY = (
 UNKNOWN_SENDER_REPLY = (
     "Dạ, em không nhận ra cuộc trò chuyện này ạ. "
     "Anh/chị tải lại trang để bắt đầu cuộc trò chuyện mới giúp em nhé."
-)
-
-# Redis or the database cannot be reached (refused, reset, timed out, pool exhausted).
-STORAGE_ERRORS: tuple[type[Exception], ...] = (
-    RedisConnectionError,
-    RedisTimeoutError,
-    OperationalError,
-    InterfaceError,
-    PoolTimeoutError,
 )
 
 
@@ -237,7 +225,7 @@ async def chat(body: ChatRequest, request: Request) -> Any:
     except RasaUnavailable as exc:
         log.error("Rasa unavailable: %s", exc)
         return _notice(request, 503, RASA_DOWN_REPLY, resident)
-    except STORAGE_ERRORS as exc:
+    except STORAGE_OUTAGES as exc:
         log.error("Web chat: storage unavailable: %s: %s", type(exc).__name__, exc)
         return _notice(request, 503, STORAGE_DOWN_REPLY, resident)
     return _answer(request, 200, replies, resident)
@@ -260,7 +248,7 @@ async def updates(request: Request, after: int = 0) -> Any:
         return _notice(request, 401, UNKNOWN_SENDER_REPLY)
     try:
         items = await mailbox.fetch(resident.user_id, after)
-    except STORAGE_ERRORS as exc:
+    except STORAGE_OUTAGES as exc:
         log.error("Web chat updates: storage unavailable: %s: %s", type(exc).__name__, exc)
         return _notice(request, 503, STORAGE_DOWN_REPLY)
     last = max([after, *(int(i["id"]) for i in items)])  # type: ignore[call-overload]
