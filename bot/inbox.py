@@ -10,13 +10,23 @@ different residents are served in parallel. Updates stored but not processed whe
 stopped are processed when it starts again (`recover`). The replies of an update are queued
 in the outbox together with an "answered" marker (`Outbox.hold`), so an update whose replies
 were queued just before a crash is not answered a second time.
+
+Several gateway replicas share one inbox table. Each update belongs to the replica that
+stored it (`…:owner` in Redis); each replica says it is alive every HEARTBEAT_SECONDS (a key
+expiring after ALIVE_SECONDS) and watches the others: when one stops saying so, the others
+claim its unprocessed updates at once (an atomic compare-and-set in Redis), so an update a
+killed replica had stored is answered by another within a few seconds, and never by two: the
+replies are queued only if the replica still owns the update and nobody answered it
+(`Guard`, checked in the transaction that queues them).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import secrets
 import time
 import zlib
 from collections.abc import Awaitable, Callable
@@ -26,9 +36,10 @@ from functools import partial
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import WatchError
 from sqlalchemy.orm import Session
 
-from bot.outbox import Outbox
+from bot.outbox import Guard, Outbox, Superseded
 from bot.tasks import Tasks
 from core.db import in_db
 from core.outages import is_outage
@@ -42,6 +53,8 @@ MAX_BATCH = 200
 BURST_PER_SECOND = 100
 RETRY_FIRST, RETRY_MAX = 0.5, 5.0  # seconds between tries while PostgreSQL or Redis is down
 SWEEP_SECONDS = 30.0  # how often stored but unprocessed updates are looked for
+HEARTBEAT_SECONDS = 1.0  # how often a replica says it is alive and looks at the others
+ALIVE_SECONDS = 3  # a replica silent this long is taken for dead; its updates are claimed
 # The intake writer's own thread: acknowledging updates never waits behind their processing.
 WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-writer")
 
@@ -89,12 +102,23 @@ class Inbox:
     writes: asyncio.Queue[tuple[str, str, asyncio.Future[int | None]]] = field(
         default_factory=asyncio.Queue
     )
+    instance: str = field(default_factory=lambda: secrets.token_hex(6))  # this replica
     _arrivals: Arrivals = field(default_factory=lambda: Arrivals())
     _queued: set[int] = field(default_factory=set)  # stored ids waiting or being answered
     _one_at_a_time: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def _seen_key(self, key: str) -> str:
         return f"inbound:{self.channel}:{key}"
+
+    def _owner_key(self, key: str) -> str:
+        return f"{self._seen_key(key)}:owner"
+
+    def _alive_key(self, instance: str) -> str:
+        return f"inbox:{self.channel}:alive:{instance}"
+
+    @property
+    def _replicas_key(self) -> str:
+        return f"inbox:{self.channel}:replicas"
 
     async def accept(self, key: str, payload: Payload) -> bool:
         """Store the update and queue it; False for one already delivered. When this returns
@@ -110,8 +134,9 @@ class Inbox:
         return True
 
     async def recover(self) -> int:
-        """Queue what was stored but not processed (before a restart, or while the database
-        could not be told) and is not queued already; how many."""
+        """Queue what was stored but not processed (before a restart, by a replica that died,
+        or while the database could not be told), is not queued already, and is not owned by
+        another live replica; how many."""
 
         def read(session: Session) -> list[tuple[int, str, Payload]]:
             rows = unprocessed(session=session, channel=self.channel)
@@ -120,15 +145,62 @@ class Inbox:
             ]
 
         pending = [item for item in await in_db(read) if item[0] not in self._queued]
-        for stored, key, payload in pending:
+        claimed = [item for item in pending if await self._claim(item[1])]
+        for stored, key, payload in claimed:
             await self._queue(stored, key, payload)
-        return len(pending)
+        return len(claimed)
+
+    async def _claim(self, key: str) -> bool:
+        """Make this replica the update's owner unless a live replica owns it (one atomic
+        compare-and-set); whether this replica owns it now."""
+        owner_key = self._owner_key(key)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            await pipe.watch(owner_key)
+            owner: str | None = await pipe.get(owner_key)  # type: ignore[assignment]
+            if owner == self.instance:
+                return True
+            if owner is not None and await pipe.exists(self._alive_key(owner)):
+                return False
+            pipe.multi()  # type: ignore[no-untyped-call]
+            pipe.set(owner_key, self.instance, ex=SEEN_SECONDS)
+            try:
+                await pipe.execute()
+            except WatchError:  # another replica claimed it in between
+                return False
+        return True
+
+    async def beat(self) -> list[str]:
+        """Say this replica is alive; the replicas that stopped saying so (forgotten here)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._alive_key(self.instance), "1", ex=ALIVE_SECONDS)
+            pipe.sadd(self._replicas_key, self.instance)
+            pipe.smembers(self._replicas_key)
+            *_, members = await pipe.execute()
+        others = sorted(str(m) for m in members if m != self.instance)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for other in others:
+                pipe.exists(self._alive_key(other))
+            alive = await pipe.execute()
+        return [other for other, up in zip(others, alive, strict=True) if not up]
 
     async def sweep(self) -> None:
-        """`recover` now and every SWEEP_SECONDS, for as long as the task lives."""
-        while True:
-            await self.recover()
-            await asyncio.sleep(SWEEP_SECONDS)
+        """For as long as the task lives: say this replica is alive every HEARTBEAT_SECONDS,
+        and `recover` at once, when another replica dies, and every SWEEP_SECONDS."""
+        next_sweep = 0.0
+        try:
+            while True:
+                dead = await self.beat()
+                if dead or time.monotonic() >= next_sweep:
+                    await self.recover()
+                    next_sweep = time.monotonic() + SWEEP_SECONDS
+                if dead:
+                    log.warning("%s inbox: replicas %s stopped; their updates are taken over",
+                                self.channel, ", ".join(dead))  # fmt: skip
+                    await self.redis.srem(self._replicas_key, *dead)
+                await asyncio.sleep(HEARTBEAT_SECONDS)
+        finally:  # stopping: the others take over what is left at once
+            with contextlib.suppress(Exception):
+                await self.redis.delete(self._alive_key(self.instance))
 
     async def _queue(self, stored: int, key: str, payload: Payload) -> None:
         self._queued.add(stored)
@@ -211,9 +283,11 @@ class Inbox:
             return [bool(found) for found in await pipe.execute()]
 
     async def _remember(self, keys: list[str]) -> None:
+        """Mark the keys seen, and owned by this replica."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.set(self._seen_key(key), "1", ex=SEEN_SECONDS)
+                pipe.set(self._owner_key(key), self.instance, ex=SEEN_SECONDS)
             await pipe.execute()
 
     def _storer(self, pairs: list[tuple[str, str]]) -> Callable[[Session], list[int | None]]:
@@ -241,13 +315,19 @@ class Inbox:
         # Keyed like the "seen" mark, by the platform's update id: a row id would be reused
         # by another database (a restored backup, a test schema) sharing this Redis.
         answered = f"{self._seen_key(key)}:answered"
+        guard = Guard(self._owner_key(key), self.instance)
         delay = RETRY_FIRST
         while True:
             try:
+                if not await self._claim(key):
+                    return  # another replica took it over (this one looked dead): it answers
                 if not await self.redis.exists(answered):
-                    async with self.outbox.hold(answered, SEEN_SECONDS):
+                    async with self.outbox.hold(answered, SEEN_SECONDS, guard):
                         await self.process(payload)
                 await self._done(stored)
+                return
+            except Superseded:
+                log.warning("%s update %s: answered by another replica", self.channel, stored)
                 return
             except Exception as exc:
                 if not is_outage(exc):

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import ResponseError, WatchError
 
 from bot.messages import Attachment, Button, OutboundMessage
 from core.models import MessageKind
@@ -59,6 +59,19 @@ class RetryLater(Exception):
 
 class Refused(Exception):
     """The platform refused the message for good (bad request, blocked by the user)."""
+
+
+class Superseded(Exception):
+    """A guarded `Outbox.hold` appended nothing: its work now belongs to another replica, or
+    the marker was set meanwhile (the work was done elsewhere)."""
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A `hold` appends only while Redis key `key` holds `value` (the claim of one replica)."""
+
+    key: str
+    value: str
 
 
 @dataclass(frozen=True)
@@ -173,11 +186,15 @@ class Outbox:
         await self.redis.xadd(self.stream(envelope.channel), {"e": envelope.dumps()})
 
     @contextlib.asynccontextmanager
-    async def hold(self, marker: str, seconds: int) -> AsyncIterator[None]:
+    async def hold(
+        self, marker: str, seconds: int, guard: Guard | None = None
+    ) -> AsyncIterator[None]:
         """Messages put inside are appended when the block ends, in one transaction that sets
         `marker` for `seconds` (also when the block fails: what was said is sent). A cancelled
         block (the gateway stopping) appends nothing: its work is done again after a restart.
-        Tasks the block started that put later append directly."""
+        Tasks the block started that put later append directly. With a `guard`, the append
+        happens only if the guard still holds and `marker` is not set (checked in the same
+        transaction); else nothing is appended and `Superseded` is raised."""
         held = _Held()
         token = _HELD.set(held)
         try:
@@ -186,21 +203,29 @@ class Outbox:
             if is_outage(exc):  # PostgreSQL or Redis was down: the work will be done again
                 held.open = False
                 raise
-            await self._append(held, marker, seconds)
+            await self._append(held, marker, seconds, guard)
             raise
         else:
-            await self._append(held, marker, seconds)
+            await self._append(held, marker, seconds, guard)
         finally:
             _HELD.reset(token)
             held.open = False
 
-    async def _append(self, held: _Held, marker: str, seconds: int) -> None:
+    async def _append(self, held: _Held, marker: str, seconds: int, guard: Guard | None) -> None:
         held.open = False
         async with self.redis.pipeline(transaction=True) as pipe:
+            if guard is not None:
+                await pipe.watch(guard.key, marker)
+                if await pipe.get(guard.key) != guard.value or await pipe.exists(marker):
+                    raise Superseded(marker)
+                pipe.multi()  # type: ignore[no-untyped-call]
             for envelope in held.envelopes:
                 pipe.xadd(self.stream(envelope.channel), {"e": envelope.dumps()})
             pipe.set(marker, "1", ex=seconds)
-            await pipe.execute()
+            try:
+                await pipe.execute()
+            except WatchError:
+                raise Superseded(marker) from None
 
     async def send_all(
         self, channel: str, chat: str, messages: list[OutboundMessage], **where: Any

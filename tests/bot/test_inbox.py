@@ -185,3 +185,77 @@ async def test_a_fresh_database_on_the_same_redis_answers_its_own_updates(
 
     assert resident.calls == ["tin 0", "tin 1"]
     assert await _queued(redis, outbox) == ["1: tin 0", "2: tin 0", "1: tin 1", "2: tin 1"]
+
+
+class Gated(Resident):
+    """Waits at `gate` between its two replies while `hang` is set."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        super().__init__(outbox)
+        self.gate = asyncio.Event()
+
+    async def __call__(self, payload: Payload) -> None:
+        self.calls.append(payload["text"])
+        await self.outbox.put(Envelope("telegram", "42", OutboundMessage(f"1: {payload['text']}")))
+        if self.hang:
+            await self.gate.wait()
+        await self.outbox.put(Envelope("telegram", "42", OutboundMessage(f"2: {payload['text']}")))
+
+
+async def _die(inbox: Inbox, running: asyncio.Task[None], redis: Redis) -> None:
+    """The replica stops saying it is alive (killed, or stalled longer than ALIVE_SECONDS)."""
+    running.cancel()
+    await redis.delete(f"inbox:{inbox.channel}:alive:{inbox.instance}")
+
+
+async def test_a_replica_takes_over_the_updates_of_one_that_died_and_answers_them_once(
+    app_database: str, redis: Redis, outbox: Outbox
+) -> None:
+    resident = Gated(outbox)
+    resident.hang = True
+    first = _inbox(redis, resident, outbox)
+    second = Inbox(redis, first.channel, resident, lambda _: "42", outbox)
+    assert await first.beat() == [] and await second.beat() == []
+    running = asyncio.create_task(first.run())
+    assert await first.accept("1", {"text": "xin chao"})
+    while not resident.calls:  # noqa: ASYNC110 - the worker runs in this loop
+        await asyncio.sleep(0.01)
+    assert await second.recover() == 0  # the first one is alive and answering it
+
+    await _die(first, running, redis)
+    assert await second.beat() == [first.instance]
+    resident.hang = False
+    survivor = asyncio.create_task(second.run())
+    assert await second.recover() == 1
+    await _settle(second, first.channel)
+    survivor.cancel()
+
+    assert resident.calls == ["xin chao", "xin chao"]
+    assert await _queued(redis, outbox) == ["1: xin chao", "2: xin chao"]
+
+
+async def test_a_replica_taken_for_dead_does_not_answer_what_another_took_over(
+    app_database: str, redis: Redis, outbox: Outbox
+) -> None:
+    """The first replica stalls mid-update past ALIVE_SECONDS; the second takes the update
+    over and answers it; when the first wakes up its replies are dropped, not sent twice."""
+    resident = Gated(outbox)
+    resident.hang = True
+    first = _inbox(redis, resident, outbox)
+    second = Inbox(redis, first.channel, Resident(outbox), lambda _: "42", outbox)
+    running = asyncio.create_task(first.run())
+    assert await first.accept("1", {"text": "xin chao"})
+    while not resident.calls:  # noqa: ASYNC110 - the worker runs in this loop
+        await asyncio.sleep(0.01)
+    await redis.delete(f"inbox:{first.channel}:alive:{first.instance}")  # stalled, not dead
+
+    survivor = asyncio.create_task(second.run())
+    assert await second.recover() == 1
+    await _settle(second, first.channel)
+    resident.gate.set()  # the first one wakes up and finishes its copy
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+    running.cancel()
+    survivor.cancel()
+
+    assert await _queued(redis, outbox) == ["1: xin chao", "2: xin chao"]
