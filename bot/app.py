@@ -50,13 +50,15 @@ TOO_LARGE_REPLY = "Dạ, tin nhắn dài quá, em chưa nhận được. Anh/ch�
 STORAGE_DOWN = "Hệ thống lưu trữ tạm thời không trả lời."
 
 
-def _polite(status: int, detail: object, text: str) -> JSONResponse:
+def error_body(detail: object, text: str) -> dict[str, object]:
     """The gateway's error shape: `detail` for API clients and the desk/admin pages, a
-    Vietnamese message for the chat page (the same shape as a reply)."""
-    return JSONResponse(
-        status_code=status,
-        content={"detail": detail, "messages": [{"text": text, "buttons": []}]},
-    )
+    Vietnamese message for the chat page (the same shape as a reply). The proxy in front of
+    several gateways answers in it too (cns/replicas.py)."""
+    return {"detail": detail, "messages": [{"text": text, "buttons": []}]}
+
+
+def _polite(status: int, detail: object, text: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content=error_body(detail, text))
 
 
 # What every error answer of the gateway holds, documented in place of FastAPI's default.

@@ -1,5 +1,6 @@
 """`GET /healthz`: the gateway is healthy when Rasa, the action server, the database and Redis
-all answer and none of its background tasks (bot/tasks.py) is failing.
+all answer and none of its background tasks (bot/tasks.py) is failing. `GET /livez`: the
+process serves (what the proxy in front of several gateways checks).
 
 It answers within about two seconds whatever hangs: each check runs at the same time under
 its own time limit, and the database check opens a connection of its own (with short
@@ -68,6 +69,14 @@ async def _within(check: Awaitable[bool]) -> bool:
         async with asyncio.timeout(CHECK_SECONDS):
             return await check
     return False
+
+
+@api.get("/livez")
+async def livez() -> JSONResponse:
+    """200 while this process serves requests, whatever its dependencies do: the proxy in
+    front of several gateways takes a replica out when this stops answering (its /healthz
+    would take every replica out together when Rasa or the database is down)."""
+    return JSONResponse({"status": "ok"})
 
 
 @api.get("/healthz")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from datetime import timedelta
@@ -12,6 +13,7 @@ from pydantic import SecretStr
 
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.router import forget_conversation
+from cns.replicas import Replicas, ReplicasRefused, check_replicas
 from cns.reports import report
 from cns.seed_demo import seed_demo
 from cns.stack import Ports, local_services, stack_tokens
@@ -69,12 +71,27 @@ def train(force: bool) -> None:
     ensure_model(force=force, echo=click.echo)
 
 
+def _replicas(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Replicas | None:
+    try:
+        return None if value is None else Replicas.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @cli.command()
-def run() -> None:
+@click.option(
+    "--replicas",
+    callback=_replicas,
+    metavar="rasa=N,gateway=M[,actions=K]",
+    help="Run several processes of each service behind HAProxy (needs PostgreSQL and Redis).",
+)
+def run(replicas: Replicas | None) -> None:
     """Start rasa, the action server and the gateway; Ctrl-C stops them all.
 
     Rasa and the action server get RASA_TOKEN and ACTIONS_TOKEN; in development, those not
     configured are made once and kept in var/local-tokens.json (readable by its owner only).
+    With --replicas, HAProxy takes the usual ports and spreads requests over the processes
+    (configuration in var/haproxy.cfg, Rasa's endpoints in var/endpoints.replicas.yml).
     """
     settings = get_settings()
     tokens = stack_tokens(settings)
@@ -86,19 +103,34 @@ def run() -> None:
         sys.exit(2)
     if warning:
         click.secho(warning, fg="yellow", err=True)
-    model = ensure_model(echo=click.echo)
-    migrations.upgrade()
     ports = Ports(actions=settings.actions_port, gateway=settings.gateway_port)
-    services = local_services(
-        PROJECT_ROOT,
-        model,
-        ports,
-        rasa_token=tokens.get("RASA_TOKEN"),
-        actions_token=tokens.get("ACTIONS_TOKEN"),
-    )
+    env: dict[str, str] | None = None  # without replicas: this process's, as always
+    try:
+        if replicas is not None:
+            # What the settings read from .env too: the replicas check (and use) these.
+            stores = {
+                "DATABASE_URL": settings.database_url,
+                "REDIS_URL": settings.redis_url or "",
+                "RASA_TRACKER_DATABASE_URL": settings.rasa_tracker_database_url or "",
+            }
+            env = dict(os.environ) | {k: v for k, v in stores.items() if v}
+            check_replicas(env, replicas)  # before any training: refuse at once
+        services = local_services(
+            PROJECT_ROOT,
+            ensure_model(echo=click.echo),
+            ports,
+            env=env,
+            rasa_token=tokens.get("RASA_TOKEN"),
+            actions_token=tokens.get("ACTIONS_TOKEN"),
+            replicas=replicas,
+        )
+    except ReplicasRefused as exc:
+        click.echo(f"Cannot run replicas: {exc}", err=True)
+        sys.exit(2)
+    migrations.upgrade()
     stack = Stack(services, PROJECT_ROOT)
     url = ports.url(ports.gateway)
-    click.echo("Starting rasa, actions and gateway…")
+    click.echo(f"Starting {', '.join(s.name for s in services)}…")
     _stop_on_termination_signals()
     stack.start()
     try:

@@ -15,9 +15,19 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from cns.replicas import (
+    Replicas,
+    ReplicasRefused,
+    check_replicas,
+    endpoints_yaml,
+    haproxy_executable,
+    write_proxy_files,
+)
 from cns.supervisor import Service
 from cns.training import rasa_environment, rasa_executable
 from core.settings import VAR_DIR, Settings
+
+__all__ = ["Ports", "Replicas", "ReplicasRefused", "free_port", "local_services", "stack_tokens"]
 
 TOKEN_NAMES = ("RASA_TOKEN", "ACTIONS_TOKEN")
 # `rasa run` takes its token only as an argument, and every user of the machine can read a
@@ -93,6 +103,8 @@ def local_services(
     env: dict[str, str] | None = None,
     rasa_token: str | None = None,
     actions_token: str | None = None,
+    replicas: Replicas | None = None,
+    var_dir: Path = VAR_DIR,
 ) -> list[Service]:
     """rasa, actions and gateway wired to each other on `ports`.
 
@@ -100,6 +112,12 @@ def local_services(
     that connect the three are always set from `ports`. Each token is the one given, else
     the one in `env`, else a new random one; every process gets both (RASA_TOKEN,
     ACTIONS_TOKEN), so a caller reads them from any service's `env`.
+
+    With `replicas`, `replicas.<service>` processes of each service listen on free ports
+    behind HAProxy, which takes the ports of `ports` (cns/replicas.py); its configuration
+    and Rasa's endpoints file are written into `var_dir`. The first service is always a Rasa
+    process, the last the proxy. Raises ReplicasRefused when `env` cannot run replicas
+    (DATABASE_URL not on PostgreSQL, REDIS_URL unset, Telegram polling, no HAProxy).
     """
     base = dict(os.environ if env is None else env)
     base.update(
@@ -110,8 +128,60 @@ def local_services(
         RASA_TELEMETRY_ENABLED="false",
         PYTHONUNBUFFERED="1",
     )
+    if replicas is None:
+        return [
+            _rasa(root, model, ports.host, ports.rasa, Path("endpoints.yml"), base),
+            _actions(ports.host, ports.actions, base),
+            _gateway(ports.host, ports.gateway, base),
+        ]
+    stores = check_replicas(base, replicas)
+    proxy = haproxy_executable()
+    base["RASA_TRACKER_DATABASE_URL"] = stores.tracker_database_url
+    endpoints, passwords = endpoints_yaml(stores)
+    var_dir.mkdir(parents=True, exist_ok=True)
+    endpoints_file = var_dir / "endpoints.replicas.yml"
+    endpoints_file.write_text(endpoints, encoding="utf-8")
+    backends = {name: [free_port() for _ in range(replicas.count(name))] for name in SERVICES}
+    config = write_proxy_files(
+        var_dir,
+        ports.host,
+        {"rasa": ports.rasa, "actions": ports.actions, "gateway": ports.gateway},
+        backends,
+    )
+    services = [
+        _rasa(root, model, ports.host, port, endpoints_file, base | passwords, number)
+        for number, port in enumerate(backends["rasa"], start=1)
+    ]
+    services += [
+        _actions(ports.host, port, base, number)
+        for number, port in enumerate(backends["actions"], start=1)
+    ]
+    services += [
+        _gateway(ports.host, port, base, number)
+        for number, port in enumerate(backends["gateway"], start=1)
+    ]
+    services.append(Service("haproxy", [proxy, "-db", "-f", str(config)], base))
+    return services
+
+
+SERVICES = ("rasa", "actions", "gateway")
+
+
+def _named(service: str, number: int | None) -> str:
+    return service if number is None else f"{service}-{number}"
+
+
+def _rasa(
+    root: Path,
+    model: Path,
+    host: str,
+    port: int,
+    endpoints: Path,
+    env: dict[str, str],
+    number: int | None = None,
+) -> Service:
     # No --cors: Rasa then allows no cross-origin caller.
-    rasa_argv = [
+    argv = [
         str(rasa_executable(root).with_name("python")),
         "-c",
         RASA_WITH_TOKEN,
@@ -120,23 +190,26 @@ def local_services(
         "--model",
         str(model),
         "--endpoints",
-        "endpoints.yml",
+        str(endpoints),
         "--interface",
-        ports.host,
+        host,
         "--port",
-        str(ports.rasa),
+        str(port),
     ]
-    rasa_env = rasa_environment(root, base)
-    return [
-        Service("rasa", rasa_argv, rasa_env),
-        Service(
-            "actions",
-            [sys.executable, "-m", "actions.server"],
-            base | {"ACTIONS_HOST": ports.host, "ACTIONS_PORT": str(ports.actions)},
-        ),
-        Service(
-            "gateway",
-            [sys.executable, "-m", "bot"],
-            base | {"GATEWAY_HOST": ports.host, "GATEWAY_PORT": str(ports.gateway)},
-        ),
-    ]
+    return Service(_named("rasa", number), argv, rasa_environment(root, env))
+
+
+def _actions(host: str, port: int, env: dict[str, str], number: int | None = None) -> Service:
+    return Service(
+        _named("actions", number),
+        [sys.executable, "-m", "actions.server"],
+        env | {"ACTIONS_HOST": host, "ACTIONS_PORT": str(port)},
+    )
+
+
+def _gateway(host: str, port: int, env: dict[str, str], number: int | None = None) -> Service:
+    return Service(
+        _named("gateway", number),
+        [sys.executable, "-m", "bot"],
+        env | {"GATEWAY_HOST": host, "GATEWAY_PORT": str(port)},
+    )
