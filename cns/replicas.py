@@ -15,8 +15,10 @@ answers, residents get the gateway's own polite 503 in its JSON shape.
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -252,3 +254,21 @@ def write_proxy_files(
     config = var_dir / "haproxy.cfg"
     config.write_text(haproxy_config(host, frontends, backends, var_dir), encoding="utf-8")
     return config
+
+
+def server_states(var_dir: Path) -> dict[str, str]:
+    """Each replica's state in the running HAProxy ("UP", "DOWN", …), by server name
+    (`gateway-1`), read from its stats socket in `var_dir`."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(2.0)
+        conn.connect(str(var_dir / "haproxy.sock"))
+        conn.sendall(b"show stat\n")
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    rows = csv.DictReader(data.decode().lstrip("# ").splitlines())
+    return {
+        row["svname"]: row["status"]
+        for row in rows
+        if row.get("svname") not in (None, "", "FRONTEND", "BACKEND")
+    }

@@ -36,6 +36,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ import httpx
 from sqlalchemy import create_engine, make_url, text
 
 from bot.router import BUSY_REPLY
+from cns.replicas import Replicas
 from cns.stack import Ports, free_port, local_services
 from cns.supervisor import Service
 from cns.training import ensure_model
@@ -157,65 +159,82 @@ class HealthWatch:
 
 @dataclass
 class Traffic:
-    """Residents writing on all three channels at a steady pace from a background thread."""
+    """Residents writing at a steady pace from a background thread, taking turns on
+    `channels` (web turns run on a few threads of their own, so a slow answer does not slow
+    the pace)."""
 
     run: ChaosRun
     per_second: float
+    channels: tuple[str, ...] = ("telegram", "zalo", "web")
     telegram_sent: Counter[str] = field(default_factory=Counter)
     zalo_sent: Counter[str] = field(default_factory=Counter)
     web_statuses: Counter[int] = field(default_factory=Counter)
     web_bad: list[str] = field(default_factory=list)
+    web_failed_at: list[float] = field(default_factory=list)  # when a turn got no 200
     zalo_unacked: list[Delivery] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def loop(self) -> None:
         tick = 0
-        with httpx.Client(timeout=30.0) as web:
+        with httpx.Client(timeout=30.0) as web, ThreadPoolExecutor(max_workers=8) as turns:
             while not self._stop.is_set():
                 started = time.monotonic()
-                self._one(tick, web)
+                self._one(tick, web, turns)
                 tick += 1
                 self._retry_zalo()
                 self._stop.wait(max(0.0, 1.0 / self.per_second - (time.monotonic() - started)))
         # Zalo retries its deliveries for a while: so do we, until they are stored.
         wait_until(lambda: self._retry_zalo() == 0, 60, step=1.0)
 
-    def _one(self, tick: int, web: httpx.Client) -> None:
+    def _one(self, tick: int, web: httpx.Client, turns: ThreadPoolExecutor) -> None:
         run = self.run
-        match tick % 3:
-            case 0:
-                user = run.telegram_users[tick // 3 % len(run.telegram_users)]
+        turn = tick // len(self.channels)
+        match self.channels[tick % len(self.channels)]:
+            case "telegram":
+                user = run.telegram_users[turn % len(run.telegram_users)]
                 run.telegram.user_text(user, THANKS)
                 self.telegram_sent[str(user["id"])] += 1
-            case 1:
-                user_id = run.zalo_users[tick // 3 % len(run.zalo_users)]
+            case "zalo":
+                assert run.zalo is not None
+                user_id = run.zalo_users[turn % len(run.zalo_users)]
                 delivery = run.zalo.user_text(user_id, THANKS)
                 self.zalo_sent[user_id] += 1
                 if not delivery.ok:
                     self.zalo_unacked.append(delivery)
             case _:
-                sender = run.web_senders[tick // 3 % len(run.web_senders)]
-                self._web(web, sender)
+                sender = run.web_senders[turn % len(run.web_senders)]
+                turns.submit(self._web, web, sender)
 
     def _web(self, web: httpx.Client, sender: str) -> None:
+        started = time.monotonic()
         try:
             response = web.post(f"{self.run.url}/api/chat", json={"sender": sender, "text": THANKS})
-        except httpx.HTTPError as exc:
-            self.web_statuses[0] += 1  # the gateway was down (killed): nothing could answer
-            self.web_bad.append(f"no answer: {type(exc).__name__}")
+        except httpx.HTTPError as exc:  # the gateway was down (killed): nothing could answer
+            self._web_result(started, 0, f"no answer: {type(exc).__name__}")
             return
-        self.web_statuses[response.status_code] += 1
         try:
             messages = response.json()["messages"]
             polite = bool(messages) and bool(messages[0]["text"])
         except (ValueError, KeyError, TypeError, IndexError):
             polite = False
-        if (response.status_code >= 500 and response.status_code != 503) or not polite:
-            self.web_bad.append(f"{response.status_code}: {response.text[:200]}")
+        bad = (response.status_code >= 500 and response.status_code != 503) or not polite
+        self._web_result(
+            started, response.status_code, f"{response.status_code}: {response.text[:200]}" * bad
+        )
+
+    def _web_result(self, started: float, status: int, bad: str) -> None:
+        with self._lock:
+            self.web_statuses[status] += 1
+            if status != 200:
+                self.web_failed_at.append(started)
+            if bad:
+                self.web_bad.append(bad)
 
     def _retry_zalo(self) -> int:
         waiting, self.zalo_unacked = self.zalo_unacked, []
         for delivery in waiting:
+            assert self.run.zalo is not None
             again = self.run.zalo.resend(delivery)
             if not again.ok:
                 self.zalo_unacked.append(again)
@@ -256,27 +275,30 @@ class ChaosRun:
 
     url: str
     processes: dict[str, Process]
-    redis: RedisServer
-    relay: PostgresRelay
     database_url: str
-    application_name: str
     telegram: FakeTelegram
-    zalo: FakeZalo
     telegram_users: list[dict[str, Any]]
-    zalo_users: list[str]
+    zalo: FakeZalo | None = None
+    zalo_users: list[str] = field(default_factory=list)
     web_senders: list[str] = field(default_factory=list)
+    # The switches of the storage faults (chaos_stack only).
+    redis: RedisServer | None = None
+    relay: PostgresRelay | None = None
+    application_name: str = ""
 
     # ----- faults: each returns once the fault is in place; `clear` undoes it
 
     def inject(self, fault: str) -> Callable[[], None]:
         match fault:
             case "redis-restart":
+                assert self.redis is not None
                 self.redis.stop()
                 return self.redis.start
             case "db-terminate":
                 self._terminate_connections()
                 return lambda: None
             case "db-hang":
+                assert self.relay is not None
                 self.relay.hang()
                 return self.relay.resume
             case "rasa-kill" | "actions-kill" | "gateway-kill":
@@ -328,7 +350,36 @@ class ChaosRun:
         )
 
     def zalo_answers(self) -> Counter[str]:
-        return Counter(m["user_id"] for m in self.zalo.sent() if m.get("text") in ONE_ANSWER)
+        sent = self.zalo.sent() if self.zalo is not None else []
+        return Counter(m["user_id"] for m in sent if m.get("text") in ONE_ANSWER)
+
+    def drain(
+        self, traffic: Traffic, before: tuple[Counter[str], Counter[str]], seconds: float
+    ) -> tuple[int, int]:
+        """Wait (at most `seconds`) until every Telegram and Zalo message `traffic` sent has
+        its answer; (lost, answered twice), counted from the answers `before` the traffic."""
+
+        def new() -> tuple[Counter[str], Counter[str]]:
+            return self.telegram_answers() - before[0], self.zalo_answers() - before[1]
+
+        pairs = ((traffic.telegram_sent, 0), (traffic.zalo_sent, 1))
+        wait_until(
+            lambda: all(new()[i][c] >= n for sent, i in pairs for c, n in sent.items()),
+            seconds,
+            step=0.5,
+        )
+        time.sleep(3.0)  # a second answer to anything would have arrived by now
+        got = new()
+        lost = duplicated = 0
+        for sent, index in pairs:
+            for chat, count in sent.items():
+                lost += max(0, count - got[index][chat])
+                duplicated += max(0, got[index][chat] - count)
+        return lost, duplicated
+
+    def answers(self) -> tuple[Counter[str], Counter[str]]:
+        """Telegram and Zalo answers so far (to count a traffic's from)."""
+        return self.telegram_answers(), self.zalo_answers()
 
     def dead_tasks(self) -> list[str]:
         try:
@@ -389,19 +440,80 @@ def chaos_stack(tmp_dir: Path, *, residents: int = 3) -> Iterator[ChaosRun]:
             telegram_users=[telegram.user(f"Cư dân {n}") for n in range(residents)],
             zalo_users=[zalo.user(f"Cư dân Zalo {n}") for n in range(residents)],
         )
-        for user in run.telegram_users:
-            telegram.private_chat(user)
-        for process in processes.values():
-            process.start()
-        try:
-            if not wait_until(lambda: _answers(f"{gateway_url}/healthz"), 300, step=1.0):
-                logs = {p.service.name: p.log.read_text()[-3000:] for p in processes.values()}
-                raise RuntimeError(f"the stack did not become healthy: {logs}")
-            _say_hello(run)
+        with _running(run):
             yield run
-        finally:
-            for process in processes.values():
-                process.stop()
+
+
+@contextlib.contextmanager
+def scaled_stack(
+    tmp_dir: Path, replicas: Replicas, *, residents: int = 3, **env: str
+) -> Iterator[ChaosRun]:
+    """`replicas` of Rasa, the action server and the gateway behind HAProxy (cns/replicas.py)
+    on PostgreSQL (TEST_DATABASE_URL; Rasa's trackers in a schema of their own) and
+    TEST_REDIS_URL, the gateways' Telegram bot in webhook mode (through the proxy), with
+    residents who already said hello. `env` adds to the processes' environment."""
+    assert postgres_base_url(), "replicas need TEST_DATABASE_URL (PostgreSQL)"
+    assert os.environ.get("TEST_REDIS_URL"), "replicas need TEST_REDIS_URL"
+    model = ensure_model()
+    with (
+        scratch_database("postgresql", tmp_dir) as database_url,
+        scratch_database("postgresql", tmp_dir, migrated=False) as tracker_url,
+        FakeTelegram() as telegram,
+    ):
+        ports = Ports(rasa=free_port(), actions=free_port(), gateway=free_port())
+        proxy_url = ports.url(ports.gateway)
+        base = gateway_process_env(
+            database_url,
+            telegram,
+            os.environ["TEST_REDIS_URL"],
+            PSEUDONYM_KEY="scale-out-pseudonym-key",
+            RASA_TRACKER_DATABASE_URL=tracker_url,
+            TELEGRAM_MODE="webhook",
+            TELEGRAM_WEBHOOK_URL=f"{proxy_url}/webhooks/telegram",
+            TELEGRAM_WEBHOOK_SECRET=uuid.uuid4().hex,
+            DESK_HOURS="00:00-00:00",
+            CHAT_RATE_LIMIT_PER_ADDRESS_PER_MINUTE="100000",
+            CHAT_NEW_RESIDENTS_PER_ADDRESS_PER_HOUR="100000",
+            CHAT_RATE_LIMIT_PER_MINUTE="1000",
+            **env,
+        )
+        services = local_services(
+            PROJECT_ROOT, model, ports, env=base, replicas=replicas, var_dir=tmp_dir / "var"
+        )
+        run = ChaosRun(
+            url=proxy_url,
+            processes={s.name: Process(s, tmp_dir / f"{s.name}.log") for s in services},
+            database_url=database_url,
+            telegram=telegram,
+            telegram_users=[telegram.user(f"Cư dân {n}") for n in range(residents)],
+        )
+        with _running(run, *(p.service.env["GATEWAY_PORT"] for p in _gateways(run))):
+            yield run
+
+
+def _gateways(run: ChaosRun) -> list[Process]:
+    return [p for name, p in run.processes.items() if name.startswith("gateway")]
+
+
+@contextlib.contextmanager
+def _running(run: ChaosRun, *gateway_ports: str) -> Iterator[None]:
+    """The run's processes started, healthy (through the proxy and at each gateway's own
+    port) and greeted by every resident; stopped after."""
+    for user in run.telegram_users:
+        run.telegram.private_chat(user)
+    for process in run.processes.values():
+        process.start()
+    urls = [run.url] + [f"http://127.0.0.1:{port}" for port in gateway_ports]
+    try:
+        healthy = lambda: all(_answers(f"{url}/healthz") for url in urls)  # noqa: E731
+        if not wait_until(healthy, 300, step=1.0):
+            logs = {p.service.name: p.log.read_text()[-3000:] for p in run.processes.values()}
+            raise RuntimeError(f"the stack did not become healthy: {logs}")
+        _say_hello(run)
+        yield
+    finally:
+        for process in run.processes.values():
+            process.stop()
 
 
 def _say_hello(run: ChaosRun) -> None:
@@ -414,11 +526,13 @@ def _say_hello(run: ChaosRun) -> None:
     for user in run.telegram_users:
         run.telegram.user_text(user, "xin chào")
     for user_id in run.zalo_users:
+        assert run.zalo is not None
         assert run.zalo.user_text(user_id, "xin chào").ok
     greeted = wait_until(
         lambda: (
             len({m["chat"]["id"] for m in run.telegram.sent()}) >= len(run.telegram_users)
-            and len({m["user_id"] for m in run.zalo.sent()}) >= len(run.zalo_users)
+            and len({m["user_id"] for m in (run.zalo.sent() if run.zalo else [])})
+            >= len(run.zalo_users)
         ),
         120,
     )
@@ -459,7 +573,7 @@ def _one_fault(
     fault_seconds: float,
     drain_seconds: float,
 ) -> Outcome:
-    telegram_before, zalo_before = run.telegram_answers(), run.zalo_answers()
+    before = run.answers()
     traffic = Traffic(run, per_second)
     thread = threading.Thread(target=traffic.loop, daemon=True)
     thread.start()
@@ -472,31 +586,7 @@ def _one_fault(
     time.sleep(2.0)  # residents keep writing after it clears
     traffic.stop()
     thread.join(timeout=120)
-
-    def telegram_new() -> Counter[str]:
-        return run.telegram_answers() - telegram_before
-
-    def zalo_new() -> Counter[str]:
-        return run.zalo_answers() - zalo_before
-
-    wait_until(
-        lambda: (
-            all(telegram_new()[c] >= n for c, n in traffic.telegram_sent.items())
-            and all(zalo_new()[u] >= n for u, n in traffic.zalo_sent.items())
-        ),
-        drain_seconds,
-        step=0.5,
-    )
-    time.sleep(3.0)  # a second answer to anything would have arrived by now
-    lost = duplicated = 0
-    for sent, got in (
-        (traffic.telegram_sent, telegram_new()),
-        (traffic.zalo_sent, zalo_new()),
-    ):
-        for chat, count in sent.items():
-            answered = got[chat]
-            lost += max(0, count - answered)
-            duplicated += max(0, answered - count)
+    lost, duplicated = run.drain(traffic, before, drain_seconds)
     recovery = watch.green_after(cleared_at)
     return Outcome(
         fault=fault,

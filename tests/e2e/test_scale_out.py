@@ -1,0 +1,94 @@
+"""Scale-out, run for real: two Rasa and two gateway processes behind HAProxy (`cns run
+--replicas`), on PostgreSQL and Redis, the gateways' Telegram bot in webhook mode. Residents
+write on Telegram and the web chat (about 10 messages a second) while one Rasa and then one
+gateway are SIGKILLed and not started again: no Telegram update may be lost or answered twice
+(the dead gateway's stored updates are taken over by the other), web turns may fail only
+politely and only for a few seconds, and the survivors' /healthz stays green."""
+
+from __future__ import annotations
+
+import threading
+import time
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from cns.replicas import Replicas, server_states
+from tests.chaos import HealthWatch, Traffic, scaled_stack, wait_until
+from tests.databases import postgres_base_url
+
+PER_SECOND = 10.0
+STEADY_SECONDS = 3.0  # traffic before the first kill, and between and after the kills
+TAKEN_OUT_WITHIN = 2.0  # seconds until the proxy stops sending to a killed replica
+FAILURES_WITHIN = 5.0  # web turns may fail only this long after a kill
+
+pytestmark = pytest.mark.skipif(
+    not postgres_base_url(), reason="replicas need TEST_DATABASE_URL (PostgreSQL)"
+)
+
+
+def _down(var_dir: Path, server: str) -> bool:
+    return server_states(var_dir)[server].startswith("DOWN")
+
+
+def test_a_killed_rasa_and_gateway_lose_nothing_behind_the_proxy(tmp_path: Path) -> None:
+    with scaled_stack(tmp_path, Replicas(rasa=2, gateway=2)) as run:
+        survivor = run.processes["gateway-2"].service.env["GATEWAY_PORT"]
+        watches = [
+            HealthWatch(f"{run.url}/healthz"),
+            HealthWatch(f"http://127.0.0.1:{survivor}/healthz"),
+        ]
+        watchers = [threading.Thread(target=w.run, daemon=True) for w in watches]
+        for watcher in watchers:
+            watcher.start()
+        before = run.answers()
+        traffic = Traffic(run, PER_SECOND, channels=("telegram", "web"))
+        thread = threading.Thread(target=traffic.loop, daemon=True)
+        thread.start()
+        time.sleep(STEADY_SECONDS)
+        killed_at: dict[str, float] = {}
+        taken_out: dict[str, float] = {}
+        for name in ("rasa-1", "gateway-1"):
+            killed_at[name] = time.monotonic()
+            run.processes[name].kill()
+            down = wait_until(partial(_down, tmp_path / "var", name), 10, step=0.05)
+            taken_out[name] = time.monotonic() - killed_at[name] if down else float("inf")
+            time.sleep(STEADY_SECONDS)
+        traffic.stop()
+        thread.join(timeout=120)
+        drain_started = time.monotonic()
+        lost, duplicated = run.drain(traffic, before, 90)
+        drained = time.monotonic() - drain_started
+        for watch in watches:
+            watch.stop()
+        for watcher in watchers:
+            watcher.join(timeout=5)
+
+    telegram = sum(traffic.telegram_sent.values())
+    web = sum(traffic.web_statuses.values())
+    late = [
+        round(t - max(k for k in killed_at.values() if k <= t), 2)
+        for t in traffic.web_failed_at
+        if not any(0 <= t - k <= FAILURES_WITHIN for k in killed_at.values())
+    ]
+    red = [
+        (index, round(t - watch.samples[0][0], 1))
+        for index, watch in enumerate(watches)
+        for t, status in watch.samples
+        if status != 200 and not any(0 <= t - k <= FAILURES_WITHIN for k in killed_at.values())
+    ]
+    print(
+        f"\nscale-out: {telegram} Telegram updates, {web} web turns "
+        f"{dict(traffic.web_statuses)}; lost {lost}, answered twice {duplicated}; "
+        f"taken out after { ({n: round(s, 2) for n, s in taken_out.items()}) } s; "
+        f"all answered {drained:.1f} s after the traffic stopped"
+    )
+    assert telegram >= PER_SECOND / 2 * STEADY_SECONDS * 3 * 0.8, "the traffic did not keep pace"
+    assert (lost, duplicated) == (0, 0)
+    assert all(seconds <= TAKEN_OUT_WITHIN for seconds in taken_out.values()), taken_out
+    assert traffic.web_bad == []  # every failed turn was the polite 503 in the gateway's JSON
+    assert set(traffic.web_statuses) <= {200, 503}
+    assert late == []  # failures only within FAILURES_WITHIN of a kill
+    assert red == []  # the proxy's and the surviving gateway's /healthz stayed green
+    assert all(watch.samples[-1][1] == 200 for watch in watches)
