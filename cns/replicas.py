@@ -178,6 +178,28 @@ def proxy_error(status: int, reason: str) -> str:
     return head + body.decode()
 
 
+# The proxy's policy, shared with docker/haproxy.cfg (a test keeps the two alike).
+DEFAULTS = (
+    "    mode http",
+    "    log global",
+    "    option httplog",
+    "    option dontlog-normal",  # log only failed requests
+    "    timeout connect 2s",
+    "    timeout client 75s",
+    "    timeout server 70s",  # a slow turn (Rasa waits up to 60 s for its actions)
+    "    timeout http-request 10s",
+    "    timeout http-keep-alive 10s",
+    "    timeout check 1s",
+    # A request that meets a dead replica (refused, or cut off before any answer) goes to
+    # another: a chat turn is safe to repeat (buttons name what they do), a Telegram or Zalo
+    # update is recognised by its id.
+    "    retries 3",
+    "    option redispatch 1",
+    "    retry-on conn-failure empty-response",
+    "    default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2",
+)
+
+
 def haproxy_config(
     host: str,
     frontends: Mapping[str, int],
@@ -195,23 +217,7 @@ def haproxy_config(
         "    maxconn 4096",
         "",
         "defaults",
-        "    mode http",
-        "    log global",
-        "    option httplog",
-        "    option dontlog-normal",  # log only failed requests
-        "    timeout connect 2s",
-        "    timeout client 75s",
-        "    timeout server 70s",  # a slow turn (Rasa waits up to 60 s for its actions)
-        "    timeout http-request 10s",
-        "    timeout http-keep-alive 10s",
-        "    timeout check 1s",
-        # A request that meets a dead replica (refused, or cut off before any answer) goes to
-        # another: a chat turn is safe to repeat (buttons name what they do), a Telegram or
-        # Zalo update is recognised by its id.
-        "    retries 3",
-        "    option redispatch 1",
-        "    retry-on conn-failure empty-response",
-        "    default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2",
+        *DEFAULTS,
         f"    errorfile 502 {error}",
         f"    errorfile 503 {error}",
         f"    errorfile 504 {error}",

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from cns.replicas import DEFAULTS, HEALTH_PATHS, proxy_error
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +30,7 @@ APP_DOCKERFILE = ROOT / "docker" / "app.Dockerfile"
 RASA_DOCKERFILE = ROOT / "docker" / "rasa.Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
-SERVICES = ("postgres", "redis", "rasa", "actions", "migrate", "gateway")
+SERVICES = ("postgres", "redis", "rasa", "actions", "migrate", "gateway", "proxy")
 ONE_SHOT_SERVICES = ("migrate",)
 SCALABLE_SERVICES = ("rasa", "gateway", "actions")
 INTERNAL_PORTS = (5005, 5055)
@@ -48,8 +49,11 @@ DOCUMENTED_SETTINGS = (
 )  # fmt: skip
 # Compose-side variables that may appear inside the app settings' values (e.g. DATABASE_URL).
 COMPOSE_ONLY_VARIABLES = frozenset(
-    {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "REDIS_PASSWORD", "RASA_TRACKER_DB"}
-)
+    {
+        "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "REDIS_PASSWORD", "RASA_TRACKER_DB",
+        "INTERNAL_SUBNET",
+    }
+)  # fmt: skip
 # Environment entries of the app containers that are not core.settings fields.
 NON_SETTINGS_ENVIRONMENT = frozenset({"RASA_TELEMETRY_ENABLED"})
 
@@ -236,8 +240,39 @@ def test_rasa_and_actions_are_not_published_to_the_host() -> None:
             assert host_port not in internal, f"{name} publishes host port {host}"
 
 
-def test_gateway_publishes_port_8000() -> None:
-    assert _published_ports(_services()["gateway"]) == [("8000", "8000")]
+def test_only_the_proxy_publishes_port_8000() -> None:
+    services = _services()
+    assert "ports" not in services["gateway"], "the gateways are reached through the proxy"
+    assert _published_ports(services["proxy"]) == [("8000", "8000")]
+    published = {name for name, service in services.items() if "ports" in service}
+    assert published == {"proxy"}
+
+
+def test_rasa_and_gateway_run_replicas_behind_the_proxy() -> None:
+    services = _services()
+    assert services["rasa"]["deploy"]["replicas"] == "${RASA_REPLICAS:-2}"
+    assert services["gateway"]["deploy"]["replicas"] == "${GATEWAY_REPLICAS:-2}"
+    assert re.fullmatch(r"haproxy:2\.6[\w.-]*", services["proxy"]["image"])
+    mounts = {volume.split(":")[0] for volume in services["proxy"]["volumes"]}
+    assert mounts == {"./docker/haproxy.cfg", "./docker/haproxy-503.http"}
+    # The gateway starts once the proxy listens; the proxy waits for nobody (the gateways'
+    # health check reaches Rasa through it).
+    assert _depends_on(services["gateway"]).get("proxy") == "service_healthy"
+    assert "depends_on" not in services["proxy"]
+    gateway = _environment(services["gateway"])
+    subnet = _compose()["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert gateway["FORWARDED_ALLOW_IPS"] == subnet
+
+
+def test_the_compose_proxy_keeps_the_policy_of_cns_run_replicas() -> None:
+    config = (ROOT / "docker" / "haproxy.cfg").read_text(encoding="utf-8")
+    for line in DEFAULTS:
+        assert f"\n{line}\n" in config, f"docker/haproxy.cfg lacks {line.strip()!r}"
+    for service, path in HEALTH_PATHS.items():
+        if service != "actions":
+            assert f"http-check send meth GET uri {path}\n" in config, service
+    error = (ROOT / "docker" / "haproxy-503.http").read_bytes().decode()
+    assert error == proxy_error(503, "Service Unavailable")
 
 
 def test_scalable_services_have_no_fixed_names() -> None:
@@ -341,7 +376,7 @@ def test_gateway_and_actions_get_every_documented_setting() -> None:
 
 def test_app_containers_use_the_internal_service_addresses() -> None:
     environment = _environment(_services()["gateway"])
-    assert environment["RASA_URL"] == "http://rasa:5005"
+    assert environment["RASA_URL"] == "http://proxy:5005"
     assert environment["ACTIONS_URL"] == "http://actions:5055"
     assert (environment["DATABASE_URL"] or "").startswith("postgresql+psycopg://")
     assert "@postgres:5432/" in (environment["DATABASE_URL"] or "")
