@@ -215,7 +215,8 @@ async def test_a_replica_takes_over_the_updates_of_one_that_died_and_answers_the
     resident.hang = True
     first = _inbox(redis, resident, outbox)
     second = Inbox(redis, first.channel, resident, lambda _: "42", outbox)
-    assert await first.beat() == [] and await second.beat() == []
+    assert await first.beat() == []
+    assert await second.beat() == []
     running = asyncio.create_task(first.run())
     assert await first.accept("1", {"text": "xin chao"})
     while not resident.calls:  # noqa: ASYNC110 - the worker runs in this loop
