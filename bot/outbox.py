@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import secrets
@@ -45,7 +46,9 @@ log = logging.getLogger(__name__)
 
 GROUP = "senders"
 CONSUMER = "sender"  # one sender per channel at a time (the lease), so one consumer name
-LEASE_SECONDS = 15
+# A dead gateway's lease runs out this fast, so a surviving replica takes over its channel
+# within LEASE_SECONDS + LEASE_SECONDS / 3 (renewed every LEASE_SECONDS / 3).
+LEASE_SECONDS = 3
 IDLE_POLL = 0.2  # seconds between looks at the stream when nothing is due
 
 
@@ -276,6 +279,11 @@ class _Sender:
         await self._ensure_group()
         while True:
             if not await self._hold_lease():
+                # Another gateway sends now: what this one had read is its business (kept
+                # here, a later lease would send entries the other one already sent).
+                self.chats = {chat: c for chat, c in self.chats.items() if c.busy}
+                for chat in self.chats.values():  # only the send under way is still ours
+                    chat.queue = deque(itertools.islice(chat.queue, 1))
                 await asyncio.sleep(LEASE_SECONDS / 3)
                 continue
             await self._read("0")  # what a previous sender read but did not finish

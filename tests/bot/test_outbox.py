@@ -177,6 +177,33 @@ async def test_a_sender_killed_mid_queue_loses_nothing_and_repeats_nothing(
     assert await outbox.pending("telegram") == 0
 
 
+async def test_a_sender_that_lost_its_lease_sends_nothing_the_next_one_sent(
+    make_outbox: Any, fresh_redis: Redis, telegram: FakeTelegram
+) -> None:
+    """A stalled gateway whose lease another replica took: once it gets the lease back it
+    sends nothing the other one sent (and removed) meanwhile."""
+    outbox = make_outbox(Limits(per_chat_interval=0.3))
+    users = residents(telegram, 2)
+    for n in range(8):
+        for user in users:
+            await queue(outbox, user["id"], [OutboundMessage(f"tin {n}")])
+    stream, lease = outbox.stream("telegram"), outbox.stream("telegram") + ":lease"
+    bot, task = await sender(outbox, telegram)
+    await wait_until(lambda: sum(len(texts(telegram, u["id"])) for u in users) >= 2)
+    await fresh_redis.set(lease, "another-gateway", ex=60)  # taken while this one stalled
+    await asyncio.sleep(1.5)  # it notices at its next renewal; a send under way finishes
+    sent = {u["id"]: texts(telegram, u["id"]) for u in users}
+    entries: list[tuple[str, dict[str, str]]] = await fresh_redis.xrange(stream)  # type: ignore[assignment]
+    for entry_id, _ in entries:  # the other gateway sends the rest and removes them
+        await fresh_redis.xack(stream, "senders", entry_id)
+        await fresh_redis.xdel(stream, entry_id)
+    await fresh_redis.delete(lease)  # ...and goes away
+    await asyncio.sleep(2.0)  # this one holds the lease again: a repeat would show by now
+    await stop(bot, task)
+    assert entries, "the other gateway had something left to send"
+    assert {u["id"]: texts(telegram, u["id"]) for u in users} == sent
+
+
 async def test_long_text_is_split_before_queueing(
     make_outbox: Any, fresh_redis: Redis, telegram: FakeTelegram
 ) -> None:
