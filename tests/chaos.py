@@ -43,6 +43,7 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, make_url, text
 
+from bot.channels.bubbles import PARAGRAPH
 from bot.router import BUSY_REPLY
 from cns.stack import Ports, free_port, local_services
 from cns.supervisor import Service
@@ -57,6 +58,14 @@ from tests.gateway_process import gateway_process_env
 THANKS = "cảm ơn em nhiều"
 THANK_REPLY = "Dạ, không có gì ạ. Em rất vui được giúp anh/chị!"
 ONE_ANSWER = {THANK_REPLY, BUSY_REPLY}
+
+
+def answers(message: dict[str, Any]) -> bool:
+    """Whether a message sent to a resident is one answer: its first bubble is THANK_REPLY or
+    BUSY_REPLY (a first answer carries the privacy notice after it, in the same message)."""
+    return str(message.get("text") or "").split(PARAGRAPH)[0] in ONE_ANSWER
+
+
 FAULTS = (
     "redis-restart",
     "db-terminate",
@@ -323,12 +332,10 @@ class ChaosRun:
     # ----- what the residents got
 
     def telegram_answers(self) -> Counter[str]:
-        return Counter(
-            str(m["chat"]["id"]) for m in self.telegram.sent() if m.get("text") in ONE_ANSWER
-        )
+        return Counter(str(m["chat"]["id"]) for m in self.telegram.sent() if answers(m))
 
     def zalo_answers(self) -> Counter[str]:
-        return Counter(m["user_id"] for m in self.zalo.sent() if m.get("text") in ONE_ANSWER)
+        return Counter(m["user_id"] for m in self.zalo.sent() if answers(m))
 
     def dead_tasks(self) -> list[str]:
         try:
