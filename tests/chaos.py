@@ -44,6 +44,7 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, make_url, text
 
+from bot.channels.bubbles import PARAGRAPH
 from bot.router import BUSY_REPLY
 from cns.replicas import Replicas
 from cns.stack import Ports, free_port, local_services
@@ -59,6 +60,14 @@ from tests.gateway_process import gateway_process_env
 THANKS = "cảm ơn em nhiều"
 THANK_REPLY = "Dạ, không có gì ạ. Em rất vui được giúp anh/chị!"
 ONE_ANSWER = {THANK_REPLY, BUSY_REPLY}
+
+
+def answers(message: dict[str, Any]) -> bool:
+    """Whether a message sent to a resident is one answer: its first bubble is THANK_REPLY or
+    BUSY_REPLY (a first answer carries the privacy notice after it, in the same message)."""
+    return str(message.get("text") or "").split(PARAGRAPH)[0] in ONE_ANSWER
+
+
 FAULTS = (
     "redis-restart",
     "db-terminate",
@@ -345,13 +354,11 @@ class ChaosRun:
     # ----- what the residents got
 
     def telegram_answers(self) -> Counter[str]:
-        return Counter(
-            str(m["chat"]["id"]) for m in self.telegram.sent() if m.get("text") in ONE_ANSWER
-        )
+        return Counter(str(m["chat"]["id"]) for m in self.telegram.sent() if answers(m))
 
     def zalo_answers(self) -> Counter[str]:
         sent = self.zalo.sent() if self.zalo is not None else []
-        return Counter(m["user_id"] for m in sent if m.get("text") in ONE_ANSWER)
+        return Counter(m["user_id"] for m in sent if answers(m))
 
     def drain(
         self, traffic: Traffic, before: tuple[Counter[str], Counter[str]], seconds: float

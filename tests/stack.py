@@ -131,7 +131,9 @@ class RunningStack:
 
 
 @contextmanager
-def running_stack(tmp_dir: Path) -> Iterator[RunningStack]:
+def running_stack(tmp_dir: Path, *, webhook_secret: str | None = None) -> Iterator[RunningStack]:
+    """The stack; Telegram polls the fake Bot API, or, with `webhook_secret`, the fake pushes
+    updates to the gateway's webhook."""
     model = ensure_model()
     backend = "postgresql" if postgres_base_url() else "sqlite"
     with scratch_database(backend, tmp_dir) as database_url, FakeTelegram() as telegram:
@@ -142,7 +144,6 @@ def running_stack(tmp_dir: Path) -> Iterator[RunningStack]:
             PSEUDONYM_KEY=PSEUDONYM_KEY,
             TELEGRAM_BOT_TOKEN=telegram.token,
             TELEGRAM_API_BASE_URL=telegram.base_url,
-            TELEGRAM_MODE="polling",
             TELEGRAM_DESK_CHAT_ID=str(desk_chat["id"]),
             DESK_HOURS="00:00-00:00",
             # Every test resident comes from 127.0.0.1: the per-address limits would count
@@ -155,6 +156,14 @@ def running_stack(tmp_dir: Path) -> Iterator[RunningStack]:
         if os.environ.get("TEST_REDIS_URL"):
             env["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
         ports = Ports(rasa=free_port(), actions=free_port(), gateway=free_port())
+        if webhook_secret is None:
+            env["TELEGRAM_MODE"] = "polling"
+        else:
+            env.update(
+                TELEGRAM_MODE="webhook",
+                TELEGRAM_WEBHOOK_URL=f"{ports.url(ports.gateway)}/webhooks/telegram",
+                TELEGRAM_WEBHOOK_SECRET=webhook_secret,
+            )
         output = io.StringIO()
         services = local_services(PROJECT_ROOT, model, ports, env=env)
         running = Stack(services, PROJECT_ROOT, out=output)

@@ -1,10 +1,10 @@
-"""Converting between Telegram's messages and ours: inline keyboards, text split under
-Telegram's 4096-character limit at sentence ends, files passed on by Telegram file id; and
-the outbox transport that makes one Bot API call per queued piece."""
+"""Converting between Telegram's messages and ours: a turn's bubbles joined into as few
+messages as fit Telegram's 4096 characters (bot/channels/bubbles.py), inline keyboards, files
+passed on by Telegram file id; and the outbox transport that makes one Bot API call per
+queued piece."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -19,6 +19,7 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.channels.bubbles import join, size, split_text
 from bot.messages import Attachment, Button, OutboundMessage
 from bot.outbox import Envelope, Outbox, Refused, RetryLater
 from core.models import MessageKind
@@ -29,20 +30,6 @@ if TYPE_CHECKING:
 CHANNEL = "telegram"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Pieces of at most `limit` characters, cut after a sentence or line where possible."""
-    pieces: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        window = rest[:limit]
-        cuts = [m.end() for m in _SENTENCE_END.finditer(window)]
-        cut = cuts[-1] if cuts else window.rfind(" ") + 1 or limit
-        pieces.append(rest[:cut].strip())
-        rest = rest[cut:].strip()
-    return [*pieces, rest] if rest else pieces
 
 
 def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
@@ -82,11 +69,11 @@ def pieces(message: OutboundMessage) -> list[OutboundMessage]:
     attachment, text = message.attachment, message.text.strip()
     out: list[OutboundMessage] = []
     if attachment is not None:
-        with_caption = attachment.kind in CAPTIONED and len(text) <= MAX_CAPTION
+        with_caption = attachment.kind in CAPTIONED and size(text) <= MAX_CAPTION
         if with_caption and not message.buttons:
             return [OutboundMessage(text, attachment=attachment)]
         out.append(OutboundMessage("", attachment=attachment))
-    texts = split_text(text)
+    texts = split_text(text, MAX_TEXT)
     out += [
         OutboundMessage(piece, message.buttons if n == len(texts) else ())
         for n, piece in enumerate(texts, start=1)
@@ -136,8 +123,9 @@ async def queue(
     thread: int | None = None,
     group: bool = False,
 ) -> None:
-    """Put messages for a Telegram chat (or forum topic) in the outbox, piece by piece."""
-    for message in messages:
+    """Put one turn's messages for a Telegram chat (or forum topic) in the outbox: the bubbles
+    joined into as few messages as fit, each as its API calls (`pieces`)."""
+    for message in join(messages, MAX_TEXT):
         for piece in pieces(message):
             await outbox.put(Envelope(CHANNEL, str(chat), piece, thread=thread, group=group))
 

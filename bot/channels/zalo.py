@@ -4,9 +4,10 @@
 timestamp + OA secret key, compared in constant time; 403 otherwise), stores the event in the
 inbox (deduplicated by `msg_id`) and answers 200 at once; the event is processed afterwards.
 Delivery and seen receipts and the OA's own echoes are acknowledged and ignored. Replies go
-through the outbox as consultation messages (`/v3.0/oa/message/cs`), text split under
-Zalo's 2,000 characters, buttons as an `oa.query.show` template (a tap comes back as
-user_send_text with the payload). An invalid access token (-216) is refreshed once and the
+through the outbox as consultation messages (`/v3.0/oa/message/cs`): a turn's bubbles joined
+into as few messages as fit Zalo's 2,000 characters (bot/channels/bubbles.py), buttons as an
+`oa.query.show` template of at most 5 (more follow in messages of their own; a tap comes back
+as user_send_text with the payload). An invalid access token (-216) is refreshed once and the
 new single-use refresh token stored in the database before anything else happens.
 
 Free replies: a consultation message is free for 48 hours after the resident's last message,
@@ -33,7 +34,7 @@ import httpx
 from fastapi import APIRouter, Request, Response
 from redis.asyncio import Redis
 
-from bot.channels.telegram_wire import split_text
+from bot.channels.bubbles import join
 from bot.desk.handoff import Handoff, Unreachable
 from bot.inbox import Inbox, Payload
 from bot.messages import Attachment, InboundMessage, OutboundMessage, storable_json
@@ -53,6 +54,7 @@ CHANNEL = "zalo"
 MAX_TEXT = 2000
 MAX_BUTTONS = 5
 MAX_BUTTON_TITLE = 100
+MORE_BUTTONS = "Hoặc anh/chị chọn:"
 FREE_WINDOW = timedelta(hours=48)
 FREE_REPLIES = 8
 INVALID_TOKEN = (-216, -220)
@@ -126,22 +128,23 @@ def inbound_of(payload: Payload) -> InboundMessage | None:
     )
 
 
-def pieces(message: OutboundMessage) -> list[OutboundMessage]:
-    """Zalo consultation messages for one reply: text under 2,000 characters, at most 5
-    buttons on the last piece; a file from another channel becomes a short note."""
+def shown(message: OutboundMessage) -> list[OutboundMessage]:
+    """One bubble as Zalo can show it: a file from another channel becomes a short note; the
+    buttons go 5 to a message, those after the fifth under a short line of their own."""
     text = message.text.strip()
     if message.attachment is not None and message.attachment.channel() != CHANNEL:
         text = (text + "\n[Người hỗ trợ gửi kèm một tệp, Zalo chưa chuyển được.]").strip()
-    texts = split_text(text, MAX_TEXT) or [""]
-    buttons = message.buttons[:MAX_BUTTONS]
-    return [
-        OutboundMessage(piece, buttons if n == len(texts) else ())
-        for n, piece in enumerate(texts, start=1)
+    buttons = message.buttons
+    more = [
+        OutboundMessage(MORE_BUTTONS, buttons[start : start + MAX_BUTTONS])
+        for start in range(MAX_BUTTONS, len(buttons), MAX_BUTTONS)
     ]
+    return [OutboundMessage(text, buttons[:MAX_BUTTONS]), *more]
 
 
-def all_pieces(messages: Sequence[OutboundMessage]) -> list[OutboundMessage]:
-    return [piece for message in messages for piece in pieces(message)]
+def pieces(messages: Sequence[OutboundMessage]) -> list[OutboundMessage]:
+    """A turn's Zalo consultation messages: its bubbles joined into as few as fit."""
+    return join([part for message in messages for part in shown(message)], MAX_TEXT)
 
 
 async def put_pieces(outbox: Outbox, user: str, parts: Sequence[OutboundMessage]) -> None:
@@ -312,7 +315,7 @@ class ZaloSender:
     window: ZaloWindow
 
     async def send(self, channel_user_id: str, messages: Sequence[OutboundMessage]) -> None:
-        parts = all_pieces(messages)
+        parts = pieces(messages)
         why = await self.window.closed_because(channel_user_id, needed=len(parts))
         if why is not None:
             raise Unreachable(why)
@@ -334,7 +337,7 @@ class ZaloChannel:
             return
         await self.window.user_wrote(inbound.channel_user_id)
         replies = await self.router.answer(inbound)
-        await put_pieces(self.outbox, inbound.channel_user_id, all_pieces(replies))
+        await put_pieces(self.outbox, inbound.channel_user_id, pieces(replies))
 
 
 webhook = APIRouter()

@@ -7,12 +7,13 @@ bot answers again."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from bot.channels.bubbles import PARAGRAPH
 from core.models import Event, EventType, Ticket
 from core.repositories.invites import create_invite
 from core.repositories.volunteers import add_volunteer
@@ -34,33 +35,39 @@ def text_of(message: JSON) -> str:
 
 
 class Chat:
-    """What the bot sent to one chat (or forum topic), read in order."""
+    """What the bot sent to one chat (or forum topic), read in order bubble by bubble: a
+    message holds a turn's bubbles, a blank line between them."""
 
     def __init__(self, stack: RunningStack, chat_id: int, thread_id: int | None = None) -> None:
         self.telegram = stack.telegram
         self.chat_id = chat_id
         self.thread_id = thread_id
-        self.seen = len(self.all())
+        self.seen = (len(self.all()), 0)  # (message, bubble) where reading goes on
 
     def all(self) -> list[JSON]:
         return self.telegram.sent(chat_id=self.chat_id, thread_id=self.thread_id)
 
-    def next(self, match: Callable[[JSON], bool], what: str) -> JSON:
-        """The first new message matching `match` (waits for it); later reads start after it."""
+    def unread(self) -> Iterator[tuple[tuple[int, int], JSON, str]]:
+        for index, message in enumerate(self.all()):
+            for part, bubble in enumerate(text_of(message).split(PARAGRAPH)):
+                if (index, part) >= self.seen:
+                    yield (index, part), message, bubble
 
-        def found(_: JSON) -> bool:
-            return any(match(m) for m in self.all()[self.seen :])
-
-        self.telegram.wait_for(found, timeout=WAIT)
-        new = self.all()
-        for index in range(self.seen, len(new)):
-            if match(new[index]):
-                self.seen = index + 1
-                return new[index]
+    def find(self, match: Callable[[JSON, str], bool], what: str) -> JSON:
+        """The message of the first new bubble matching `match` (waits for it); later reads
+        start after that bubble."""
+        self.telegram.wait_for(lambda _: any(match(m, b) for _, m, b in self.unread()), WAIT)
+        for (index, part), message, bubble in self.unread():
+            if match(message, bubble):
+                self.seen = (index, part + 1)
+                return message
         raise AssertionError(what)
 
+    def next(self, match: Callable[[JSON], bool], what: str) -> JSON:
+        return self.find(lambda message, _: match(message), what)
+
     def text(self, part: str) -> JSON:
-        return self.next(lambda m: part in text_of(m), f"no message with {part!r}")
+        return self.find(lambda _, bubble: part in bubble, f"no message with {part!r}")
 
 
 def test_telegram_handoff_loop(stack: RunningStack) -> None:
@@ -106,7 +113,7 @@ def test_telegram_handoff_loop(stack: RunningStack) -> None:
     tg.press(lan, card, data=f"d:c:{ticket_id}")
     me.text("Lan Trần ở Tổ công nghệ số đã nhận hỗ trợ bác")
     topic_chat = Chat(stack, stack.desk_chat["id"], thread)
-    topic_chat.seen = 0
+    topic_chat.seen = (0, 0)
     topic_chat.text("✋ Lan Trần đã nhận")
     assert all(a.get("callback_query_id") for a in tg.answered_callbacks())
 
