@@ -22,7 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.commune import PENDING_HANDOFF_SLOT, commune_question
 from actions.flows import in_session, int_entity, str_entity
-from core.controls import HANDOFF, STORE_TEXT
+from nlu.controls import HANDOFF, STORE_TEXT
 from core.models import TicketReason
 
 RECENT_MESSAGES = 4

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import statistics
 import tempfile
 import threading
@@ -28,6 +29,7 @@ from cns.stack import Ports, free_port
 from tests.stack import RunningStack, running_stack
 
 WARMUP_TURNS = 12
+CONVERSATION = re.compile(r"/conversations/[^/]+/")
 FALLBACK_TEXT = "zxq wvp kjh"
 
 
@@ -47,7 +49,11 @@ class CountingProxy:
             await server.serve_forever()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:  # not listening yet (the stack is starting)
+            writer.close()
+            return
         await asyncio.gather(
             self._pump(reader, up_writer, count=True), self._pump(up_reader, writer, count=False)
         )
@@ -74,7 +80,8 @@ class CountingProxy:
                         break
                     lines = head.decode("latin-1").split("\r\n")
                     method, target, _ = lines[0].split(" ", 2)
-                    self.requests[f"{method} {target.split('?')[0]}"] += 1
+                    path = CONVERSATION.sub("/conversations/{id}/", target.split("?")[0])
+                    self.requests[f"{method} {path}"] += 1
                     length = next(
                         (
                             int(v)
@@ -109,10 +116,12 @@ def proxies(*targets: int) -> Iterator[list[CountingProxy]]:
     try:
         yield made
     finally:
-        for task in serving:
-            loop.call_soon_threadsafe(task.cancel)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
+        for task in serving:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*serving, return_exceptions=True))
+        loop.close()
 
 
 def _cpu_seconds(pid: int) -> float:

@@ -121,6 +121,8 @@ def local_services(
         str(model),
         "--endpoints",
         "endpoints.yml",
+        "--credentials",
+        "credentials.yml",
         "--interface",
         ports.host,
         "--port",

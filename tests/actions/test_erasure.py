@@ -5,7 +5,7 @@ from __future__ import annotations
 from rasa_sdk.events import AllSlotsReset
 
 from actions.erasure import CONFIRM_TEXT, DONE_TEXT, ActionDeleteMyData
-from core.controls import ERASE_CONVERSATION, ERASED_AS
+from nlu.controls import ERASE_CONVERSATION, ERASED_AS
 from core.db import session_scope
 from core.models import EventType
 from core.repositories.events import list_events
