@@ -64,7 +64,8 @@ test: install lint test-rasa-components
 # The custom Rasa components' and tracker stores' tests run where Rasa is installed.
 test-rasa-components: .venv-rasa/.synced
 	.venv-rasa/bin/python -m pytest -p no:cacheprovider --noconftest -o addopts="" \
-		tests/nlu/test_components.py tests/nlu/test_tracker_store.py
+		tests/nlu/test_components.py tests/nlu/test_tracker_store.py \
+		tests/nlu/test_channel.py
 
 bench-nlu: install
 	$(UV) run --frozen python -m bench.nlu

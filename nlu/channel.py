@@ -112,7 +112,7 @@ class TurnInput(InputChannel):
                 return response.json({"detail": "a valid token is required"}, status=401)
             body = request.json if isinstance(request.json, dict) else {}
             sender, text = body.get("sender"), body.get("message")
-            metadata = body.get("metadata") or {}
+            metadata = body.get("metadata", {})
             if not isinstance(sender, str) or not isinstance(text, str):
                 return response.json({"detail": "sender and message are required"}, status=400)
             agent: Agent | None = getattr(request.app.ctx, "agent", None)
