@@ -9,7 +9,7 @@ RASA_PYTHON_VERSION ?= 3.11
 export RASA_TELEMETRY_ENABLED := false
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run test test-rasa-components lint format train migrate clean bench-nlu bench-channels bench-report report-screenshot chaos
+.PHONY: help install run test test-rasa-components lint format train migrate clean bench-nlu bench-channels bench-report bench-turn report-screenshot chaos
 
 help:
 	@echo "make run    — install what is missing, train if needed, start rasa + actions + gateway"
@@ -18,6 +18,7 @@ help:
 	@echo "make train  — retrain the Rasa model if its inputs changed"
 	@echo "make bench-nlu — default vs our NLU pipeline on the held-out set → docs/benchmarks/nlu.md"
 	@echo "make bench-channels — webhook intake, outbound pacing, kill/restart → docs/benchmarks/channels.md"
+	@echo "make bench-turn — 300 /api/chat turns: latency, CPU per process, HTTP requests per turn"
 	@echo "make bench-report — commune/province reports on 1M and 10M events (PostgreSQL) → docs/benchmarks/report.md"
 	@echo "make chaos — restart Redis, break PostgreSQL, kill Rasa/actions/gateway under load → docs/benchmarks/faults.md"
 	@echo "make report-screenshot — last month's province report (HTML) in headless Chromium → docs/report-screenshot.png"
@@ -64,7 +65,8 @@ test: install lint test-rasa-components
 # The custom Rasa components' and tracker stores' tests run where Rasa is installed.
 test-rasa-components: .venv-rasa/.synced
 	.venv-rasa/bin/python -m pytest -p no:cacheprovider --noconftest -o addopts="" \
-		tests/nlu/test_components.py tests/nlu/test_tracker_store.py tests/nlu/test_hot_paths.py
+		tests/nlu/test_components.py tests/nlu/test_tracker_store.py \
+		tests/nlu/test_channel.py tests/nlu/test_hot_paths.py
 
 bench-nlu: install
 	$(UV) run --frozen python -m bench.nlu
@@ -73,6 +75,11 @@ bench-nlu: install
 # when set, as on CI) → docs/benchmarks/channels.md.
 bench-channels: .venv/.synced
 	$(UV) run --frozen python -m bench.channels
+
+# The cost of a resident's turn on the local stack (PostgreSQL/Redis with TEST_DATABASE_URL /
+# TEST_REDIS_URL); prints a markdown table (BENCH_TURNS, default 300).
+bench-turn: install
+	$(UV) run --frozen python -m bench.turn --turns $(or $(BENCH_TURNS),300)
 
 # Reports on a large events table in PostgreSQL (TEST_DATABASE_URL); BENCH_REPORT_EVENTS sets
 # the scales (default 1000000,10000000) → docs/benchmarks/report.md.

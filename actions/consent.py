@@ -1,11 +1,11 @@
 """Consent: the privacy notice and the resident's answer to it.
 
-The gateway triggers `consent` (no choice) after its reply to a resident's first message, so an
-urgent answer (a scam happening now) is never held up by the notice. Until a resident agrees,
-nothing but anonymous counters is kept about them (Personal Data Protection Law 91/2025/QH15:
-consent is explicit, never assumed). Refusing after agreeing (an old notice's button) withdraws
-consent: the words already kept are deleted here, and the gateway drops Rasa's copy of the
-conversation (bot/router.py).
+Rasa triggers `consent` (no choice) after its reply to a resident's message while the gateway
+says the notice is due (nlu/channel.py), so an urgent answer (a scam happening now) is never
+held up by the notice. Until a resident agrees, nothing but anonymous counters is kept about
+them (Personal Data Protection Law 91/2025/QH15: consent is explicit, never assumed). Refusing
+after agreeing (an old notice's button) withdraws consent: the words already kept are deleted
+here, and the gateway drops Rasa's copy of the conversation (bot/router.py).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from actions.flows import button, in_session, str_entity
 from actions.tracking import record_for_tracker
-from core.controls import CONSENT_INTENT
 from core.erasure import forget_words
 from core.models import EventType
 from core.repositories.residents import mark_consent_asked, set_consent
 from core.settings import get_settings
+from nlu.controls import CONSENT_ACTION, CONSENT_INTENT
 
 AGREE = "yes"
 REFUSE = "no"
@@ -50,7 +50,7 @@ class ActionConsent(Action):
     """`consent` alone shows the notice; `/consent{"choice": "yes"|"no"}` is the answer."""
 
     def name(self) -> str:
-        return "action_consent"
+        return CONSENT_ACTION
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.flows import button, in_session, str_entity
 from actions.tracking import tracker_channel
-from core.controls import ERASE_CONVERSATION, ERASED_AS
 from core.erasure import erase_resident
+from nlu.controls import ERASE_CONVERSATION, ERASED_AS
 
 CONFIRM = "yes"
 CONFIRM_TEXT = (

@@ -22,8 +22,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.commune import PENDING_HANDOFF_SLOT, commune_question
 from actions.flows import in_session, int_entity, str_entity
-from core.controls import HANDOFF, STORE_TEXT
 from core.models import TicketReason
+from nlu.controls import HANDOFF, STORE_TEXT
 
 RECENT_MESSAGES = 4
 

@@ -35,7 +35,6 @@ from bot.typed_buttons import TypedButtons
 from core.kv import make_redis
 from core.logging import configure_logging, secret_values
 from core.outages import STORAGE_OUTAGES
-from core.ratelimit import RateLimit
 from core.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -119,9 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             handoff=app.state.handoff,
             rasa_tracker_database_url=settings.rasa_tracker_database_url,
         )
-        app.state.chat_rate_limit = RateLimit(
-            app.state.redis, "ratelimit:chat", settings.chat_rate_limit_per_minute
-        )
+        app.state.web_limits = web.WebLimits.of(app.state.redis, settings)
         app.state.tasks = tasks = Tasks()
         shared = (app.state.router, app.state.handoff, app.state.outbox, app.state.redis)
         async with AsyncExitStack() as stack:

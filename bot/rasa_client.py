@@ -1,8 +1,8 @@
-"""Talking to Rasa over HTTP: the REST channel for replies, the HTTP API for the parse."""
+"""Talking to Rasa over HTTP: one request per resident turn (our turn channel,
+nlu/channel.py), the HTTP API to forget a conversation."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +10,7 @@ import httpx
 
 from bot.messages import Button, OutboundMessage
 
-log = logging.getLogger(__name__)
+TURN_WEBHOOK = "/webhooks/turn/webhook"  # nlu/channel.py
 
 
 class RasaUnavailable(Exception):
@@ -28,11 +28,13 @@ class ParsedIntent:
 
 @dataclass(frozen=True)
 class RasaTurn:
-    """What Rasa answered to one message: the replies in order, and the actions' control
-    messages (`custom` JSON, never shown to the resident)."""
+    """What Rasa answered to one message: the replies in order (then the privacy notice, when
+    it was due), the actions' control messages (`custom` JSON, never shown to the resident),
+    and the intent NLU gave the message."""
 
     messages: list[OutboundMessage]
     controls: list[dict[str, Any]]
+    intent: ParsedIntent | None = None
 
     def control(self, name: str) -> dict[str, Any] | None:
         """The first control message that sets `name` to true, if any."""
@@ -51,11 +53,36 @@ def _to_outbound(item: dict[str, Any]) -> OutboundMessage | None:
     return OutboundMessage(text=text, buttons=buttons)
 
 
-def _turn(items: list[Any]) -> RasaTurn:
+def _intent(body: dict[str, Any]) -> ParsedIntent | None:
+    """The intent of Rasa's parse; as candidate, the best-ranked other intent."""
+    intent, ranking = body.get("intent"), body.get("intent_ranking")
+    name = intent.get("name") if isinstance(intent, dict) else None
+    if not isinstance(intent, dict) or not isinstance(name, str):
+        return None
+    entries = ranking if isinstance(ranking, list) else []
+    candidate = next(
+        (
+            str(entry["name"])
+            for entry in entries
+            if isinstance(entry, dict) and entry.get("name") not in (None, name)
+        ),
+        None,
+    )
+    return ParsedIntent(
+        name=name, confidence=float(intent.get("confidence") or 0.0), candidate=candidate
+    )
+
+
+def _turn(body: Any) -> RasaTurn:
+    """The turn channel's answer: messages, then the notice's, and the parse."""
+    if not isinstance(body, dict):
+        raise RasaUnavailable(f"unexpected reply from Rasa: {type(body).__name__}")
+    items = [*(body.get("messages") or []), *(body.get("notice") or [])]
     dicts = [item for item in items if isinstance(item, dict)]
     return RasaTurn(
         messages=[msg for item in dicts if (msg := _to_outbound(item))],
         controls=[item["custom"] for item in dicts if isinstance(item.get("custom"), dict)],
+        intent=_intent(body),
     )
 
 
@@ -72,32 +99,21 @@ class RasaClient:
     def _params(self) -> dict[str, str]:
         return {"token": self._token} if self._token else {}
 
-    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> RasaTurn:
-        """Send one user message through Rasa's REST channel; the bot's replies in order."""
-        items = await self._post(
-            "/webhooks/rest/webhook", {"sender": sender, "message": text, "metadata": metadata}
-        )
-        if not isinstance(items, list):
-            raise RasaUnavailable(f"unexpected reply from Rasa: {type(items).__name__}")
-        return _turn(items)
-
-    async def trigger_intent(self, sender: str, intent: str) -> RasaTurn:
-        """Run the conversation as if the resident had sent `intent` (no text, no NLU)."""
-        body = await self._post(
-            f"/conversations/{sender}/trigger_intent", {"name": intent}, params=self._params()
-        )
-        items = body.get("messages") if isinstance(body, dict) else None
-        if not isinstance(items, list):
-            raise RasaUnavailable("unexpected reply from Rasa's trigger_intent")
-        return _turn(items)
-
-    async def _post(
-        self, path: str, body: dict[str, Any], params: dict[str, str] | None = None
-    ) -> Any:
+    async def turn(
+        self, sender: str, text: str, metadata: dict[str, Any], *, consent_notice_due: bool
+    ) -> RasaTurn:
+        """One user message through the turn channel: Rasa's replies and parse, and the
+        privacy notice when `consent_notice_due` and the turn did not settle it."""
+        body = {
+            "sender": sender,
+            "message": text,
+            "metadata": metadata,
+            "consent_notice_due": consent_notice_due,
+        }
         try:
-            response = await self._http.post(path, json=body, params=params)
+            response = await self._http.post(TURN_WEBHOOK, json=body, params=self._params())
             response.raise_for_status()
-            return response.json()
+            return _turn(response.json())
         except (httpx.HTTPError, ValueError) as exc:
             raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
 
@@ -111,35 +127,6 @@ class RasaClient:
             response.raise_for_status()
         except httpx.HTTPError as exc:
             raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
-
-    async def latest_intent(self, sender: str) -> ParsedIntent | None:
-        """The intent Rasa gave the sender's latest message (tracker without its events)."""
-        try:
-            response = await self._http.get(
-                f"/conversations/{sender}/tracker",
-                params={"include_events": "NONE", **self._params()},
-            )
-            response.raise_for_status()
-            latest = response.json().get("latest_message") or {}
-            intent = latest.get("intent") or {}
-            ranking = latest.get("intent_ranking") or []
-        except (httpx.HTTPError, ValueError, AttributeError) as exc:
-            log.warning("could not read the latest intent from Rasa: %s", exc)
-            return None
-        name = intent.get("name")
-        if not isinstance(name, str):
-            return None
-        candidate = next(
-            (
-                str(entry["name"])
-                for entry in ranking
-                if isinstance(entry, dict) and entry.get("name") not in (None, name)
-            ),
-            None,
-        )
-        return ParsedIntent(
-            name=name, confidence=float(intent.get("confidence") or 0.0), candidate=candidate
-        )
 
     async def healthy(self) -> bool:
         try:

@@ -10,18 +10,19 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
-from bot.desk.handoff import Handoff
+from bot.desk.handoff import Handoff, active_view
 from bot.desk.replies import CANCEL_PAYLOAD, parse_rating
+from bot.desk.views import TicketView
 from bot.messages import InboundMessage, OutboundMessage
-from bot.rasa_client import ParsedIntent, RasaClient, RasaTurn, RasaUnavailable
+from bot.rasa_client import ParsedIntent, RasaClient, RasaUnavailable
 from bot.typed_buttons import TypedButtons
-from core.controls import CONSENT_INTENT, ERASE_CONVERSATION, ERASED_AS, HANDOFF, STORE_TEXT
 from core.db import in_db
 from core.erasure import erase_rasa_tracker
 from core.models import EventType, TicketReason
 from core.privacy import mask_pii, pseudonymize
-from core.repositories.events import keep_fallback_text, record_event
+from core.repositories.events import keep_fallback_text, record_events
 from core.repositories.residents import commune_of, consent_notice_due, has_consented
+from nlu.controls import ERASE_CONVERSATION, ERASED_AS, HANDOFF, STORE_TEXT
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +39,12 @@ EventRow = tuple[EventType, str | None, float | None]
 
 
 @dataclass(frozen=True)
-class ResidentState:
-    """What the router needs to know about a resident after recording their events."""
+class Arrival:
+    """The resident as their message arrives (recorded): what the turn needs to know."""
 
     consented: bool
     notice_due: bool
+    ticket: TicketView | None  # their open or claimed handoff ticket
 
 
 @dataclass(frozen=True)
@@ -62,28 +64,20 @@ class Router:
         Rasa may keep the resident's (masked) words only if they agreed to the privacy notice.
         A resident who has not answered the notice gets it after the reply, so that help in an
         emergency comes first. Raises RasaUnavailable when Rasa cannot answer; the message_in
-        event is kept.
+        event is kept. One transaction before Rasa is asked, one after.
         """
         resident = self.resident_id(message)
         channel = message.channel
-        before = await _recorded(channel, resident, [(EventType.MESSAGE_IN, None, None)])
+        arrival = await in_db(partial(_arrive, channel=channel, resident=resident))
         pressed = await self.typed_buttons.payload_for(resident, message.text)
-        answered = await self._desk_turn(message, resident, pressed or message.text)
+        answered = await self._desk_turn(message, resident, pressed or message.text, arrival)
         if answered is None and message.attachment is not None and not message.text.strip():
             answered = [OutboundMessage(ATTACHMENT_REPLY)]
         if answered is not None:  # the desk or the gateway answered; Rasa did not see it
             replies = answered
             await _recorded(channel, resident, _outcome(None, replies))
         else:
-            metadata = {"channel": channel, STORE_TEXT: before.consented}
-            turn = await self.rasa.send(resident, pressed or mask_pii(message.text), metadata)
-            intent = await self.rasa.latest_intent(resident)
-            replies = await self._reply(channel, resident, intent, turn, message.text, before)
-            request = turn.control(HANDOFF)
-            if request is not None:
-                opened = await self._open_ticket(message, resident, request)
-                await _recorded(channel, resident, _outcome(None, opened))
-                replies = replies + opened
+            replies = await self._rasa_turn(message, resident, pressed, arrival)
         await self.typed_buttons.remember(resident, replies)
         return replies
 
@@ -97,7 +91,7 @@ class Router:
             return [OutboundMessage(BUSY_REPLY)]
 
     async def _desk_turn(
-        self, message: InboundMessage, resident: str, text: str
+        self, message: InboundMessage, resident: str, text: str, arrival: Arrival
     ) -> list[OutboundMessage] | None:
         """Replies when the desk, not Rasa, answers: a rating, a cancel, or any message while
         the resident's ticket is open or claimed (the bot keeps quiet then)."""
@@ -106,10 +100,39 @@ class Router:
             return await self.handoff.rate(resident, *rating)
         if text == CANCEL_PAYLOAD:
             return await self.handoff.cancel(resident)
-        ticket = await self.handoff.active(resident)
-        if ticket is None:
+        if arrival.ticket is None:
             return None
-        return await self.handoff.resident_wrote(ticket, message)
+        return await self.handoff.resident_wrote(arrival.ticket, message)
+
+    async def _rasa_turn(
+        self, message: InboundMessage, resident: str, pressed: str | None, arrival: Arrival
+    ) -> list[OutboundMessage]:
+        """Rasa's turn (with the privacy notice when due), then its outcome recorded: a
+        handoff, erasure, or consent withdrawn (Rasa's copy of the conversation, which holds
+        the words they had let us keep, is dropped)."""
+        channel = message.channel
+        masked = mask_pii(message.text)
+        turn = await self.rasa.turn(
+            resident,
+            pressed or masked,
+            {"channel": channel, STORE_TEXT: arrival.consented},
+            consent_notice_due=arrival.notice_due,
+        )
+        erased = turn.control(ERASE_CONVERSATION)
+        if erased is not None:
+            # The resident's data is gone: count this exchange under the unlinkable id.
+            counted_as = str(erased.get(ERASED_AS) or "erased")
+            await _recorded(channel, counted_as, _outcome(turn.intent, turn.messages))
+            await forget_conversation(self.rasa, resident, self.rasa_tracker_database_url)
+            return turn.messages
+        replies = turn.messages
+        request = turn.control(HANDOFF)
+        if request is not None:
+            replies = replies + await self._open_ticket(message, resident, request)
+        consented = await _recorded(channel, resident, _outcome(turn.intent, replies), masked)
+        if arrival.consented and not consented:
+            await forget_conversation(self.rasa, resident, self.rasa_tracker_database_url)
+        return replies
 
     async def _open_ticket(
         self, message: InboundMessage, resident: str, request: dict[str, object]
@@ -127,36 +150,6 @@ class Router:
             step=step if isinstance(step, int) else None,
             summary=str(request.get("summary") or ""),
         )
-
-    async def _reply(
-        self,
-        channel: str,
-        resident: str,
-        intent: ParsedIntent | None,
-        turn: RasaTurn,
-        text: str,
-        before: ResidentState,
-    ) -> list[OutboundMessage]:
-        """Record the outcome and finish the turn: erasure, consent withdrawn (Rasa's copy of
-        the conversation, which holds the words they had let us keep, is dropped), or the
-        privacy notice if due."""
-
-        erased = turn.control(ERASE_CONVERSATION)
-        if erased is not None:
-            # The resident's data is gone: count this exchange under the unlinkable id.
-            counted_as = str(erased.get(ERASED_AS) or "erased")
-            await _recorded(channel, counted_as, _outcome(intent, turn.messages))
-            await forget_conversation(self.rasa, resident, self.rasa_tracker_database_url)
-            return turn.messages
-
-        after = await _recorded(channel, resident, _outcome(intent, turn.messages), mask_pii(text))
-        if before.consented and not after.consented:
-            await forget_conversation(self.rasa, resident, self.rasa_tracker_database_url)
-        if not after.notice_due:
-            return turn.messages
-        notice = await self.rasa.trigger_intent(resident, CONSENT_INTENT)
-        await _recorded(channel, resident, _outcome(None, notice.messages))
-        return turn.messages + notice.messages
 
 
 async def forget_conversation(
@@ -181,34 +174,43 @@ def _outcome(intent: ParsedIntent | None, replies: list[OutboundMessage]) -> lis
 
 async def _recorded(
     channel: str, resident: str, rows: list[EventRow], words: str | None = None
-) -> ResidentState:
+) -> bool:
     """`_record` on a worker thread, bounded in time (core.db.in_db)."""
     return await in_db(partial(_record, channel=channel, resident=resident, rows=rows, words=words))
 
 
 def _record(
     session: Session, *, channel: str, resident: str, rows: list[EventRow], words: str | None
-) -> ResidentState:
-    """Append the events (stamped with the resident's commune); the resident's state after.
+) -> bool:
+    """Append the events (stamped with the resident's commune); whether the resident has
+    consented, after.
 
     `words` (already masked) are kept with a fallback event, for the team's list of questions
     the bot missed, only when the resident consented to their words being stored.
     """
     commune = commune_of(session=session, resident_id=resident)
     consented = has_consented(session=session, resident_id=resident)
-    for type_, key, value in rows:
-        event = record_event(
-            session=session,
-            type=type_,
-            channel=channel,
-            resident_id=resident,
-            commune_code=commune,
-            key=key,
-            value=value,
-        )
-        if type_ == EventType.FALLBACK and words and consented:
-            keep_fallback_text(session=session, event=event, text=words)
-    return ResidentState(
+    events = record_events(
+        session=session, channel=channel, resident_id=resident, commune_code=commune, rows=rows
+    )
+    if words and consented:
+        for event in events:
+            if event.type == EventType.FALLBACK:
+                keep_fallback_text(session=session, event=event, text=words)
+    return consented
+
+
+def _arrive(session: Session, *, channel: str, resident: str) -> Arrival:
+    """Record the message_in event; the resident's consent, notice and ticket."""
+    consented = _record(
+        session,
+        channel=channel,
+        resident=resident,
+        rows=[(EventType.MESSAGE_IN, None, None)],
+        words=None,
+    )
+    return Arrival(
         consented=consented,
         notice_due=consent_notice_due(session=session, resident_id=resident),
+        ticket=active_view(session, resident),
     )

@@ -191,6 +191,8 @@ def _rasa(
         str(model),
         "--endpoints",
         str(endpoints),
+        "--credentials",
+        "credentials.yml",
         "--interface",
         host,
         "--port",

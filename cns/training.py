@@ -23,6 +23,8 @@ TRAINING_INPUTS = (
     "nlu",
     "rasa-env/requirements.txt",
 )
+# Code of the nlu package that only runs while serving: editing it does not retrain.
+SERVING_ONLY = ("nlu/channel.py", "nlu/controls.py", "nlu/hot_paths.py", "nlu/tracker_store.py")
 MODELS_KEPT = 3
 
 
@@ -56,7 +58,10 @@ def _input_files(root: Path) -> list[Path]:
             files.extend(
                 p
                 for p in path.rglob("*")
-                if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+                if p.is_file()
+                and "__pycache__" not in p.parts
+                and p.suffix != ".pyc"
+                and p.relative_to(root).as_posix() not in SERVING_ONLY
             )
     return sorted(files)
 

@@ -30,7 +30,7 @@ ENV RASA_TELEMETRY_ENABLED=false \
 WORKDIR /app
 USER 1001
 
-COPY config.yml endpoints.prod.yml ./
+COPY config.yml endpoints.prod.yml credentials.yml ./
 COPY nlu ./nlu
 COPY --from=training-data /out/data ./data
 
@@ -54,4 +54,5 @@ EXPOSE 5005
 # without it) when the command is `run`. Any other command goes to `rasa` unchanged, as with
 # the base image: e.g. `docker run --rm IMAGE data validate`.
 ENTRYPOINT ["/bin/bash", "-c", "if [ \"${1:-}\" = run ]; then shift; set -- run --auth-token \"${RASA_TOKEN:?RASA_TOKEN must be set}\" \"$@\"; fi; exec rasa \"$@\"", "rasa"]
-CMD ["run", "--enable-api", "--endpoints", "endpoints.prod.yml", "--model", "models", "--port", "5005", "-i", "0.0.0.0"]
+# credentials.yml: the gateway's turn channel (nlu/channel.py), which needs RASA_TOKEN too.
+CMD ["run", "--enable-api", "--endpoints", "endpoints.prod.yml", "--credentials", "credentials.yml", "--model", "models", "--port", "5005", "-i", "0.0.0.0"]

@@ -19,7 +19,8 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import TEXT
 
-STORE_TEXT = "store_text"  # metadata key set by the gateway (bot.router)
+from nlu.controls import STORE_TEXT
+
 NOT_STORED = "[không lưu]"
 
 

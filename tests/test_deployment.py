@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENDPOINTS_FILE = ROOT / "endpoints.prod.yml"
 LOCAL_ENDPOINTS_FILE = ROOT / "endpoints.yml"
+CREDENTIALS_FILE = ROOT / "credentials.yml"
 APP_DOCKERFILE = ROOT / "docker" / "app.Dockerfile"
 RASA_DOCKERFILE = ROOT / "docker" / "rasa.Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
@@ -429,7 +430,14 @@ def test_endpoints_redis_lock_store() -> None:
     assert endpoints["action_endpoint"]["url"] == "http://actions:5055/webhook"
 
 
-@pytest.mark.parametrize("path", [ENDPOINTS_FILE, LOCAL_ENDPOINTS_FILE], ids=lambda p: p.name)
+def test_rasa_serves_only_the_turn_channel_with_its_token() -> None:
+    # Rasa's open REST webhook is not served: credentials.yml names only our channel.
+    assert _load_yaml(CREDENTIALS_FILE) == {"nlu.channel.TurnInput": {"token": "${RASA_TOKEN}"}}
+
+
+@pytest.mark.parametrize(
+    "path", [ENDPOINTS_FILE, LOCAL_ENDPOINTS_FILE, CREDENTIALS_FILE], ids=lambda p: p.name
+)
 def test_endpoints_env_references_are_plain_scalars(path: Path) -> None:
     # Rasa substitutes ${VAR} only in unquoted scalars: a quoted "${VAR}" stays literal.
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -467,6 +475,8 @@ def test_rasa_dockerfile() -> None:
     assert "RASA_TOKEN" in " ".join(entrypoint)
     assert cmd[:2] == ["run", "--enable-api"]
     assert cmd[cmd.index("--endpoints") + 1] == "endpoints.prod.yml"
+    assert cmd[cmd.index("--credentials") + 1] == "credentials.yml"
+    assert "credentials.yml" in _copy_sources(RASA_DOCKERFILE)
 
 
 def test_rasa_entrypoint_adds_the_token_to_run(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
+from redis.asyncio import Redis
 
 from bot.channels.web_identity import Identity, WebIdentities
 from bot.channels.web_mailbox import WebMailbox
@@ -97,21 +98,15 @@ class WebLimits:
     new_residents: RateLimit  # per address
 
     @classmethod
-    def of(cls, request: Request) -> WebLimits:
-        state = request.app.state
-        settings: Settings = state.settings
+    def of(cls, redis: Redis, settings: Settings) -> WebLimits:
+        """The limits of `settings`, made once when the gateway starts (app.state.web_limits)."""
         return cls(
-            per_resident=state.chat_rate_limit,
+            per_resident=RateLimit(redis, "ratelimit:chat", settings.chat_rate_limit_per_minute),
             per_address=RateLimit(
-                state.redis,
-                "ratelimit:chat-address",
-                settings.chat_rate_limit_per_address_per_minute,
+                redis, "ratelimit:chat-address", settings.chat_rate_limit_per_address_per_minute
             ),
             new_residents=RateLimit(
-                state.redis,
-                "ratelimit:chat-new",
-                settings.chat_new_residents_per_address_per_hour,
-                HOUR,
+                redis, "ratelimit:chat-new", settings.chat_new_residents_per_address_per_hour, HOUR
             ),
         )
 
@@ -208,7 +203,7 @@ api = APIRouter()
 async def chat(body: ChatRequest, request: Request) -> Any:
     """One resident message in, the bot's replies out, in order."""
     router: Router = request.app.state.router
-    limits = WebLimits.of(request)
+    limits: WebLimits = request.app.state.web_limits
     resident: Identity | None = None
     try:
         if not await limits.per_address.hit(_address(request)):

@@ -126,6 +126,12 @@ def _attachment_fields(message: InboundMessage) -> dict[str, object]:
     }
 
 
+def active_view(session: Session, resident: str) -> TicketView | None:
+    """The resident's open or claimed ticket, if any."""
+    ticket = active_ticket(session=session, resident_id=resident)
+    return TicketView.of(session, ticket) if ticket else None
+
+
 @dataclass
 class Handoff:
     senders: dict[str, ChannelSender]
@@ -138,11 +144,7 @@ class Handoff:
     # ------------------------------------------------------------------ resident side
 
     async def active(self, resident: str) -> TicketView | None:
-        def find(session: Session) -> TicketView | None:
-            ticket = active_ticket(session=session, resident_id=resident)
-            return TicketView.of(session, ticket) if ticket else None
-
-        return await in_db(find)
+        return await in_db(lambda session: active_view(session, resident))
 
     async def request(
         self,

@@ -43,6 +43,34 @@ def record_event(
     return event
 
 
+def record_events(
+    *,
+    session: Session,
+    channel: str,
+    resident_id: str,
+    commune_code: str | None,
+    rows: Sequence[tuple[EventType, str | None, float | None]],
+) -> list[Event]:
+    """Append (type, key, value) events of one resident at one moment, in order, with one
+    flush; the caller's session commits them."""
+    now = utcnow()
+    events = [
+        Event(
+            type=type_.value,
+            channel=channel,
+            resident_id=resident_id,
+            commune_code=commune_code,
+            key=key,
+            value=value,
+            occurred_at=now,
+        )
+        for type_, key, value in rows
+    ]
+    session.add_all(events)
+    session.flush()
+    return events
+
+
 def keep_fallback_text(*, session: Session, event: Event, text: str) -> FallbackText:
     """Keep the words (masked) of a message the bot did not understand, next to its fallback
     event. Only for residents who consented; erased with them and after retention."""

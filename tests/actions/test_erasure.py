@@ -5,11 +5,11 @@ from __future__ import annotations
 from rasa_sdk.events import AllSlotsReset
 
 from actions.erasure import CONFIRM_TEXT, DONE_TEXT, ActionDeleteMyData
-from core.controls import ERASE_CONVERSATION, ERASED_AS
 from core.db import session_scope
 from core.models import EventType
 from core.repositories.events import list_events
 from core.repositories.residents import get_resident, set_commune
+from nlu.controls import ERASE_CONVERSATION, ERASED_AS
 from tests.actions.helpers import payload_of, recorded, run_action, texts, titles
 from tests.factories import make_tracker, press
 

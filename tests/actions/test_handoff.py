@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.commune import ASK_AGAIN_TEXT, ASK_TEXT, PENDING_HANDOFF_SLOT, ActionSetCommune
 from actions.handoff import ActionRequestHuman
-from core.controls import STORE_TEXT
+from nlu.controls import STORE_TEXT
 from tests.actions.helpers import run_action
 from tests.factories import make_tracker, press
 

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from cns.training import TRAINING_INPUTS, model_path, train_command, training_hash
+from cns.training import (
+    SERVING_ONLY,
+    TRAINING_INPUTS,
+    model_path,
+    train_command,
+    training_hash,
+)
 from core.settings import PROJECT_ROOT
 
 
@@ -31,6 +37,8 @@ def test_hash_is_stable_and_ignores_other_files(project: Path) -> None:
     cache = project / "nlu" / "__pycache__"
     cache.mkdir(parents=True, exist_ok=True)
     (cache / "m.cpython-311.pyc").write_bytes(b"\0")
+    for name in SERVING_ONLY:  # the turn channel, the tracker stores: not used in training
+        (project / name).write_text("# serving code, edited")
     assert training_hash(project) == before
     assert model_path(project) == project / "models" / f"{before}.tar.gz"
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from actions.commune import ASK_AGAIN_TEXT, ASK_TEXT
+from actions.consent import AGREE_BUTTON, AGREED_TEXT, notice_messages
 from core.models import FallbackText, Ticket, TicketState
 from core.repositories.volunteers import add_volunteer
 from tests.stack import RunningStack
@@ -120,3 +121,15 @@ def test_a_scam_without_a_commune_is_claimed_from_the_fallback_desk(stack: Runni
     )
     (claimed,) = _tickets(stack, sender)
     assert claimed.state == TicketState.CLAIMED
+
+
+def test_an_answer_while_the_notice_is_due_settles_it_in_the_same_turn(
+    stack: RunningStack,
+) -> None:
+    """An old notice's "Đồng ý" (a day later the notice is due again) answers it: Rasa's turn
+    channel does not show the notice after the reply (nlu/channel.py)."""
+    sender = "e2e-consent-first"
+    replies = stack.chat(sender, AGREE_BUTTON["payload"])
+    assert _texts(replies) == [AGREED_TEXT]
+    assert ("consent_given", None) in stack.events(sender)
+    assert _texts(stack.chat(sender, "xin chào"))[-1] not in notice_messages(90)

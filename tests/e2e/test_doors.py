@@ -90,6 +90,18 @@ def test_rasa_api_answers_only_with_its_token_and_no_web_page(stack: RunningStac
         assert _allow_headers(response) == [], response.headers
 
 
+def test_rasa_takes_turns_only_with_its_token(stack: RunningStack) -> None:
+    turn = {"sender": "doors-test", "message": "xin chào", "metadata": {}}
+    for token in (None, "guess"):
+        params = {"token": token} if token else {}
+        refused = httpx.post(
+            f"{stack.rasa_url}/webhooks/turn/webhook", json=turn, params=params, timeout=30
+        )
+        assert refused.status_code == 401
+    rest = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", json=turn, timeout=30)
+    assert rest.status_code == 404  # Rasa's open REST channel is not served
+
+
 def test_the_stack_action_server_answers_only_rasa(stack: RunningStack) -> None:
     (actions_url,) = {env["ACTIONS_URL"] for env in _stack_processes(stack).values()}
     forged = httpx.post(
