@@ -135,6 +135,7 @@ def endpoints_yaml(stores: SharedStores) -> tuple[str, dict[str, str]]:
         "action_endpoint:",
         "  url: ${ACTIONS_URL}/webhook",
         "  token: ${ACTIONS_TOKEN}",
+        "  enable_selective_domain: true",  # no action reads the domain
         "tracker_store:",
         "  type: nlu.tracker_store.ConsentAwareSQLTrackerStore",
         "  dialect: postgresql",
