@@ -57,6 +57,7 @@ from bench.turns_model import (
     Phrasings,
     Profile,
     Step,
+    achieved_rate,
     answer_sizes,
     attribute_answers,
     choose,
@@ -167,26 +168,35 @@ class Client:
         self.slots = asyncio.Semaphore(limit)
 
     async def post(self, path: str, body: bytes, headers: str = "") -> tuple[int, bytes]:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+            f"Content-Type: application/json\r\n{headers}"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
         async with self.slots:
-            reader, writer = (
-                self.idle.pop()
-                if self.idle
-                else await asyncio.open_connection(self.host, self.port)
-            )
-            try:
-                head = (
-                    f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n"
-                    f"Content-Type: application/json\r\n{headers}"
-                    f"Content-Length: {len(body)}\r\n\r\n"
-                )
-                writer.write(head.encode() + body)
-                status, length = response_head(await reader.readuntil(b"\r\n\r\n"))
-                data = await reader.readexactly(length)
-            except BaseException:
-                writer.close()
-                raise
-            self.idle.append((reader, writer))
-            return status, data
+            while True:
+                reused = bool(self.idle)
+                if reused:
+                    reader, writer = self.idle.pop()
+                else:
+                    reader, writer = await asyncio.open_connection(self.host, self.port)
+                try:
+                    writer.write(head + body)
+                    status, length, keep = response_head(await reader.readuntil(b"\r\n\r\n"))
+                    data = await reader.readexactly(length)
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    writer.close()
+                    if reused:  # the server closed an idle keep-alive connection: again
+                        continue
+                    raise
+                except BaseException:
+                    writer.close()
+                    raise
+                if keep:
+                    self.idle.append((reader, writer))
+                else:
+                    writer.close()
+                return status, data
 
     async def close(self) -> None:
         for _, writer in self.idle:
@@ -194,12 +204,14 @@ class Client:
         self.idle.clear()
 
 
-def response_head(head: bytes) -> tuple[int, int]:
+def response_head(head: bytes) -> tuple[int, int, bool]:
+    """(status, Content-Length, whether the connection stays open) of a response head."""
     lines = head.decode("latin-1").split("\r\n")
     headers = dict(line.lower().split(": ", 1) for line in lines[1:] if ": " in line)
     if "content-length" not in headers:
         raise HttpError(f"no Content-Length in {lines[0]!r}")
-    return int(lines[0].split()[1]), int(headers["content-length"])
+    keep = headers.get("connection", "").strip() != "close"
+    return int(lines[0].split()[1]), int(headers["content-length"]), keep
 
 
 # ----------------------------------------------------------------------------- counting proxy
@@ -294,6 +306,10 @@ class Turn:
     latency: float | None = None
     error: str | None = None
     chat: int | None = None  # telegram
+
+    def completed(self) -> float | None:
+        """When the answer was complete (perf_counter), if it came without error."""
+        return None if self.latency is None or self.error else self.due + self.latency
 
 
 @dataclass
@@ -650,9 +666,13 @@ async def measured_rate(
     sampling = False
     await sampler
     telegram_latencies(turns, load, database_url)
-    done = [t.due + t.latency for t in turns if t.latency is not None and t.error is None]
-    span = (max(done) - turns[0].due) if done else math.nan
-    achieved = len(done) / max(span, seconds) if done else 0.0
+    achieved = sum(
+        achieved_rate(
+            [c for t in turns if t.channel == channel and (c := t.completed()) is not None],
+            seconds,
+        )
+        for channel in ("web", "telegram")
+    )
     cpu = {
         role: cpu_percent(before[role], after[role], load_seconds, CLOCK_TICKS) for role in before
     }

@@ -1,6 +1,6 @@
 """The pure part of `make bench-turns` (bench/turns.py): the arrival schedule, the residents'
 conversations, percentiles, CPU shares, request counting, Telegram answer attribution and
-py-spy summaries. Nothing here starts a process or opens a socket (tests/bench/)."""
+py-spy summaries. Nothing here starts a process or opens a socket (tests/test_bench_turns.py)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,15 @@ def percentile(values: Sequence[float], share: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(share * len(ordered)))
     return ordered[min(rank, len(ordered)) - 1]
+
+
+def achieved_rate(completions: Sequence[float], seconds: float) -> float:
+    """Turns answered a second, from when each answer completed: in a steady state the
+    completions spread over the offered `seconds`; when the stack falls behind they spread
+    over longer, and the rate drops."""
+    if not completions:
+        return 0.0
+    return len(completions) / max(seconds, max(completions) - min(completions))
 
 
 def cpu_percent(ticks_before: int, ticks_after: int, seconds: float, clock_ticks: int) -> float:
