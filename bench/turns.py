@@ -1007,6 +1007,35 @@ def verdicts(runs: Sequence[TopologyRun]) -> list[str]:
     return lines
 
 
+def kind_rows(runs: Sequence[TopologyRun], rate: float) -> list[str]:
+    """Latency by what the turn was (first turn of a new resident, then the session kinds)."""
+    results = [r for run in runs for r in run.rates if r.offered == rate]
+    if not results:
+        return []
+    rows = [
+        f"At {rate:g} turns/s offered, by the conversation the turn belongs to:",
+        "",
+        "| topology | turn | web turns | web p50 / p95 ms | Telegram turns "
+        "| Telegram p50 / p95 ms |",
+        "| --- | --- | ---: | --- | ---: | --- |",
+    ]
+    for r in results:
+        groups: dict[str, list[Turn]] = {"first turn of a new resident": []}
+        for turn in r.turns:
+            groups.setdefault(turn.kind, []).append(turn)
+            if turn.new:
+                groups["first turn of a new resident"].append(turn)
+        for name, turns in groups.items():
+            cells = []
+            for channel in ("web", "telegram"):
+                mine = [t for t in turns if t.channel == channel]
+                ok = [t.latency for t in mine if t.latency is not None and not t.error]
+                p50, p95 = (ms(percentile(ok, q)) for q in (0.5, 0.95))
+                cells += [str(len(mine)), f"{p50} / {p95}"]
+            rows.append(f"| {r.topology} | {name} | " + " | ".join(cells) + " |")
+    return rows
+
+
 def calibration_rows(run: TopologyRun) -> list[str]:
     cal = run.calibration
     if cal is None or not cal.turns:
@@ -1111,6 +1140,7 @@ def write_report(runs: Sequence[TopologyRun], options: Options, seconds_total: f
             errors.update({f"{run.name} @ {r.offered:g}/s — {k}": v for k, v in r.errors().items()})
     if errors:
         lines += ["Errors: " + "; ".join(f"{k}: {v}" for k, v in sorted(errors.items())) + ".", ""]
+    lines += [*kind_rows(runs, 10.0 if 10.0 in options.rates else options.rates[0]), ""]
     lines += ["## Requests per turn", ""]
     for run in runs:
         lines += [*calibration_rows(run), ""]
