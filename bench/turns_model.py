@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import random
 import re
+import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -45,13 +46,16 @@ def percentile(values: Sequence[float], share: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-def achieved_rate(completions: Sequence[float], seconds: float) -> float:
-    """Turns answered a second, from when each answer completed: in a steady state the
-    completions spread over the offered `seconds`; when the stack falls behind they spread
-    over longer, and the rate drops."""
-    if not completions:
+def achieved_rate(dues: Sequence[float], latencies: Sequence[float], seconds: float) -> float:
+    """Turns answered a second: answers completed in a window as long as the offered run,
+    shifted by the median latency (turns due at 0..`seconds` are answered at about
+    L..`seconds`+L when the stack keeps up; when it falls behind, fewer land in the window).
+    `dues` from the run's start; `latencies` of the turns answered without error."""
+    if not latencies:
         return 0.0
-    return len(completions) / max(seconds, max(completions) - min(completions))
+    shift = min(percentile(latencies, 0.5), seconds)
+    done = [due + latency for due, latency in zip(dues, latencies, strict=True)]
+    return sum(shift <= t < shift + seconds for t in done) / seconds
 
 
 def cpu_percent(ticks_before: int, ticks_after: int, seconds: float, clock_ticks: int) -> float:
@@ -296,7 +300,8 @@ def summarise_profile(raw: str, top: int = 12) -> Profile:
         leaves[frames[-1]] += count
         packages[package_of(frames[-1])] += count
         for frame in set(frames):
-            inclusive[frame] += count
+            if not package_of(frame).startswith("stdlib ") and "<module>" not in frame:
+                inclusive[frame] += count
     if not total:
         return Profile(0, [], [], [])
 
@@ -304,22 +309,30 @@ def summarise_profile(raw: str, top: int = 12) -> Profile:
         ranked = [(k, v / total) for k, v in counter.most_common()]
         return [(k, s) for k, s in ranked if s < skip_over][:top]
 
-    # Frames on (nearly) every stack (the event loop, thread bootstrap) say nothing.
+    # Frames on (nearly) every stack (the server's loop) say nothing; neither do the standard
+    # library's (threads, the event loop), left out of `inclusive` above.
     return Profile(total, shares(packages), shares(leaves), shares(inclusive, skip_over=0.9))
 
 
+OURS = ("bot", "core", "actions", "nlu", "cns", "reports")
+
+
 def package_of(frame: str) -> str:
-    """Where a collapsed frame "func (path/to/file.py:12)" lives: the installed package's
-    name, our top-level package, or the standard library module."""
-    match = re.search(r"\(([^():]+)(?::\d+)?\)$", frame)
-    path = match.group(1) if match else frame
+    """Where a collapsed frame "func (path/to/file.py)" lives: the top-level package or
+    module ("jsonschema", "bot/ (ours)", "stdlib json"). py-spy writes paths relative to the
+    process's sys.path where it can, absolute ones otherwise."""
+    match = re.search(r"\(([^()]+)\)$", frame)
+    path = (match.group(1) if match else frame).split(":", 1)[0]
+    if path.startswith("<frozen "):
+        return "stdlib " + path.removeprefix("<frozen ").split(".", 1)[0].rstrip(">")
     if "site-packages/" in path:
-        return path.split("site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
-    parts = Path(path).parts
-    for ours in ("bot", "core", "actions", "nlu", "cns", "bench", "tests"):
-        if ours in parts[:-1]:
-            return f"{ours}/ (ours)"
-    stdlib = re.search(r"/python3\.\d+/([^/]+)", path)
-    if stdlib:
-        return f"stdlib {stdlib.group(1).removesuffix('.py')}"
-    return Path(path).stem or path
+        path = path.split("site-packages/", 1)[1]
+    elif stdlib := re.search(r"/python3\.\d+/(.+)$", path):
+        path = stdlib.group(1)
+    elif path.startswith("/"):
+        parts = Path(path).parts
+        path = next(("/".join(parts[i:]) for i in range(len(parts)) if parts[i] in OURS), path)
+    first = path.split("/", 1)[0].removesuffix(".py")
+    if first in OURS:
+        return f"{first}/ (ours)"
+    return f"stdlib {first}" if first in sys.stdlib_module_names else first
