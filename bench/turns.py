@@ -145,7 +145,13 @@ def actions_url(ports: Ports) -> str:
     return ports.url(ports.actions)
 
 
-# "scaled" (N Rasa + M gateways behind HAProxy, cns/stack.py) is wired in here once it exists.
+# "scaled" (N Rasa + M gateways behind HAProxy, cns/stack.py) is wired in here once it exists:
+# a function of the same shape returning every service (name each; `roles` maps the names to
+# "rasa", "actions", "gateway" or e.g. "haproxy", under which their CPU is counted), the URL of
+# the front door as `gateway_url`, and `config.rasa_via(...)` / `config.actions_via(...)`
+# applied to the URLs the gateways use for Rasa and Rasa uses for the action server (so that the
+# calibration can count requests). `--topologies single,scaled` then runs both, and the tables
+# show them side by side, rate by rate.
 TOPOLOGIES: dict[str, Callable[[StackConfig], Topology]] = {"single": single}
 
 
@@ -800,7 +806,7 @@ class TopologyRun:
     rates: list[RateResult] = field(default_factory=list)
     profiles: dict[str, Profile] = field(default_factory=dict)
     profiled: RateResult | None = None
-    idle_rss: int = 0
+    idle_rss: dict[str, int] = field(default_factory=dict)  # by role, after start
 
 
 def run_topology(name: str, options: Options, model: Path, phrasings: Phrasings) -> TopologyRun:
@@ -827,7 +833,12 @@ def run_topology(name: str, options: Options, model: Path, phrasings: Phrasings)
             config = StackConfig(model, stack_env(database_url, telegram, int(desk["id"])))
             with running(make, config, log) as (topology, stack):
                 procs = processes(stack, topology)
-                result.idle_rss = rss_bytes(stack_pids(procs))
+                trees = procs.trees()
+                result.idle_rss = {
+                    role: rss_bytes(pids)
+                    for role, pids in trees.items()
+                    if role in topology.roles.values()
+                }
                 load = Load(
                     topology.gateway_url, telegram, phrasings, telegram_share=options.telegram_share
                 )
@@ -1117,6 +1128,13 @@ def profile_rows(run: TopologyRun) -> list[str]:
             right = profile.inclusive[index] if index < len(profile.inclusive) else ("", math.nan)
             cells = (_frame(left[0]), _share(left[1]), _frame(right[0]), _share(right[1]))
             rows.append("| " + " | ".join(cells) + " |")
+        if profile.ours:
+            rows += [
+                "",
+                "Our code on the stack (inclusive): "
+                + "; ".join(f"{_frame(name)} {share:.0%}" for name, share in profile.ours[:8])
+                + ".",
+            ]
         rows.append("")
     return rows
 
@@ -1167,7 +1185,12 @@ def write_report(runs: Sequence[TopologyRun], options: Options, seconds_total: f
         "CPU: percent of one core over the run (utime + stime from /proc, process trees); stack "
         "RSS: rasa + actions + gateway, sampled every second (PostgreSQL and Redis not included: "
         "shared with the machine). Idle stack RSS after start: "
-        + ", ".join(f"{r.name} {r.idle_rss / 2**30:.2f} GB" for r in runs)
+        + "; ".join(
+            f"{r.name} {sum(r.idle_rss.values()) / 2**30:.2f} GB ("
+            + ", ".join(f"{role} {size / 2**20:.0f} MB" for role, size in r.idle_rss.items())
+            + ")"
+            for r in runs
+        )
         + ".",
         "",
     ]

@@ -10,7 +10,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -280,6 +280,7 @@ class Profile:
     by_package: list[tuple[str, float]]  # share of samples whose innermost frame is there
     self_time: list[tuple[str, float]]  # innermost function
     inclusive: list[tuple[str, float]]  # on the stack
+    ours: list[tuple[str, float]] = field(default_factory=list)  # our functions on the stack
 
 
 def summarise_profile(raw: str, top: int = 12) -> Profile:
@@ -288,6 +289,7 @@ def summarise_profile(raw: str, top: int = 12) -> Profile:
     packages: Counter[str] = Counter()
     leaves: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
+    ours: Counter[str] = Counter()
     for line in raw.splitlines():
         stack, _, count_text = line.rstrip().rpartition(" ")
         if not stack or not count_text.isdigit():
@@ -300,10 +302,13 @@ def summarise_profile(raw: str, top: int = 12) -> Profile:
         leaves[frames[-1]] += count
         packages[package_of(frames[-1])] += count
         for frame in set(frames):
-            if not package_of(frame).startswith("stdlib ") and "<module>" not in frame:
+            package = package_of(frame)
+            if not package.startswith("stdlib ") and not _entry_point(frame):
                 inclusive[frame] += count
+            if package.endswith("(ours)") and not _entry_point(frame):
+                ours[frame] += count
     if not total:
-        return Profile(0, [], [], [])
+        return Profile(0, [], [], [], [])
 
     def shares(counter: Counter[str], skip_over: float = 1.0) -> list[tuple[str, float]]:
         ranked = [(k, v / total) for k, v in counter.most_common()]
@@ -311,10 +316,26 @@ def summarise_profile(raw: str, top: int = 12) -> Profile:
 
     # Frames on (nearly) every stack (the server's loop) say nothing; neither do the standard
     # library's (threads, the event loop), left out of `inclusive` above.
-    return Profile(total, shares(packages), shares(leaves), shares(inclusive, skip_over=0.9))
+    return Profile(
+        total,
+        shares(packages),
+        shares(leaves),
+        shares(inclusive, skip_over=0.9),
+        shares(ours, skip_over=0.9),
+    )
 
 
 OURS = ("bot", "core", "actions", "nlu", "cns", "reports")
+
+
+# Frames that only start a process or its server loop: on most stacks, saying nothing.
+ENTRY_POINTS = frozenset(
+    {"<module>", "main", "run", "asyncio_run", "Server.run", "Server.serve", "Server._serve"}
+)
+
+
+def _entry_point(frame: str) -> bool:
+    return frame.split(" (", 1)[0] in ENTRY_POINTS
 
 
 def package_of(frame: str) -> str:

@@ -167,6 +167,7 @@ def test_py_spy_stacks_are_summarised_by_package_and_function() -> None:
         "handle (bot/router.py)",
         "execute (/x/.venv/lib/python3.11/site-packages/sqlalchemy/engine/base.py)",
     ]
+    assert profile.ours == [("handle (bot/router.py)", 0.8)]
     assert summarise_profile("").samples == 0
 
 
