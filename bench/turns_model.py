@@ -330,7 +330,11 @@ OURS = ("bot", "core", "actions", "nlu", "cns", "reports")
 
 # Frames that only start a process or its server loop: on most stacks, saying nothing.
 ENTRY_POINTS = frozenset(
-    {"<module>", "main", "run", "asyncio_run", "Server.run", "Server.serve", "Server._serve"}
+    {
+        *("<module>", "main", "run", "asyncio_run", "Server.run", "Server.serve", "Server._serve"),
+        *("Sanic.run", "serve", "serve_single", "serve_application", "handle_request"),
+        *("connection_task", "Http.http1"),
+    }
 )
 
 
