@@ -58,6 +58,12 @@ def achieved_rate(dues: Sequence[float], latencies: Sequence[float], seconds: fl
     return sum(shift <= t < shift + seconds for t in done) / seconds
 
 
+def sustained(offered: float, achieved: float, p95: float, errors: Mapping[str, int]) -> bool:
+    """Whether a rate was held: at least 90 % of it answered (short runs read a little low, see
+    `achieved_rate`), no errors, web p95 within 300 ms."""
+    return achieved >= 0.9 * offered and not any(errors.values()) and p95 <= 0.300
+
+
 def cpu_percent(ticks_before: int, ticks_after: int, seconds: float, clock_ticks: int) -> float:
     """CPU use of a process between two readings of utime+stime (in clock ticks), as a
     percentage of one core (200 means two cores busy)."""

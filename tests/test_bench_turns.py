@@ -29,6 +29,7 @@ from bench.turns_model import (
     schedule,
     session_steps,
     summarise_profile,
+    sustained,
 )
 from core.settings import PROJECT_ROOT
 
@@ -69,6 +70,14 @@ def test_achieved_rate_drops_when_the_stack_falls_behind() -> None:
     behind = [0.3 + n / 10 for n in range(100)]  # each waits longer: answered at 5/s
     assert achieved_rate(dues, behind, 10) == pytest.approx(5, rel=0.1)
     assert achieved_rate([], [], 10) == 0.0
+
+
+def test_a_rate_is_held_when_answered_in_time_without_errors() -> None:
+    assert sustained(20, 18.5, 0.250, {})
+    assert not sustained(20, 17.0, 0.250, {})
+    assert not sustained(20, 20.0, 0.301, {})
+    assert not sustained(20, 20.0, 0.100, {"web: HTTP 503": 1})
+    assert not sustained(20, 20.0, math.nan, {})
 
 
 def test_cpu_from_proc_stat() -> None:
