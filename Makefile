@@ -9,7 +9,7 @@ RASA_PYTHON_VERSION ?= 3.11
 export RASA_TELEMETRY_ENABLED := false
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run test test-rasa-components lint format train migrate clean bench-nlu bench-channels bench-report bench-turn report-screenshot chaos
+.PHONY: help install run test test-rasa-components lint format train migrate clean bench-nlu bench-channels bench-report bench-turns report-screenshot chaos
 
 help:
 	@echo "make run    — install what is missing, train if needed, start rasa + actions + gateway"
@@ -18,8 +18,8 @@ help:
 	@echo "make train  — retrain the Rasa model if its inputs changed"
 	@echo "make bench-nlu — default vs our NLU pipeline on the held-out set → docs/benchmarks/nlu.md"
 	@echo "make bench-channels — webhook intake, outbound pacing, kill/restart → docs/benchmarks/channels.md"
-	@echo "make bench-turn — 300 /api/chat turns: latency, CPU per process, HTTP requests per turn"
 	@echo "make bench-report — commune/province reports on 1M and 10M events (PostgreSQL) → docs/benchmarks/report.md"
+	@echo "make bench-turns — open-loop turns/s through web chat + Telegram, latency, CPU, memory, py-spy → docs/benchmarks/turns.md"
 	@echo "make chaos — restart Redis, break PostgreSQL, kill Rasa/actions/gateway under load → docs/benchmarks/faults.md"
 	@echo "make report-screenshot — last month's province report (HTML) in headless Chromium → docs/report-screenshot.png"
 
@@ -78,13 +78,16 @@ bench-channels: .venv/.synced
 
 # The cost of a resident's turn on the local stack (PostgreSQL/Redis with TEST_DATABASE_URL /
 # TEST_REDIS_URL); prints a markdown table (BENCH_TURNS, default 300).
-bench-turn: install
-	$(UV) run --frozen python -m bench.turn --turns $(or $(BENCH_TURNS),300)
-
 # Reports on a large events table in PostgreSQL (TEST_DATABASE_URL); BENCH_REPORT_EVENTS sets
 # the scales (default 1000000,10000000) → docs/benchmarks/report.md.
 bench-report: .venv/.synced
 	$(UV) run --frozen python -m bench.report
+
+# Conversation turns through the whole stack (started here: PostgreSQL from TEST_DATABASE_URL,
+# Redis db 14 of TEST_REDIS_URL), open loop at 5,10,20,30,40 turns/s, 60 s each; shorter with
+# e.g. BENCH_TURNS_RATES=5,10,20 BENCH_TURNS_SECONDS=10 → docs/benchmarks/turns.md.
+bench-turns: install
+	$(UV) run --frozen python -m bench.turns
 
 # Faults injected into the running stack under load (PostgreSQL from TEST_DATABASE_URL,
 # a private redis-server) → docs/benchmarks/faults.md.

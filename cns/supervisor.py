@@ -74,6 +74,10 @@ class Stack:
             self.out.write(line + "\n")
             self.out.flush()
 
+    def pids(self) -> dict[str, int]:
+        """The process id of each started service (benchmarks read /proc with them)."""
+        return {name: proc.pid for name, proc in self._procs.items()}
+
     def exited(self) -> dict[str, int]:
         """Services that have stopped, with their exit codes."""
         codes = {name: proc.poll() for name, proc in self._procs.items()}

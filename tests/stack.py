@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -131,17 +131,8 @@ class RunningStack:
 
 
 @contextmanager
-def running_stack(
-    tmp_dir: Path,
-    *,
-    webhook_secret: str | None = None,
-    ports: Ports | None = None,
-    service_env: Mapping[str, Mapping[str, str]] | None = None,
-) -> Iterator[RunningStack]:
-    """The stack on `ports` (default: free ones). Telegram polls the fake Bot API, or, with
-    `webhook_secret`, the fake pushes updates to the gateway's webhook. `service_env`
-    overrides the environment of the services it names (e.g. a benchmark points the
-    gateway's RASA_URL at a proxy)."""
+def running_stack(tmp_dir: Path) -> Iterator[RunningStack]:
+    """The stack on free ports; Telegram polls the fake Bot API."""
     model = ensure_model()
     backend = "postgresql" if postgres_base_url() else "sqlite"
     with scratch_database(backend, tmp_dir) as database_url, FakeTelegram() as telegram:
@@ -163,21 +154,10 @@ def running_stack(
         env.pop("REDIS_URL", None)
         if os.environ.get("TEST_REDIS_URL"):
             env["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
-        ports = ports or Ports(rasa=free_port(), actions=free_port(), gateway=free_port())
-        if webhook_secret is None:
-            env["TELEGRAM_MODE"] = "polling"
-        else:
-            env.update(
-                TELEGRAM_MODE="webhook",
-                TELEGRAM_WEBHOOK_URL=f"{ports.url(ports.gateway)}/webhooks/telegram",
-                TELEGRAM_WEBHOOK_SECRET=webhook_secret,
-            )
+        env["TELEGRAM_MODE"] = "polling"
+        ports = Ports(rasa=free_port(), actions=free_port(), gateway=free_port())
         output = io.StringIO()
-        overrides = service_env or {}
-        services = [
-            replace(service, env=service.env | dict(overrides.get(service.name, {})))
-            for service in local_services(PROJECT_ROOT, model, ports, env=env)
-        ]
+        services = local_services(PROJECT_ROOT, model, ports, env=env)
         running = Stack(services, PROJECT_ROOT, out=output)
         running.start()
         try:

@@ -44,7 +44,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
@@ -802,6 +802,8 @@ class _World:
         self.rate_limited = 0
         self.closing = False
         self.numbers = itertools.count(1)
+        # Called (in the server's thread, lock held) with each message the bot sends.
+        self.on_send: Callable[[str, JSON], None] | None = None
 
     def chat(self, chat_id: int) -> _Chat:
         """A chat the bot can see, or 400 "chat not found"."""
@@ -1049,6 +1051,8 @@ class _BotApi:
         self.w.admit(chat)
         message = self.w.new_message(chat, self.w.bot, content, thread_id)
         self.w.sent.append((method, (chat.id, message["message_id"])))
+        if self.w.on_send is not None:
+            self.w.on_send(method, message)
         return message
 
     def _input_file(self, p: Params, kind: str) -> _File:
@@ -1507,12 +1511,17 @@ class FakeTelegram(FakeService):
         enforce_limits: bool = False,
         limits: RateLimits | None = None,
         auto_webhook: bool = True,
+        on_send: Callable[[str, JSON], None] | None = None,
     ) -> None:
         """`enforce_limits` turns on Telegram's flood limits (`limits`, default
         `RateLimits()`); `auto_webhook=False` pushes updates to a webhook only when
-        `deliver_webhook` is called."""
+        `deliver_webhook` is called. `on_send(method, message)` is called with every message
+        the bot sends, the moment it is stored (in the server's thread, with the fake's lock
+        held: it must be quick and must not call back into the fake; benchmarks time answers
+        with it)."""
         limits = (limits or RateLimits()) if enforce_limits else None
         self._world = _World(token, bot_username, limits)
+        self._world.on_send = on_send
         self._server = _ServerThread(self._world, auto_webhook)
 
     # ----- lifecycle and addresses

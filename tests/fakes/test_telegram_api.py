@@ -675,3 +675,14 @@ async def test_flood_limit_overall_reaches_ptb_as_retry_after() -> None:
             with pytest.raises(RetryAfter):
                 await bot.send_message(users[3]["id"], "chào")
         assert tg.rate_limited_count == 1
+
+
+def test_on_send_sees_every_message_the_bot_sends() -> None:
+    seen: list[tuple[str, int, str]] = []
+    with FakeTelegram(
+        on_send=lambda method, m: seen.append((method, m["chat"]["id"], m["text"]))
+    ) as fake:
+        user = started_user(fake)
+        call(fake, "sendMessage", chat_id=user["id"], text="Chào bác", reply_markup=keyboard("/a"))
+        call(fake, "sendMessage", chat_id=user["id"], text="")  # refused: not sent, not seen
+    assert seen == [("sendMessage", user["id"], "Chào bác")]
