@@ -21,7 +21,7 @@ proxies (gateway → Rasa, Rasa → action server) gives the requests each turn 
 py-spy samples Rasa and the gateway at one rate (`--profile-rate`).
 
 Knobs (flags, or the environment): BENCH_TURNS_RATES (5,10,20,30,40), BENCH_TURNS_SECONDS
-(60), BENCH_TURNS_TOPOLOGIES (single), BENCH_TURNS_PROFILE_RATE (20; 0: no profile),
+(60), BENCH_TURNS_TOPOLOGIES (single,scaled), BENCH_TURNS_PROFILE_RATE (20; 0: no profile),
 BENCH_TURNS_TELEGRAM_SHARE (0.5).
 """
 
@@ -73,6 +73,7 @@ from bench.turns_model import (
     summarise_profile,
     sustained,
 )
+from cns.replicas import Replicas
 from cns.stack import Ports, free_port, local_services
 from cns.supervisor import Service, Stack
 from cns.training import ensure_model
@@ -118,6 +119,9 @@ class Topology:
 class StackConfig:
     model: Path
     env: dict[str, str]
+    workdir: Path  # this stack's own files (the proxy's configuration)
+    # An empty database for Rasa's shared tracker store (replicas only).
+    tracker_database_url: str | None = None
     # The address the gateway uses for Rasa, and Rasa for the action server, given the real
     # one: the counting proxies of the calibration go in here (identity otherwise).
     rasa_via: Callable[[str], str] = str
@@ -146,14 +150,35 @@ def actions_url(ports: Ports) -> str:
     return ports.url(ports.actions)
 
 
-# "scaled" (N Rasa + M gateways behind HAProxy, cns/stack.py) is wired in here once it exists:
-# a function of the same shape returning every service (name each; `roles` maps the names to
-# "rasa", "actions", "gateway" or e.g. "haproxy", under which their CPU is counted), the URL of
-# the front door as `gateway_url`, and `config.rasa_via(...)` / `config.actions_via(...)`
-# applied to the URLs the gateways use for Rasa and Rasa uses for the action server (so that the
-# calibration can count requests). `--topologies single,scaled` then runs both, and the tables
-# show them side by side, rate by rate.
-TOPOLOGIES: dict[str, Callable[[StackConfig], Topology]] = {"single": single}
+# The replicas of the scaled topology: on 2 cores one action server and two gateways keep up
+# with two Rasa processes (measured: docs/benchmarks/turns.md).
+SCALED = Replicas(rasa=2, actions=1, gateway=2)
+
+
+def scaled(config: StackConfig) -> Topology:
+    """SCALED replicas behind HAProxy (`cns run --replicas rasa=2,gateway=2`), Rasa on the
+    shared SQL tracker store and the Redis lock store."""
+    if config.tracker_database_url is None:
+        raise RuntimeError("the scaled topology needs PostgreSQL (TEST_DATABASE_URL)")
+    ports = Ports(rasa=free_port(), actions=free_port(), gateway=free_port())
+    env = config.env | {"RASA_TRACKER_DATABASE_URL": config.tracker_database_url}
+    services = local_services(
+        PROJECT_ROOT, config.model, ports, env=env, replicas=SCALED, var_dir=config.workdir
+    )
+    links = {
+        "rasa": {"ACTIONS_URL": config.actions_via(actions_url(ports))},
+        "gateway": {"RASA_URL": config.rasa_via(rasa_url(ports))},
+    }
+    roles = {s.name: s.name.split("-")[0] if s.name != "haproxy" else "proxy" for s in services}
+    return Topology(
+        "scaled",
+        [replace(s, env=s.env | links.get(roles[s.name], {})) for s in services],
+        ports.url(ports.gateway),
+        roles,
+    )
+
+
+TOPOLOGIES: dict[str, Callable[[StackConfig], Topology]] = {"single": single, "scaled": scaled}
 
 
 # ----------------------------------------------------------------------------- HTTP client
@@ -817,9 +842,13 @@ def run_topology(name: str, options: Options, model: Path, phrasings: Phrasings)
     with tempfile.TemporaryDirectory() as tmp:
         if options.calibration_turns:
             asyncio.run(clear_bench_redis())
-            with scratch_database(backend, Path(tmp) / "calibration") as database_url:
+            with (
+                scratch_database(backend, Path(tmp) / "calibration") as database_url,
+                tracker_database(backend, Path(tmp)) as trackers,
+            ):
+                workdir = Path(tmp) / "calibration-var"
                 result.calibration = asyncio.run(
-                    calibrate(make, model, database_url, phrasings, options)
+                    calibrate(make, model, (database_url, trackers, workdir), phrasings, options)
                 )
             print(f"[{name}] calibration: {result.calibration}", flush=True)
         asyncio.run(clear_bench_redis())
@@ -827,11 +856,13 @@ def run_topology(name: str, options: Options, model: Path, phrasings: Phrasings)
         holder: list[Load] = []
         with (
             scratch_database(backend, Path(tmp)) as database_url,
+            tracker_database(backend, Path(tmp)) as trackers,
             log_path.open("w", encoding="utf-8") as log,
             FakeTelegram(auto_webhook=False, on_send=_forward_to(holder)) as telegram,
         ):
             desk = telegram.forum_group("Tổ công nghệ số — bàn hỗ trợ chung")
-            config = StackConfig(model, stack_env(database_url, telegram, int(desk["id"])))
+            env = stack_env(database_url, telegram, int(desk["id"]))
+            config = StackConfig(model, env, Path(tmp) / "var", trackers)
             with running(make, config, log) as (topology, stack):
                 procs = processes(stack, topology)
                 trees = procs.trees()
@@ -846,6 +877,16 @@ def run_topology(name: str, options: Options, model: Path, phrasings: Phrasings)
                 holder.append(load)
                 asyncio.run(drive(load, procs, result, options, database_url))
     return result
+
+
+@contextlib.contextmanager
+def tracker_database(backend: str, tmp: Path) -> Iterator[str | None]:
+    """An empty database for Rasa's shared tracker store on PostgreSQL (None on SQLite)."""
+    if backend != "postgresql":
+        yield None
+        return
+    with scratch_database(backend, tmp, migrated=False) as url:
+        yield url
 
 
 def stack_pids(procs: Processes) -> list[int]:
@@ -884,12 +925,13 @@ def _forward_to(holder: list[Load]) -> Callable[[str, dict[str, Any]], None]:
 async def calibrate(
     make: Callable[[StackConfig], Topology],
     model: Path,
-    database_url: str,
+    databases: tuple[str, str | None, Path],
     phrasings: Phrasings,
     options: Options,
 ) -> Calibration:
     """Requests per turn, through counting proxies (never in the timed runs): a stack of its
-    own, on a database of its own."""
+    own, on a database of its own (`databases`: the app's, the trackers', the work folder)."""
+    database_url, trackers, workdir = databases
     proxies: dict[str, CountingProxy] = {}
 
     def via(kind: str) -> Callable[[str], str]:
@@ -903,7 +945,8 @@ async def calibrate(
     with FakeTelegram(auto_webhook=False, on_send=_forward_to(holder)) as telegram:
         desk = telegram.forum_group("Tổ công nghệ số — bàn hỗ trợ chung")
         env = stack_env(database_url, telegram, int(desk["id"]))
-        topology = make(StackConfig(model, env, via("rasa"), via("actions")))
+        config = StackConfig(model, env, workdir, trackers, via("rasa"), via("actions"))
+        topology = make(config)
         for proxy in proxies.values():
             await proxy.start()
         stack = Stack(topology.services, PROJECT_ROOT, out=io.StringIO())
@@ -1230,7 +1273,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rates", default=env("BENCH_TURNS_RATES", "5,10,20,30,40"))
     parser.add_argument("--seconds", type=float, default=float(env("BENCH_TURNS_SECONDS", "60")))
-    parser.add_argument("--topologies", default=env("BENCH_TURNS_TOPOLOGIES", "single"))
+    parser.add_argument("--topologies", default=env("BENCH_TURNS_TOPOLOGIES", "single,scaled"))
     parser.add_argument(
         "--telegram-share", type=float, default=float(env("BENCH_TURNS_TELEGRAM_SHARE", "0.5"))
     )

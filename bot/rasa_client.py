@@ -97,7 +97,12 @@ class RasaClient:
         await self._http.aclose()
 
     def _params(self) -> dict[str, str]:
+        """Rasa's HTTP API takes its token only in the query string."""
         return {"token": self._token} if self._token else {}
+
+    def _bearer(self) -> dict[str, str]:
+        """The turn channel takes it in a header (a URL may end up in a log)."""
+        return {"Authorization": f"Bearer {self._token}"} if self._token else {}
 
     async def turn(
         self, sender: str, text: str, metadata: dict[str, Any], *, consent_notice_due: bool
@@ -111,7 +116,7 @@ class RasaClient:
             "consent_notice_due": consent_notice_due,
         }
         try:
-            response = await self._http.post(TURN_WEBHOOK, json=body, params=self._params())
+            response = await self._http.post(TURN_WEBHOOK, json=body, headers=self._bearer())
             response.raise_for_status()
             return _turn(response.json())
         except (httpx.HTTPError, ValueError) as exc:

@@ -149,7 +149,7 @@ def local_services(
         backends,
     )
     services = [
-        _rasa(root, model, ports.host, port, endpoints_file, base | passwords, number)
+        _rasa(root, model, ports.host, port, endpoints_file, base | passwords | RASA_LOCKS, number)
         for number, port in enumerate(backends["rasa"], start=1)
     ]
     services += [
@@ -165,6 +165,9 @@ def local_services(
 
 
 SERVICES = ("rasa", "actions", "gateway")
+# A conversation's lock in Redis outlives a Rasa replica killed mid-turn by this many seconds
+# (Rasa's default is 60): the resident's next turn waits at most that long on another replica.
+RASA_LOCKS = {"TICKET_LOCK_LIFETIME": "5"}
 
 
 def _named(service: str, number: int | None) -> str:

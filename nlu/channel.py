@@ -1,6 +1,6 @@
 """The gateway's input channel into Rasa: one HTTP request per resident turn.
 
-`POST /webhooks/turn/webhook?token=RASA_TOKEN` with
+`POST /webhooks/turn/webhook` with `Authorization: Bearer RASA_TOKEN` and
 `{"sender", "message", "metadata", "consent_notice_due"}` runs the turn like Rasa's REST
 channel and answers `{"messages", "intent", "intent_ranking", "notice"}`: the bot's messages
 (REST channel format), what NLU made of the message, and, when the gateway said the privacy
@@ -111,7 +111,10 @@ class TurnInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            given = request.args.get("token") or ""
+            # In a header, never the URL: Sanic logs the URL of a request that fails.
+            scheme, _, given = (request.headers.get("authorization") or "").partition(" ")
+            if scheme.lower() != "bearer":
+                given = ""
             if not hmac.compare_digest(given.encode(), self.token.encode()):
                 return response.json({"detail": "a valid token is required"}, status=401)
             body = request.json if isinstance(request.json, dict) else {}

@@ -56,7 +56,7 @@ class FakeRasa(FakeService):
         self._server = ServerThread(app, "fake-rasa")
 
     async def _turn(self, request: Request) -> Response:
-        if request.query_params.get("token") != TOKEN:
+        if request.headers.get("authorization") != f"Bearer {TOKEN}":
             return JSONResponse({}, status_code=401)
         body = await request.json()
         self.turns.append(body)

@@ -146,10 +146,10 @@ def _receive(channel: TurnInput) -> Any:
     return route.handler
 
 
-def _request(agent: Agent, token: str | None, body: Any) -> Any:
-    args = {"token": token} if token is not None else {}
+def _request(agent: Agent, token: str | None, body: Any, scheme: str = "Bearer") -> Any:
+    headers = {"authorization": f"{scheme} {token}"} if token is not None else {}
     return SimpleNamespace(
-        args=args, json=body, app=SimpleNamespace(ctx=SimpleNamespace(agent=agent))
+        args={}, headers=headers, json=body, app=SimpleNamespace(ctx=SimpleNamespace(agent=agent))
     )
 
 
@@ -158,6 +158,16 @@ def test_the_webhook_refuses_a_wrong_token(agent: Agent, token: str | None) -> N
     receive = _receive(TurnInput(TOKEN))
     body = {"sender": "r3", "message": "xin chào"}
     assert asyncio.run(receive(_request(agent, token, body))).status == 401
+
+
+def test_the_webhook_takes_the_token_only_as_a_bearer_header(agent: Agent) -> None:
+    receive = _receive(TurnInput(TOKEN))
+    body = {"sender": "r3", "message": "xin chào"}
+    assert asyncio.run(receive(_request(agent, TOKEN, body, scheme="Basic"))).status == 401
+    in_url = SimpleNamespace(
+        args={"token": TOKEN}, headers={}, json=body, app=SimpleNamespace(ctx=None)
+    )
+    assert asyncio.run(receive(in_url)).status == 401
 
 
 @pytest.mark.parametrize(
