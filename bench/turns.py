@@ -12,8 +12,9 @@ greetings, walkthroughs with button presses, lessons, things the bot does not un
 handoff requests; phrasings from data/nlu) through POST /api/chat and the Telegram webhook.
 The load is open loop: turns are due at a fixed offered rate whatever the stack does, and each
 latency runs from when its turn was due. A web turn ends with the HTTP answer; a Telegram
-turn when the fake Bot API received the last message of its answer (how many messages each
-answer had is read from the gateway's message_out events afterwards).
+turn when the fake Bot API received the last message of its answer (a Telegram resident writes
+again only after the chat was quiet for QUIET seconds, so what arrives before the chat's next
+turn is the answer; the gateway's events tell which turns had one).
 
 Per rate: achieved turns/s, p50/p95/p99 per channel, errors, CPU per process (from /proc),
 the stack's resident memory. Before the timed runs, a short calibration through two counting
@@ -562,7 +563,7 @@ class Load:
 
 def telegram_latencies(turns: Sequence[Turn], load: Load, database_url: str) -> None:
     """Sets each Telegram turn's latency from the messages the fake Bot API received, cut
-    into answers by the gateway's message_out events (bench_model.attribute_answers)."""
+    into answers by the chat's next turn (bench.turns_model.attribute_answers)."""
     engine = make_engine(database_url)
     with Session(engine) as session:
         rows = session.execute(

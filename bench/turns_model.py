@@ -248,21 +248,19 @@ def attribute_answers(
     dues: Sequence[float], answer_sizes: Sequence[int], sent_at: Sequence[float]
 ) -> list[float | None]:
     """Latency of each of one chat's turns, in order: from when it was due to when the last
-    message of its answer was sent. `answer_sizes` is how many messages the gateway answered
-    each turn with (its message_out events, in order), `sent_at` when the fake Bot API got
-    each message of the chat (the outbox keeps a chat's order). None for a turn whose answer
-    did not arrive in full, or that was never recorded; a silent turn (0 messages: the desk
-    has the resident) gets None too."""
+    message of its answer was sent. A Telegram resident writes again only once the chat was
+    quiet for a while (QUIET), so the messages the fake Bot API got between one turn and the
+    chat's next are that turn's answer (a turn's bubbles are joined into fewer messages, so
+    the gateway's message_out events, one per bubble, cannot count them). `answer_sizes` is
+    how many bubbles the gateway answered each turn with (its message_out events, in order):
+    None for a turn it never recorded, or left silent (0: the desk has the resident), or
+    whose answer has not arrived."""
     out: list[float | None] = []
-    offset = 0
     for index, due in enumerate(dues):
-        if index >= len(answer_sizes):
-            out.append(None)
-            continue
-        size = answer_sizes[index]
-        block = sent_at[offset : offset + size]
-        offset += size
-        out.append(block[-1] - due if size and len(block) == size else None)
+        until = dues[index + 1] if index + 1 < len(dues) else float("inf")
+        block = [t for t in sent_at if due <= t < until]
+        answered = index < len(answer_sizes) and answer_sizes[index] > 0
+        out.append(block[-1] - due if answered and block else None)
     return out
 
 

@@ -143,16 +143,16 @@ def test_response_heads() -> None:
     assert response_head(b"HTTP/1.1 503 X\r\nContent-Length: 0\r\n\r\n") == (503, 0, True)
 
 
-def test_telegram_answers_are_cut_by_the_gateways_message_out_counts() -> None:
+def test_telegram_answers_are_the_messages_before_the_chats_next_turn() -> None:
     rows = ["message_in", "message_out", "message_out", "message_in", "message_in"]
     rows += ["message_out", "message_out", "message_out"]
     sizes = answer_sizes(rows)
-    assert sizes == [2, 0, 3]
+    assert sizes == [2, 0, 3]  # bubbles, which Telegram gets joined into fewer messages
     dues = [0.0, 10.0, 20.0]
-    sent = [0.5, 1.6, 20.4, 21.5, 22.6]
-    assert attribute_answers(dues, sizes, sent) == pytest.approx([1.6, None, 2.6])
-    # The last answer is still on its way; a turn the gateway never recorded has none.
-    assert attribute_answers(dues, sizes, sent[:4]) == [1.6, None, None]
+    sent = [0.5, 1.6, 20.4, 21.5]
+    assert attribute_answers(dues, sizes, sent) == pytest.approx([1.6, None, 1.5])
+    # Nothing arrived yet for the last turn; a turn the gateway never recorded has none.
+    assert attribute_answers(dues, sizes, sent[:2]) == pytest.approx([1.6, None, None])
     assert attribute_answers([*dues, 30.0], sizes, sent)[3] is None
 
 
