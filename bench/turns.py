@@ -22,8 +22,8 @@ proxies (gateway → Rasa, Rasa → action server) gives the requests each turn 
 py-spy samples Rasa and the gateway at one rate (`--profile-rate`).
 
 Knobs (flags, or the environment): BENCH_TURNS_RATES (5,10,20,30,40), BENCH_TURNS_SECONDS
-(60), BENCH_TURNS_TOPOLOGIES (single,scaled), BENCH_TURNS_PROFILE_RATE (20; 0: no profile),
-BENCH_TURNS_TELEGRAM_SHARE (0.5).
+(60), BENCH_TURNS_TOPOLOGIES (single,scaled), BENCH_TURNS_REPLICAS (rasa=2,gateway=2),
+BENCH_TURNS_PROFILE_RATE (20; 0: no profile), BENCH_TURNS_TELEGRAM_SHARE (0.5).
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ import math
 import os
 import platform
 import random
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter, deque
@@ -90,6 +92,7 @@ REPORT = PROJECT_ROOT / "docs" / "benchmarks" / "turns.md"
 PSEUDONYM_KEY = "bench-turns-pseudonym-key"
 WEBHOOK_SECRET = "bench-turns-secret"
 TURN_TIMEOUT = 30.0  # a turn unanswered after this is an error
+WARM_UP_RATE, WARM_UP_SECONDS = 5.0, 20.0
 QUIET = 2.5  # a Telegram resident reads on once the chat was quiet this long (> 2 × pacing)
 MAX_CONNECTIONS = 256
 NEW_SESSION_SHARE = 0.3  # of due turns, that start a session (the rest go on with one)
@@ -151,9 +154,8 @@ def actions_url(ports: Ports) -> str:
     return ports.url(ports.actions)
 
 
-# The replicas of the scaled topology: on 2 cores one action server and two gateways keep up
-# with two Rasa processes (measured: docs/benchmarks/turns.md).
-SCALED = Replicas(rasa=2, actions=1, gateway=2)
+# The replicas of the scaled topology (BENCH_TURNS_REPLICAS, e.g. "rasa=2,gateway=2").
+SCALED = Replicas.parse(os.environ.get("BENCH_TURNS_REPLICAS", "rasa=2,gateway=2"))
 
 
 def scaled(config: StackConfig) -> Topology:
@@ -899,7 +901,9 @@ async def drive(
 ) -> None:
     """Warm up, every rate, then the profiled rate; all on one event loop (the load's
     connections and timers belong to it)."""
-    await load.run(2.0, 5.0)  # the first answers of a fresh Rasa are slow: not measured
+    # The first answers of a fresh Rasa (each kind of turn) are slow: warm up, not measured
+    # (5 s at 2 turns/s left the first rate's p95 at 1.9 s, the same rate later at 0.1 s).
+    await load.run(WARM_UP_RATE, WARM_UP_SECONDS)
     for rate in options.rates:
         await asyncio.sleep(options.pause)
         outcome = await measured_rate(load, procs, result.name, rate, options.seconds, database_url)
@@ -1305,6 +1309,9 @@ def parse(argv: Sequence[str] | None = None) -> Options:
 
 def main(argv: Sequence[str] | None = None) -> None:
     options = parse(argv)
+    # Stopped with SIGTERM (kill, a CI timeout): unwind, so every stack started is stopped
+    # (its processes run in sessions of their own and would outlive the benchmark).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     model = ensure_model()
     phrasings = load_phrasings(PROJECT_ROOT / "data" / "nlu")

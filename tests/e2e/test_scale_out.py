@@ -7,8 +7,10 @@ politely and only for a few seconds, and the survivors' /healthz stays green."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -22,6 +24,35 @@ PER_SECOND = 10.0
 STEADY_SECONDS = 3.0  # traffic before the first kill, and between and after the kills
 TAKEN_OUT_WITHIN = 2.0  # seconds until the proxy stops sending to a killed replica
 FAILURES_WITHIN = 5.0  # web turns may fail only this long after a kill
+RECOVERY_WITHIN = 5.0  # Telegram answers may pause only this long after the gateway's kill
+
+
+class SendWatch:
+    """When the fake Bot API's count of sent messages grew (sampled every 0.1 s)."""
+
+    def __init__(self, count: Callable[[], int]) -> None:
+        self.count = count
+        self.grew_at: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        last = self.count()
+        while not self._stop.wait(0.1):
+            if (now := self.count()) > last:
+                self.grew_at.append(time.monotonic())
+                last = now
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def longest_pause(self, start: float, end: float) -> float:
+        """The longest stretch between `start` and `end` with nothing sent."""
+        moments = [start, *(t for t in self.grew_at if start < t < end), end]
+        return max(b - a for a, b in itertools.pairwise(moments))
+
 
 pytestmark = pytest.mark.skipif(
     not postgres_base_url(), reason="replicas need TEST_DATABASE_URL (PostgreSQL)"
@@ -43,6 +74,7 @@ def test_a_killed_rasa_and_gateway_lose_nothing_behind_the_proxy(tmp_path: Path)
         for watcher in watchers:
             watcher.start()
         before = run.answers()
+        sends = SendWatch(lambda: len(run.telegram.sent()))
         traffic = Traffic(run, PER_SECOND, channels=("telegram", "web"))
         thread = threading.Thread(target=traffic.loop, daemon=True)
         thread.start()
@@ -60,6 +92,10 @@ def test_a_killed_rasa_and_gateway_lose_nothing_behind_the_proxy(tmp_path: Path)
         drain_started = time.monotonic()
         lost, duplicated = run.drain(traffic, before, 90)
         drained = time.monotonic() - drain_started
+        sends.stop()
+        # Answers were owed the whole time (one message a second per chat is less than the
+        # traffic), so a pause in sending is the time the survivor took to take over.
+        pause = sends.longest_pause(killed_at["gateway-1"], drain_started + drained - 3.0)
         for watch in watches:
             watch.stop()
         for watcher in watchers:
@@ -82,10 +118,12 @@ def test_a_killed_rasa_and_gateway_lose_nothing_behind_the_proxy(tmp_path: Path)
         f"\nscale-out: {telegram} Telegram updates, {web} web turns "
         f"{dict(traffic.web_statuses)}; lost {lost}, answered twice {duplicated}; "
         f"taken out after { ({n: round(s, 2) for n, s in taken_out.items()}) } s; "
-        f"all answered {drained:.1f} s after the traffic stopped"
+        f"all answered {drained:.1f} s after the traffic stopped; "
+        f"Telegram answers paused at most {pause:.1f} s after the gateway's kill"
     )
     assert telegram >= PER_SECOND / 2 * STEADY_SECONDS * 3 * 0.8, "the traffic did not keep pace"
     assert (lost, duplicated) == (0, 0)
+    assert pause <= RECOVERY_WITHIN
     assert all(seconds <= TAKEN_OUT_WITHIN for seconds in taken_out.values()), taken_out
     assert traffic.web_bad == []  # every failed turn was the polite 503 in the gateway's JSON
     assert set(traffic.web_statuses) <= {200, 503}
