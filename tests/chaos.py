@@ -456,15 +456,17 @@ def scaled_stack(
     tmp_dir: Path, replicas: Replicas, *, residents: int = 3, **env: str
 ) -> Iterator[ChaosRun]:
     """`replicas` of Rasa, the action server and the gateway behind HAProxy (cns/replicas.py)
-    on PostgreSQL (TEST_DATABASE_URL; Rasa's trackers in a schema of their own) and
-    TEST_REDIS_URL, the gateways' Telegram bot in webhook mode (through the proxy), with
-    residents who already said hello. `env` adds to the processes' environment."""
+    on PostgreSQL (TEST_DATABASE_URL; Rasa's trackers in a schema of their own) and a Redis
+    server of its own (another stack of the test session, e.g. the session's `stack`, shares
+    TEST_REDIS_URL and would hold the Telegram outbox's lease), the gateways' Telegram bot in
+    webhook mode (through the proxy), with residents who already said hello. `env` adds to
+    the processes' environment."""
     assert postgres_base_url(), "replicas need TEST_DATABASE_URL (PostgreSQL)"
-    assert os.environ.get("TEST_REDIS_URL"), "replicas need TEST_REDIS_URL"
     model = ensure_model()
     with (
         scratch_database("postgresql", tmp_dir) as database_url,
         scratch_database("postgresql", tmp_dir, migrated=False) as tracker_url,
+        RedisServer(tmp_dir / "redis") as redis_server,
         FakeTelegram() as telegram,
     ):
         ports = Ports(rasa=free_port(), actions=free_port(), gateway=free_port())
@@ -472,7 +474,7 @@ def scaled_stack(
         base = gateway_process_env(
             database_url,
             telegram,
-            os.environ["TEST_REDIS_URL"],
+            redis_server.url,
             PSEUDONYM_KEY="scale-out-pseudonym-key",
             RASA_TRACKER_DATABASE_URL=tracker_url,
             TELEGRAM_MODE="webhook",
