@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import string
 import time
 import zipfile
 from collections.abc import Iterator
@@ -43,6 +44,18 @@ WINDOW = 7  # consecutive digits of a secret that count as a leak (see PiiSample
 IDENTIFIERS = re.compile(r"(^|_)(id|key|hash|token|code)$")
 
 
+HEX_ID = 16  # a run of this many hex digits or more is an identifier (uuid4().hex is 32)
+
+
+def _in_hex_id(haystack: str, match: re.Match[str]) -> bool:
+    start, end = match.start(), match.end()
+    while start > 0 and haystack[start - 1] in string.hexdigits:
+        start -= 1
+    while end < len(haystack) and haystack[end] in string.hexdigits:
+        end += 1
+    return end - start >= HEX_ID
+
+
 def _leaks(haystack: str) -> list[str]:
     """The corpus secrets found in `haystack`: a password as typed, WINDOW digits in a row of
     a long number, a short code (an OTP) only as a number of its own — as part of a longer
@@ -51,8 +64,10 @@ def _leaks(haystack: str) -> list[str]:
     for sample in CORPUS:
         for secret in sample.secrets:
             if secret.isdecimal() and len(secret) < WINDOW:
-                # Not the decimals of a number (Rasa's confidences read 3.4321e-05).
-                if re.search(rf"(?<!\d)(?<!\d\.){secret}(?!\d)", haystack):
+                # Not the decimals of a number (Rasa's confidences read 3.4321e-05), nor a
+                # piece of a random hex id (Rasa's message ids: "…a7461f…" turns up by chance).
+                pattern = rf"(?<!\d)(?<!\d\.){secret}(?!\d)"
+                if any(not _in_hex_id(haystack, m) for m in re.finditer(pattern, haystack)):
                     found.append(secret)
             elif secret in sample.leaks(haystack, WINDOW):
                 found.append(secret)
