@@ -16,7 +16,7 @@ from bot.router import forget_conversation
 from cns.replicas import Replicas, ReplicasRefused, check_replicas
 from cns.reports import report
 from cns.seed_demo import seed_demo
-from cns.stack import Ports, local_services, stack_tokens
+from cns.stack import Ports, local_services, overridden_settings, stack_tokens
 from cns.staff import staff
 from cns.supervisor import Stack
 from cns.training import ensure_model
@@ -104,6 +104,8 @@ def run(replicas: Replicas | None) -> None:
     if warning:
         click.secho(warning, fg="yellow", err=True)
     ports = Ports(actions=settings.actions_port, gateway=settings.gateway_port)
+    if overridden := overridden_settings(settings, ports):
+        click.secho(overridden, fg="yellow", err=True)
     env: dict[str, str] | None = None  # without replicas: this process's, as always
     try:
         if replicas is not None:

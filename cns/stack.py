@@ -25,9 +25,19 @@ from cns.replicas import (
 )
 from cns.supervisor import Service
 from cns.training import rasa_environment, rasa_executable
+from core.logging import shown_value
 from core.settings import VAR_DIR, Settings
 
-__all__ = ["Ports", "Replicas", "ReplicasRefused", "free_port", "local_services", "stack_tokens"]
+__all__ = [
+    "Ports",
+    "Replicas",
+    "ReplicasRefused",
+    "free_port",
+    "local_services",
+    "overridden_settings",
+    "stack_settings",
+    "stack_tokens",
+]
 
 TOKEN_NAMES = ("RASA_TOKEN", "ACTIONS_TOKEN")
 # `rasa run` takes its token only as an argument, and every user of the machine can read a
@@ -95,6 +105,35 @@ class Ports:
         return f"http://{self.host}:{port}"
 
 
+def stack_settings(ports: Ports) -> dict[str, str]:
+    """The settings `cns run` sets for its processes whatever the environment or .env says:
+    where each listens and how they reach each other (with replicas, each process listens
+    on a free port and HAProxy on these)."""
+    return {
+        "RASA_URL": ports.url(ports.rasa),
+        "ACTIONS_URL": ports.url(ports.actions),
+        "ACTIONS_HOST": ports.host,
+        "ACTIONS_PORT": str(ports.actions),
+        "GATEWAY_HOST": ports.host,
+        "GATEWAY_PORT": str(ports.gateway),
+    }
+
+
+def overridden_settings(settings: Settings, ports: Ports) -> str | None:
+    """One warning line naming each setting the environment or .env sets that `cns run`
+    replaces (`stack_settings`), with the value set and the value used; None when none is."""
+    replaced = [
+        f"{name}={shown_value(name, getattr(settings, name.lower()))} "
+        f"(using {shown_value(name, used)})"
+        for name, used in stack_settings(ports).items()
+        if name.lower() in settings.model_fields_set
+        and str(getattr(settings, name.lower())) != used
+    ]
+    if not replaced:
+        return None
+    return "`cns run` sets these itself and ignores your values: " + "; ".join(replaced) + "."
+
+
 def local_services(
     root: Path,
     model: Path,
@@ -119,10 +158,8 @@ def local_services(
     process, the last the proxy. Raises ReplicasRefused when `env` cannot run replicas
     (DATABASE_URL not on PostgreSQL, REDIS_URL unset, Telegram polling, no HAProxy).
     """
-    base = dict(os.environ if env is None else env)
+    base = dict(os.environ if env is None else env) | stack_settings(ports)
     base.update(
-        RASA_URL=ports.url(ports.rasa),
-        ACTIONS_URL=ports.url(ports.actions),
         RASA_TOKEN=rasa_token or base.get("RASA_TOKEN") or new_token(),
         ACTIONS_TOKEN=actions_token or base.get("ACTIONS_TOKEN") or new_token(),
         RASA_TELEMETRY_ENABLED="false",

@@ -6,11 +6,13 @@ libraries install (uvicorn's, pytest's) get clean records too. Secrets are the v
 settings' secret fields, registered by `configure_logging`, plus anything shaped like one: a
 Telegram bot token in a Bot API URL, `token=` / `access_token=` / `secret=` values, a
 password in a URL, a bearer token. The HTTP client loggers (httpx, httpcore), whose INFO lines
-carry every URL, are quiet below WARNING unless LOG_LEVEL is DEBUG.
+carry every URL, are quiet below WARNING unless LOG_LEVEL is DEBUG. `describe_settings` is the
+start-up line of the serving processes: every setting, secrets reduced to "set" or "unset".
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -23,6 +25,7 @@ from core.privacy import mask_pii
 from core.settings import Settings
 
 REDACTED = "[đã ẩn]"
+SHOWN_SECRET = "***"  # a secret or a URL's password in `describe_settings`
 NOISY_LOGGERS = ("httpx", "httpcore")
 MIN_SECRET_LENGTH = 4
 
@@ -50,6 +53,49 @@ def secret_values(settings: Settings) -> list[str]:
     """The values of every secret setting (tokens, app secrets, the pseudonym key)."""
     values = (getattr(settings, name) for name in type(settings).model_fields)
     return [value.get_secret_value() for value in values if isinstance(value, SecretStr)]
+
+
+def is_secret_setting(name: str) -> bool:
+    """Whether the setting named `name` (any case) holds a secret (a SecretStr field)."""
+    field = Settings.model_fields.get(name.lower())
+    return field is not None and "SecretStr" in str(field.annotation)
+
+
+def shown_value(name: str, value: object) -> str:
+    """A setting's value as it may be shown: `***` for a set secret, "unset" for none, a URL's
+    password as `***`, ID and phone numbers in text masked (addresses and numbers stay)."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if value is None or value == "":
+        return "unset"
+    if is_secret_setting(name):
+        return SHOWN_SECRET
+    text = _URL_PASSWORD_RE.sub(lambda m: m.group("user") + ":" + SHOWN_SECRET + "@", str(value))
+    return text if not isinstance(value, str) or _addresses(text) else mask_pii(text)
+
+
+def _addresses(text: str) -> bool:
+    """Whether `text` is a comma-separated list of IP addresses or networks ("*" for any)."""
+    try:
+        for part in text.split(","):
+            if part.strip() != "*":
+                ipaddress.ip_network(part.strip(), strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def describe_settings(settings: Settings) -> str:
+    """One line naming every setting with its value as `shown_value` shows it; secrets are
+    listed by name only, as set or unset."""
+    values = {name.upper(): getattr(settings, name) for name in type(settings).model_fields}
+    plain = [f"{name}={shown_value(name, value)}" for name, value in values.items()
+             if not is_secret_setting(name)]  # fmt: skip
+    secrets = {name: shown_value(name, value) != "unset"
+               for name, value in values.items() if is_secret_setting(name)}  # fmt: skip
+    set_names = ", ".join(name for name, present in secrets.items() if present) or "none"
+    unset_names = ", ".join(name for name, present in secrets.items() if not present) or "none"
+    return f"Settings: {' '.join(plain)}; secrets set: {set_names}; secrets unset: {unset_names}"
 
 
 def redact_secrets(text: str) -> str:

@@ -1,9 +1,9 @@
-# syntax=docker/dockerfile:1
+# syntax=docker/dockerfile:1.10.0
 # The Python application image: gateway (bot/), action server (actions/), `cns` (migrations,
 # reports, admin commands). docker-compose.yml picks the process with `command:`.
 # Build context: the repository root (`docker build -f docker/app.Dockerfile .`).
 
-FROM python:3.11-slim
+FROM python:3.11.11-slim-bookworm
 
 # uv, pinned: the version that writes this repository's uv.lock.
 COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /uvx /usr/local/bin/

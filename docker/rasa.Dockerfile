@@ -1,4 +1,4 @@
-# syntax=docker/dockerfile:1
+# syntax=docker/dockerfile:1.10.0
 # The Rasa server image, carrying the model trained at build time.
 # Build context: the repository root (`docker build -f docker/rasa.Dockerfile .`).
 #

@@ -1,8 +1,10 @@
 """Checks of the production deployment files: docker-compose.yml, the Dockerfiles, the Rasa
 endpoints and .dockerignore.
 
-They read the files as data (no Docker engine needed). `docker compose config` is run as well
-when a Compose v2 client is available; otherwise that one test is skipped.
+They read the files as data (no Docker engine needed), and every core.settings field is checked
+to reach the app containers and to be documented (.env.example, README). `docker compose
+config` runs as well: it fails without a Compose v2 client under CI (CI set), and is skipped
+only on a machine without one otherwise.
 """
 
 from __future__ import annotations
@@ -38,16 +40,24 @@ INTERNAL_PORTS = (5005, 5055)
 REQUIRED_SECRETS = (
     "POSTGRES_PASSWORD", "REDIS_PASSWORD", "RASA_TOKEN", "ACTIONS_TOKEN", "PSEUDONYM_KEY",
 )  # fmt: skip
-# The settings the gateway and action server are documented to read (shared/design.md).
-DOCUMENTED_SETTINGS = (
-    "APP_ENV", "DATABASE_URL", "REDIS_URL", "RASA_URL", "RASA_TOKEN", "ACTIONS_URL",
-    "ACTIONS_TOKEN",
-    "TELEGRAM_BOT_TOKEN", "TELEGRAM_MODE", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET",
-    "TELEGRAM_API_BASE_URL", "TELEGRAM_DESK_CHAT_ID",
-    "ZALO_APP_ID", "ZALO_APP_SECRET", "ZALO_OA_SECRET_KEY", "ZALO_ACCESS_TOKEN",
-    "ZALO_REFRESH_TOKEN", "ZALO_API_BASE_URL", "ZALO_OAUTH_BASE_URL",
-    "PSEUDONYM_KEY", "RETENTION_DAYS", "DESK_SLA_MINUTES", "DESK_HOURS", "LOG_LEVEL",
-)  # fmt: skip
+# Settings the compose file sets in one service rather than in x-app-environment: the service,
+# and why.
+SET_PER_SERVICE = {
+    "GATEWAY_HOST": ("gateway", "the gateway listens on every interface of its container"),
+    "GATEWAY_PORT": ("gateway", "the port the proxy forwards to"),
+    "ACTIONS_HOST": ("actions", "the action server listens on every interface of its container"),
+    "ACTIONS_PORT": ("actions", "the port of ACTIONS_URL, which Rasa and the gateway call"),
+}
+APP_SERVICES = ("gateway", "actions")
+# The .env of `docker compose config`: the required secrets and one value of each kind the app
+# containers must receive from .env (grows with the compose file).
+COMPOSE_TEST_ENV = {
+    **{secret: f"test-{secret.lower().replace('_', '-')}" for secret in REQUIRED_SECRETS},
+    "DESK_EXPIRE_HOURS": "48",
+    "LOG_LEVEL": "DEBUG",
+    "TELEGRAM_MODE": "webhook",
+    "PUBLIC_HOST": "hotro.example.gov.vn",
+}
 # Compose-side variables that may appear inside the app settings' values (e.g. DATABASE_URL).
 COMPOSE_ONLY_VARIABLES = frozenset(
     {
@@ -311,14 +321,79 @@ def test_builds_reference_existing_dockerfiles_and_images_are_pinned() -> None:
             assert dockerfile.is_file(), f"{name}: {dockerfile} does not exist"
         else:
             image = str(service.get("image", ""))
-            assert re.fullmatch(r"[\w./-]+:[\w.-]+", image), f"{name}: unpinned image {image!r}"
-            assert not image.endswith(":latest"), f"{name}: {image}"
+            assert is_pinned(image), f"{name}: floating image {image!r}"
     services = _services()
-    assert services["postgres"]["image"] == "postgres:16-alpine"
-    assert services["redis"]["image"] == "redis:7-alpine"
+    assert services["postgres"]["image"].startswith("postgres:16.")
+    assert services["redis"]["image"].startswith("redis:7.")
     assert services["rasa"]["build"]["dockerfile"] == "docker/rasa.Dockerfile"
     for name in ("actions", "migrate", "gateway"):
         assert services[name]["build"]["dockerfile"] == "docker/app.Dockerfile", name
+
+
+# Images whose full version has two parts, and why; all others need major.minor.patch.
+TWO_PART_VERSIONS = {
+    "postgres": "PostgreSQL numbers its releases major.minor since 10 (16.6 is one release)",
+}
+
+
+def is_pinned(image: str) -> bool:
+    """Whether an image reference names one version: a full version tag (then any suffix such
+    as -alpine) or a digest."""
+    reference, _, digest = image.partition("@")
+    if digest:
+        return re.fullmatch(r"sha256:[0-9a-f]{64}", digest) is not None
+    name, _, tag = reference.rpartition(":")
+    if not name or "/" in tag:
+        return False
+    version = r"\d+\.\d+" if name in TWO_PART_VERSIONS else r"\d+\.\d+\.\d+"
+    return re.fullmatch(version + r"(?:-[\w.-]+)?", tag) is not None
+
+
+def _dockerfile_images(path: Path) -> list[str]:
+    """The images a Dockerfile builds from: its `# syntax=` frontend, its FROM and COPY --from
+    (build stages it names are not images)."""
+    text = path.read_text(encoding="utf-8")
+    images = re.findall(r"^# syntax=(\S+)", text, re.MULTILINE)
+    stages: set[str] = set()
+    for keyword, arguments in _dockerfile_instructions(path):
+        words = arguments.split()
+        if keyword == "FROM":
+            images.append(words[0])
+            if len(words) == 3 and words[1].upper() == "AS":
+                stages.add(words[2])
+        elif keyword == "COPY":
+            images += [w.removeprefix("--from=") for w in words if w.startswith("--from=")]
+    return [image for image in images if image not in stages]
+
+
+def test_no_floating_image_tags() -> None:
+    images = [str(s["image"]) for s in _services().values() if "build" not in s]
+    for dockerfile in (APP_DOCKERFILE, RASA_DOCKERFILE):
+        images += _dockerfile_images(dockerfile)
+    assert "python:3.11.11-slim-bookworm" in images
+    assert "docker/dockerfile:1.10.0" in images
+    floating = [image for image in images if not is_pinned(image)]
+    assert floating == []
+
+
+@pytest.mark.parametrize(
+    ("image", "pinned"),
+    [
+        ("postgres:16.6-alpine", True),
+        ("haproxy:2.6.12", True),
+        (f"redis@sha256:{'a' * 64}", True),
+        ("postgres:16-alpine", False),
+        ("postgres:16", False),
+        ("postgres:16.6", True),
+        ("haproxy:2.6", False),
+        ("python:3.11-slim", False),
+        ("redis:latest", False),
+        ("redis", False),
+        ("docker/dockerfile:1", False),
+    ],
+)
+def test_what_counts_as_pinned(image: str, pinned: bool) -> None:
+    assert is_pinned(image) is pinned
 
 
 def test_redis_requires_a_password_and_persists() -> None:
@@ -364,15 +439,72 @@ def test_gateway_environment_names_are_settings() -> None:
             assert name in settings | COMPOSE_ONLY_VARIABLES, f"{key} uses unknown ${{{name}}}"
 
 
-def test_gateway_and_actions_get_every_documented_setting() -> None:
+def settings_missing_from_compose(compose: dict[str, Any]) -> list[str]:
+    """Each core.settings field that an app container of `compose` does not receive: every
+    one belongs in x-app-environment, but those of SET_PER_SERVICE in their own service."""
+    shared = _environment({"environment": compose.get("x-app-environment", {})})
+    services = compose["services"]
+    missing = []
+    for setting in sorted(_settings_names()):
+        if setting in SET_PER_SERVICE:
+            service, _why = SET_PER_SERVICE[setting]
+            if setting not in _environment(services[service]):
+                missing.append(f"{setting} (in service {service})")
+            continue
+        if setting not in shared:
+            missing.append(f"{setting} (in x-app-environment)")
+        missing += [
+            f"{setting} (in service {name})"
+            for name in APP_SERVICES
+            if setting not in _environment(services[name])
+        ]
+    return missing
+
+
+def test_gateway_and_actions_get_every_setting() -> None:
+    assert settings_missing_from_compose(_compose()) == []
+    for name in APP_SERVICES:
+        assert _environment(_services()[name])["RASA_TELEMETRY_ENABLED"] == "false", name
+
+
+def test_a_setting_missing_from_compose_is_found() -> None:
+    compose = _compose()
+    del compose["x-app-environment"]["DESK_EXPIRE_HOURS"]
+    for name in APP_SERVICES:
+        del compose["services"][name]["environment"]["DESK_EXPIRE_HOURS"]
+    del compose["services"]["gateway"]["environment"]["GATEWAY_PORT"]
+    assert settings_missing_from_compose(compose) == [
+        "DESK_EXPIRE_HOURS (in x-app-environment)",
+        "DESK_EXPIRE_HOURS (in service gateway)",
+        "DESK_EXPIRE_HOURS (in service actions)",
+        "GATEWAY_PORT (in service gateway)",
+    ]
+
+
+def test_per_service_settings_are_settings() -> None:
+    assert set(SET_PER_SERVICE) <= _settings_names()
+
+
+def documented_in_env_example(text: str) -> set[str]:
+    """Variables `.env.example` assigns (`NAME=value` lines)."""
+    return set(re.findall(r"^([A-Z][A-Z0-9_]*)=", text, re.MULTILINE))
+
+
+def documented_in_readme(text: str) -> set[str]:
+    """Variables with a row in the README's "Configuration" table."""
+    section = text.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \|", section, re.MULTILINE))
+
+
+def test_every_setting_is_in_env_example_and_the_readme() -> None:
     settings = _settings_names()
-    services = _services()
-    for name in ("gateway", "actions"):
-        environment = _environment(services[name])
-        for setting in DOCUMENTED_SETTINGS:
-            assert setting in settings, f"{setting} is not a core.settings field"
-            assert setting in environment, f"{name} does not receive {setting}"
-        assert environment["RASA_TELEMETRY_ENABLED"] == "false", name
+    env_example = documented_in_env_example((ROOT / ".env.example").read_text(encoding="utf-8"))
+    readme = documented_in_readme((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert sorted(settings - env_example) == [], ".env.example lacks these"
+    assert sorted(settings - readme) == [], "README's Configuration table lacks these"
+    assert documented_in_env_example("A_B=1\n# C_D=2\n") == {"A_B"}
+    table = "x\n## Configuration\n| `A_B` | 1 | m |\n## Next\n| `C_D` | 2 | m |\n"
+    assert documented_in_readme(table) == {"A_B"}
 
 
 def test_app_containers_use_the_internal_service_addresses() -> None:
@@ -513,7 +645,8 @@ def test_rasa_entrypoint_adds_the_token_to_run(tmp_path: Path) -> None:
 def test_app_dockerfile() -> None:
     instructions = _dockerfile_instructions(APP_DOCKERFILE)
     text = APP_DOCKERFILE.read_text(encoding="utf-8")
-    assert instructions[0] == ("FROM", "python:3.11-slim")
+    assert instructions[0][0] == "FROM"
+    assert instructions[0][1].startswith("python:3.11.")
     assert re.search(r"COPY --from=ghcr\.io/astral-sh/uv:\d+\.\d+\.\d+ ", text), "pin uv"
     assert "uv sync --frozen --no-dev" in text
     assert "--mount=type=cache,target=/root/.cache/uv" in text
@@ -585,13 +718,29 @@ def _compose_v2_available() -> bool:
     return probe.returncode == 0
 
 
-def test_docker_compose_config_is_valid() -> None:
+def test_docker_compose_config_is_valid(tmp_path: Path) -> None:
     if not _compose_v2_available():
+        if os.environ.get("CI"):
+            pytest.fail("`docker compose` (Compose v2) is missing: .ci/run installs it")
         pytest.skip("`docker compose` (Compose v2) is not available on this machine")
-    env = dict(os.environ)
-    env.update({secret: f"test-{secret.lower()}" for secret in REQUIRED_SECRETS})
+    env_file = tmp_path / ".env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in COMPOSE_TEST_ENV.items()), "utf-8")
+    # Only what Compose needs from this process: the settings come from the .env file alone.
+    env = {name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ}
     result = subprocess.run(
-        ["docker", "compose", "-f", str(COMPOSE_FILE), "config", "-q"],
+        ["docker", "compose", "--env-file", str(env_file), "-f", str(COMPOSE_FILE),
+         "config", "--format", "json"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    settings = _settings_names()
+    for name in APP_SERVICES:
+        environment = services[name]["environment"]
+        for key, value in COMPOSE_TEST_ENV.items():
+            if key in settings:
+                assert environment.get(key) == value, (name, key, environment.get(key))
+        assert environment["APP_ENV"] == "production", name
+        assert environment["DATABASE_URL"] == (
+            "postgresql+psycopg://cns:test-postgres-password@postgres:5432/cns"
+        )

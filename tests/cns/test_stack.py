@@ -1,6 +1,6 @@
 """How `cns run` wires the local stack: Rasa and the action server always with a token, the
-tokens never on a command line, every process on 127.0.0.1, and no start with unsafe
-settings."""
+tokens never on a command line, every process on 127.0.0.1, no start with unsafe settings, and
+a warning naming each setting it replaces."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ from click.testing import CliRunner
 
 from cns import main as cns_main
 from cns.main import cli
-from cns.stack import LOCAL_TOKENS_FILE, Ports, local_services, local_tokens, stack_tokens
+from cns.stack import (
+    LOCAL_TOKENS_FILE,
+    Ports,
+    local_services,
+    local_tokens,
+    overridden_settings,
+    stack_settings,
+    stack_tokens,
+)
 from core.settings import PROJECT_ROOT, Settings, get_settings
 
 MODEL = PROJECT_ROOT / "models" / "some.tar.gz"
@@ -93,3 +101,34 @@ def test_cns_run_in_production_refuses_default_secrets_before_anything_starts(
     for name in ("PSEUDONYM_KEY", "RASA_TOKEN", "ACTIONS_TOKEN"):
         assert name in result.output
     assert started == []
+
+
+def test_settings_cns_run_replaces_are_named_with_both_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RASA_URL", "http://rasa.example:5005/")
+    monkeypatch.setenv("GATEWAY_HOST", "0.0.0.0")
+    monkeypatch.setenv("ACTIONS_URL", PORTS.url(PORTS.actions))  # the same value: no warning
+    warning = overridden_settings(Settings(_env_file=None), PORTS)
+    assert warning is not None
+    assert "\n" not in warning
+    assert "RASA_URL=http://rasa.example:5005 (using http://127.0.0.1:15005)" in warning
+    assert "GATEWAY_HOST=0.0.0.0 (using 127.0.0.1)" in warning
+    assert "ACTIONS_URL" not in warning
+    # What the warning names is what every process gets.
+    for service in local_services(PROJECT_ROOT, MODEL, PORTS, env={"RASA_URL": "http://x:1"}):
+        assert service.env["RASA_URL"] == stack_settings(PORTS)["RASA_URL"], service.name
+
+
+def test_no_warning_when_nothing_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in stack_settings(PORTS):
+        monkeypatch.delenv(name, raising=False)
+    assert overridden_settings(Settings(_env_file=None), PORTS) is None
+
+
+def test_a_replaced_url_is_shown_without_its_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RASA_URL", "http://user:hunter2pass@rasa.example:5005")
+    warning = overridden_settings(Settings(_env_file=None), PORTS)
+    assert warning is not None
+    assert "hunter2pass" not in warning
+    assert "RASA_URL=http://user:***@rasa.example:5005" in warning
