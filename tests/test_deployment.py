@@ -1,5 +1,5 @@
 """Checks of the production deployment files: docker-compose.yml, the Dockerfiles, the Rasa
-endpoints and .dockerignore.
+endpoints, the proxies' configuration and .dockerignore.
 
 They read the files as data (no Docker engine needed), and every core.settings field is checked
 to reach the app containers and to be documented (.env.example, README). `docker compose
@@ -32,8 +32,10 @@ CREDENTIALS_FILE = ROOT / "credentials.yml"
 APP_DOCKERFILE = ROOT / "docker" / "app.Dockerfile"
 RASA_DOCKERFILE = ROOT / "docker" / "rasa.Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
+CADDYFILE = ROOT / "docker" / "Caddyfile"
+HAPROXY_CONFIG = ROOT / "docker" / "haproxy.cfg"
 
-SERVICES = ("postgres", "redis", "rasa", "actions", "migrate", "gateway", "proxy")
+SERVICES = ("postgres", "redis", "rasa", "actions", "migrate", "gateway", "proxy", "https")
 ONE_SHOT_SERVICES = ("migrate",)
 SCALABLE_SERVICES = ("rasa", "gateway", "actions")
 INTERNAL_PORTS = (5005, 5055)
@@ -251,12 +253,56 @@ def test_rasa_and_actions_are_not_published_to_the_host() -> None:
             assert host_port not in internal, f"{name} publishes host port {host}"
 
 
-def test_only_the_proxy_publishes_port_8000() -> None:
+def test_only_https_publishes_ports_80_and_443() -> None:
     services = _services()
     assert "ports" not in services["gateway"], "the gateways are reached through the proxy"
-    assert _published_ports(services["proxy"]) == [("8000", "8000")]
+    assert "ports" not in services["proxy"], "the proxy is reached through https"
+    assert _published_ports(services["https"]) == [("80", "80"), ("443", "443"), ("443", "443/udp")]
     published = {name for name, service in services.items() if "ports" in service}
-    assert published == {"proxy"}
+    assert published == {"https"}
+
+
+def test_https_is_caddy_with_its_caddyfile_certificates_and_data() -> None:
+    compose = _compose()
+    https = compose["services"]["https"]
+    assert re.fullmatch(r"caddy:\d+\.\d+\.\d+-alpine", https["image"]), "pin an exact tag"
+    assert set(https["volumes"]) == {
+        "./docker/Caddyfile:/etc/caddy/Caddyfile:ro",  # where the image's command reads it
+        "./certs:/certs:ro",
+        "caddydata:/data",
+    }
+    assert "caddydata" in (compose.get("volumes") or {})
+    assert _depends_on(https) == {"proxy": "service_healthy"}
+    environment = _environment(https)
+    assert environment["PUBLIC_HOST"] == "${PUBLIC_HOST:?set PUBLIC_HOST in .env}"
+    assert environment["TLS_SOURCE"] == "${TLS_SOURCE:-auto}"
+    assert environment["ACME_EMAIL"] == "${ACME_EMAIL:-}"
+    caddyfile = CADDYFILE.read_text(encoding="utf-8")
+    for line in (
+        "\thttp_port {$HTTP_PORT:80}\n",
+        "\thttps_port {$HTTPS_PORT:443}\n",
+        "(tls_auto) {\n",
+        "(tls_files) {\n\ttls {$CERTS_DIR:/certs}/fullchain.pem {$CERTS_DIR:/certs}/privkey.pem\n",
+        "{$PUBLIC_HOST} {\n",
+        "\timport tls_{$TLS_SOURCE:auto}\n",
+        '\theader Strict-Transport-Security "max-age=31536000"\n',
+        "\treverse_proxy {$UPSTREAM:proxy:8000}\n",
+    ):
+        assert line in caddyfile, f"docker/Caddyfile lacks {line.strip()!r}"
+
+
+def test_the_proxy_passes_on_what_https_forwards() -> None:
+    # Caddy sets X-Forwarded-For (the client) and X-Forwarded-Proto (https); the gateways
+    # believe the proxy (FORWARDED_ALLOW_IPS), so it must neither replace nor drop them.
+    config = HAPROXY_CONFIG.read_text(encoding="utf-8")
+    for changes_them in ("X-Forwarded-For", "X-Forwarded-Proto", "forwardfor"):
+        assert changes_them not in config.split("frontend gateway")[1].split("backend")[0]
+
+
+def test_telegram_is_given_the_public_webhook_address() -> None:
+    environment = _environment(_services()["gateway"])
+    default = "${TELEGRAM_WEBHOOK_URL:-https://${PUBLIC_HOST}/webhooks/telegram}"
+    assert environment["TELEGRAM_WEBHOOK_URL"] == default
 
 
 def test_rasa_and_gateway_run_replicas_behind_the_proxy() -> None:
@@ -276,7 +322,7 @@ def test_rasa_and_gateway_run_replicas_behind_the_proxy() -> None:
 
 
 def test_the_compose_proxy_keeps_the_policy_of_cns_run_replicas() -> None:
-    config = (ROOT / "docker" / "haproxy.cfg").read_text(encoding="utf-8")
+    config = HAPROXY_CONFIG.read_text(encoding="utf-8")
     for line in DEFAULTS:
         assert f"\n{line}\n" in config, f"docker/haproxy.cfg lacks {line.strip()!r}"
     for service, path in HEALTH_PATHS.items():
@@ -695,7 +741,7 @@ def test_rasa_image_sources_exist() -> None:
 
 def test_dockerignore_keeps_what_the_images_copy() -> None:
     patterns = _dockerignore_patterns()
-    for must_exclude in (".venv", ".venv-rasa", "models", "var", ".git", ".env"):
+    for must_exclude in (".venv", ".venv-rasa", "models", "var", ".git", ".env", "certs"):
         assert must_exclude in patterns, f".dockerignore does not exclude {must_exclude}"
     for dockerfile in (APP_DOCKERFILE, RASA_DOCKERFILE):
         for source in _copy_sources(dockerfile):

@@ -150,6 +150,9 @@ COMPOSE_ONLY = {
     "POSTGRES_DB",
     "RASA_TRACKER_DB",
     "REDIS_PASSWORD",
+    "PUBLIC_HOST",
+    "TLS_SOURCE",
+    "ACME_EMAIL",
 }
 
 
