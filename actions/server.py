@@ -20,7 +20,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
-from core.logging import configure_logging, describe_settings, secret_values
+from core.logging import announce_settings, configure_logging, secret_values
 from core.settings import get_settings, refuse_unsafe
 
 ACTIONS_PACKAGE = "actions"
@@ -54,7 +54,7 @@ def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, secrets=secret_values(settings))
     refuse_unsafe(settings, log)
-    log.info(describe_settings(settings))
+    announce_settings(settings, log)
     if settings.actions_token is None or not settings.actions_token.get_secret_value().strip():
         raise SystemExit("ACTIONS_TOKEN is not set: the action server answers only Rasa, with it.")
     app = create_app(settings.actions_token.get_secret_value())

@@ -14,7 +14,7 @@ import sys
 
 import uvicorn
 
-from core.logging import configure_logging, describe_settings, secret_values
+from core.logging import announce_settings, configure_logging, secret_values
 from core.settings import Settings, get_settings, refuse_unsafe
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, secrets=secret_values(settings))
     refuse_unsafe(settings, log)
-    log.info(describe_settings(settings))
+    announce_settings(settings, log)
     server = uvicorn.Server(server_config(settings))
     server.run()
     if not server.started:  # e.g. the port is taken: fail as `uvicorn.run` does

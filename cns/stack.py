@@ -25,7 +25,7 @@ from cns.replicas import (
 )
 from cns.supervisor import Service
 from cns.training import rasa_environment, rasa_executable
-from core.logging import shown_value
+from core.logging import replaced_settings
 from core.settings import VAR_DIR, Settings
 
 __all__ = [
@@ -122,16 +122,14 @@ def stack_settings(ports: Ports) -> dict[str, str]:
 def overridden_settings(settings: Settings, ports: Ports) -> str | None:
     """One warning line naming each setting the environment or .env sets that `cns run`
     replaces (`stack_settings`), with the value set and the value used; None when none is."""
-    replaced = [
-        f"{name}={shown_value(name, getattr(settings, name.lower()))} "
-        f"(using {shown_value(name, used)})"
-        for name, used in stack_settings(ports).items()
-        if name.lower() in settings.model_fields_set
-        and str(getattr(settings, name.lower())) != used
-    ]
-    if not replaced:
-        return None
-    return "`cns run` sets these itself and ignores your values: " + "; ".join(replaced) + "."
+    return replaced_settings(
+        "`cns run`",
+        (
+            (name, getattr(settings, name.lower()), used)
+            for name, used in stack_settings(ports).items()
+            if name.lower() in settings.model_fields_set
+        ),
+    )
 
 
 def local_services(

@@ -7,13 +7,16 @@ settings' secret fields, registered by `configure_logging`, plus anything shaped
 Telegram bot token in a Bot API URL, `token=` / `access_token=` / `secret=` values, a
 password in a URL, a bearer token. The HTTP client loggers (httpx, httpcore), whose INFO lines
 carry every URL, are quiet below WARNING unless LOG_LEVEL is DEBUG. `describe_settings` is the
-start-up line of the serving processes: every setting, secrets reduced to "set" or "unset".
+start-up line of the serving processes: every setting, secrets reduced to "set" or "unset";
+`replaced_settings` the warning naming settings a mode sets itself whatever the operator set
+(`cns run`, and docker compose through `COMPOSE_IGNORED_VARIABLE`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -96,6 +99,47 @@ def describe_settings(settings: Settings) -> str:
     set_names = ", ".join(name for name, present in secrets.items() if present) or "none"
     unset_names = ", ".join(name for name, present in secrets.items() if not present) or "none"
     return f"Settings: {' '.join(plain)}; secrets set: {set_names}; secrets unset: {unset_names}"
+
+
+# Set by docker-compose.yml in the app containers: `NAME=value` lines holding what .env says for
+# each setting the compose file fixes itself (blank when .env leaves it unset).
+COMPOSE_IGNORED_VARIABLE = "CNS_COMPOSE_IGNORED"
+
+
+def _text_of(value: object) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+
+
+def replaced_settings(who: str, pairs: Iterable[tuple[str, object, object]]) -> str | None:
+    """One warning line naming each (name, value set, value used) whose two values differ,
+    both shown as `shown_value` shows them; None when none differs."""
+    replaced = [
+        f"{name}={shown_value(name, given)} (using {shown_value(name, used)})"
+        for name, given, used in pairs
+        if _text_of(given) != _text_of(used)
+    ]
+    if not replaced:
+        return None
+    return f"{who} sets these itself and ignores your values: " + "; ".join(replaced) + "."
+
+
+def ignored_by_compose(settings: Settings, declared: str | None) -> str | None:
+    """The warning for the settings .env sets that docker compose replaces: `declared` is
+    `COMPOSE_IGNORED_VARIABLE`'s value; blank and unknown names are left out."""
+    pairs = []
+    for line in (declared or "").splitlines():
+        name, sep, given = line.strip().partition("=")
+        if sep and given and name.lower() in Settings.model_fields:
+            pairs.append((name, given, getattr(settings, name.lower())))
+    return replaced_settings("docker compose (docker-compose.yml)", pairs)
+
+
+def announce_settings(settings: Settings, log: logging.Logger) -> None:
+    """Log the configuration a serving process runs with, and warn about what .env sets
+    that docker compose ignored."""
+    log.info(describe_settings(settings))
+    if warning := ignored_by_compose(settings, os.environ.get(COMPOSE_IGNORED_VARIABLE)):
+        log.warning(warning)
 
 
 def redact_secrets(text: str) -> str:

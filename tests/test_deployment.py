@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from cns.replicas import DEFAULTS, HEALTH_PATHS, proxy_error
+from core.logging import COMPOSE_IGNORED_VARIABLE, ignored_by_compose
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +61,9 @@ COMPOSE_TEST_ENV = {
     "TELEGRAM_MODE": "webhook",
     "PUBLIC_HOST": "hotro.example.gov.vn",
 }
+# Settings in that .env which the compose file fixes itself: the containers keep its values and
+# are told what .env said (CNS_COMPOSE_IGNORED), to warn about it at start-up.
+COMPOSE_IGNORED_TEST_ENV = {"RASA_URL": "http://rasa.elsewhere:5005", "APP_ENV": "development"}
 # Compose-side variables that may appear inside the app settings' values (e.g. DATABASE_URL).
 COMPOSE_ONLY_VARIABLES = frozenset(
     {
@@ -68,7 +72,7 @@ COMPOSE_ONLY_VARIABLES = frozenset(
     }
 )  # fmt: skip
 # Environment entries of the app containers that are not core.settings fields.
-NON_SETTINGS_ENVIRONMENT = frozenset({"RASA_TELEMETRY_ENABLED"})
+NON_SETTINGS_ENVIRONMENT = frozenset({"RASA_TELEMETRY_ENABLED", COMPOSE_IGNORED_VARIABLE})
 
 # `${NAME...}` interpolations; `$${...}` is Compose's escape for a literal `$`.
 INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}")
@@ -507,6 +511,29 @@ def settings_missing_from_compose(compose: dict[str, Any]) -> list[str]:
     return missing
 
 
+def _fixed_by_compose(service: dict[str, Any]) -> set[str]:
+    """The settings a service's environment sets to a value of the compose file's choosing,
+    not to the variable of the same name from .env."""
+    fixed = set()
+    for key, value in _environment(service).items():
+        if key not in _settings_names() or value is None:
+            continue
+        if not any(name == key for name, _modifier in _interpolations(value)):
+            fixed.add(key)
+    return fixed
+
+
+def test_every_setting_compose_fixes_is_reported_to_the_containers() -> None:
+    """A setting compose fixes is passed to the app as what .env said, so the gateway and the
+    action server warn when the operator's value is ignored (core.logging.ignored_by_compose)."""
+    for name in APP_SERVICES:
+        service = _services()[name]
+        declared = _environment(service)[COMPOSE_IGNORED_VARIABLE] or ""
+        lines = set(declared.splitlines())
+        for setting in _fixed_by_compose(service):
+            assert f"{setting}=${{{setting}:-}}" in lines, (name, setting)
+
+
 def test_gateway_and_actions_get_every_setting() -> None:
     assert settings_missing_from_compose(_compose()) == []
     for name in APP_SERVICES:
@@ -770,7 +797,8 @@ def test_docker_compose_config_is_valid(tmp_path: Path) -> None:
             pytest.fail("`docker compose` (Compose v2) is missing: .ci/run installs it")
         pytest.skip("`docker compose` (Compose v2) is not available on this machine")
     env_file = tmp_path / ".env"
-    env_file.write_text("".join(f"{k}={v}\n" for k, v in COMPOSE_TEST_ENV.items()), "utf-8")
+    written = COMPOSE_TEST_ENV | COMPOSE_IGNORED_TEST_ENV
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in written.items()), "utf-8")
     # Only what Compose needs from this process: the settings come from the .env file alone.
     env = {name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ}
     result = subprocess.run(
@@ -787,6 +815,14 @@ def test_docker_compose_config_is_valid(tmp_path: Path) -> None:
             if key in settings:
                 assert environment.get(key) == value, (name, key, environment.get(key))
         assert environment["APP_ENV"] == "production", name
+        assert environment["RASA_URL"] == "http://proxy:5005", name
+        warning = ignored_by_compose(
+            Settings(_env_file=None, rasa_url=environment["RASA_URL"], app_env="production"),
+            environment[COMPOSE_IGNORED_VARIABLE],
+        )
+        assert warning is not None
+        assert "RASA_URL=http://rasa.elsewhere:5005 (using http://proxy:5005)" in warning
+        assert "APP_ENV=development (using production)" in warning
         assert environment["DATABASE_URL"] == (
             "postgresql+psycopg://cns:test-postgres-password@postgres:5432/cns"
         )

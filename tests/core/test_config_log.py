@@ -11,7 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from core.logging import describe_settings, is_secret_setting, shown_value
+from core.logging import (
+    COMPOSE_IGNORED_VARIABLE,
+    describe_settings,
+    ignored_by_compose,
+    is_secret_setting,
+    shown_value,
+)
 from core.settings import Settings
 
 SECRET_FIELDS = [name for name in Settings.model_fields if is_secret_setting(name)]
@@ -102,3 +108,58 @@ def test_serving_processes_log_their_settings_at_start(
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Settings: ")]
     assert len(lines) == 1
     assert "act-token" not in lines[0]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert not [line for line in warnings if line.startswith("docker compose")]
+
+
+# What docker-compose.yml hands the app containers when .env sets settings it fixes.
+DECLARED_IN_ENV_FILE = (
+    "APP_ENV=development\n"
+    "DATABASE_URL=postgresql+psycopg://me:s3cretpass@db.example:5432/cns\n"
+    "RASA_URL=\n"
+    "GATEWAY_PORT=8000\n"
+    "NOT_A_SETTING=1\n"
+)
+
+
+def test_settings_compose_ignores_are_named_with_both_values() -> None:
+    settings = _settings(
+        app_env="production",
+        database_url="postgresql+psycopg://cns:other@postgres:5432/cns",
+        gateway_port=8000,
+    )
+    warning = ignored_by_compose(settings, DECLARED_IN_ENV_FILE)
+    assert warning is not None
+    assert warning.startswith("docker compose (docker-compose.yml) sets these itself")
+    assert "APP_ENV=development (using production)" in warning
+    assert "DATABASE_URL=postgresql+psycopg://me:***@db.example:5432/cns (using " in warning
+    assert "s3cretpass" not in warning
+    assert ":other@" not in warning
+    # Blank (unset in .env), equal values and unknown names are not named.
+    assert "RASA_URL" not in warning
+    assert "GATEWAY_PORT" not in warning
+    assert "NOT_A_SETTING" not in warning
+    assert ignored_by_compose(settings, None) is None
+    assert ignored_by_compose(settings, "RASA_URL=\nGATEWAY_PORT=8000\n") is None
+
+
+def test_serving_processes_warn_about_what_compose_ignored(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import bot.__main__ as gateway
+
+    monkeypatch.setenv(COMPOSE_IGNORED_VARIABLE, "RASA_URL=http://rasa.elsewhere:5005\n")
+    monkeypatch.setattr(gateway, "get_settings", lambda: _settings(rasa_url="http://proxy:5005"))
+    monkeypatch.setattr(gateway, "configure_logging", lambda *_a, **_k: None)
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise SystemExit("stop before serving")
+
+    monkeypatch.setattr("uvicorn.Server.run", refuse)
+    with caplog.at_level(logging.INFO), pytest.raises(SystemExit):
+        gateway.main()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert [line for line in warnings if "RASA_URL=http://rasa.elsewhere:5005" in line] == [
+        "docker compose (docker-compose.yml) sets these itself and ignores your values: "
+        "RASA_URL=http://rasa.elsewhere:5005 (using http://proxy:5005)."
+    ]
