@@ -1,4 +1,5 @@
-"""`cns`: the command line of the helpdesk (`uv run cns --help`)."""
+"""`cns`: the command line of the helpdesk: `make cns ARGS="--help"` or `.venv/bin/cns --help`
+after `make install`, `docker compose exec gateway cns --help` in the containers."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from cns.staff import staff
 from cns.supervisor import Stack
 from cns.training import ensure_model
 from cns.volunteers import desk, volunteer
+from cns.zalo import zalo
 from core import migrate as migrations
 from core.db import session_scope
 from core.erasure import erase_resident
@@ -55,6 +57,7 @@ cli.add_command(desk)
 cli.add_command(report)
 cli.add_command(staff)
 cli.add_command(seed_demo)
+cli.add_command(zalo)
 
 
 @cli.command()
@@ -140,7 +143,10 @@ def run(replicas: Replicas | None) -> None:
             click.echo(f"The stack did not become healthy (stopped: {stack.exited()}).", err=True)
             sys.exit(1)
         click.secho(f"\n  Sẵn sàng / Ready: {url}/  (Ctrl-C to stop)\n", fg="green", bold=True)
-        click.echo("  No data yet? `uv run cns seed-demo` adds synthetic demo data for reports.\n")
+        click.echo(
+            '  No data yet? `make cns ARGS="seed-demo"` (or `.venv/bin/cns seed-demo`) adds '
+            "synthetic demo data for reports.\n"
+        )
         codes = stack.wait()
         click.echo(f"A service stopped ({codes}); stopping the others.", err=True)
         sys.exit(1)

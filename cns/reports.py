@@ -1,4 +1,8 @@
-"""`cns report`: a commune's or a province's monthly report as an Excel, HTML or CSV file."""
+"""`cns report`: a commune's or a province's monthly report as an Excel, HTML or CSV file.
+
+Written to var/reports/ by default: the app's var directory is writable wherever `cns` runs
+(in the container the code, and the working directory /app, belong to root; var/ to `cns`).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,12 @@ import click
 from cns.places import resolve_commune, resolve_province
 from core.db import session_scope
 from core.models import utcnow
+from core.settings import VAR_DIR
 from reports.metrics import UnknownPlace, commune_report, province_report
 from reports.model import Period
 from reports.render import FORMATS, filename, render
+
+REPORTS_DIR = VAR_DIR / "reports"
 
 Callback = Callable[[click.Context, click.Parameter, str | None], str | None]
 
@@ -56,7 +63,7 @@ def _month(_ctx: click.Context, _param: click.Parameter, value: str | None) -> P
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Where to write it. [default: bao-cao-xa-CODE-YYYY-MM.FORMAT here]",
+    help="Where to write it. [default: var/reports/bao-cao-xa-CODE-YYYY-MM.FORMAT]",
 )
 def report(
     commune: str | None, province: str | None, period: Period, fmt: str, out: Path | None
@@ -73,7 +80,8 @@ def report(
                 found = province_report(session=session, province_code=province, period=period)
     except UnknownPlace as exc:
         raise click.ClickException(str(exc)) from exc
-    path = out or Path(filename(found, fmt))
+    path = out or REPORTS_DIR / filename(found, fmt)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(render(found, fmt))
     click.echo(f"Report of {found.place.name}, {found.period.title}, written to {path}")
     if found.synthetic:

@@ -195,21 +195,9 @@ class ZaloTokens:
             self.current = await in_db(self._load)
             if self.current[0] != failed:
                 return self.current[0]
-            secret = self.settings.zalo_app_secret
-            response = await self.http.post(
-                f"{self.settings.zalo_oauth_base_url}/v4/oa/access_token",
-                data={
-                    "app_id": self.settings.zalo_app_id or "",
-                    "refresh_token": self.current[1],
-                    "grant_type": "refresh_token",
-                },
-                headers={"secret_key": secret.get_secret_value() if secret else ""},
-            )
-            data = response.json()
-            if "access_token" not in data:
-                raise Refused(f"Zalo token refresh failed: {data}")
-            pair = (str(data["access_token"]), str(data["refresh_token"]))
-            await in_db(lambda session: _store_tokens(session, pair))
+            grant = {"grant_type": "refresh_token", "refresh_token": self.current[1]}
+            pair = await request_tokens(self.http, self.settings, grant)
+            await in_db(lambda session: store_tokens(session, pair))
             self.current = pair
             return pair[0]
 
@@ -227,7 +215,42 @@ class ZaloTokens:
                 await self.redis.delete(key)
 
 
-def _store_tokens(session: Session, pair: tuple[str, str]) -> None:
+class TokensRefused(Refused):
+    """Zalo's OAuth server gave no tokens; `answer` is what it said instead."""
+
+    def __init__(self, grant_type: str, answer: object) -> None:
+        super().__init__(f"Zalo gave no tokens ({grant_type}): {answer}")
+        self.answer: dict[str, Any] = answer if isinstance(answer, dict) else {}
+
+    def explained(self) -> str:
+        """Zalo's own words: its error description (or name) and code."""
+        words = self.answer.get("error_description") or self.answer.get("error_name")
+        return f"{words or 'no reason given'} (error {self.answer.get('error', '?')})"
+
+
+async def request_tokens(
+    http: httpx.AsyncClient, settings: Settings, grant: dict[str, str]
+) -> tuple[str, str]:
+    """The OA's new (access token, refresh token) from `POST /v4/oa/access_token` (the app's
+    secret in the `secret_key` header), for a `grant`: its grant_type and that grant's fields
+    (refresh_token; or code and code_verifier for the first tokens, `cns zalo connect`)."""
+    secret = settings.zalo_app_secret
+    response = await http.post(
+        f"{settings.zalo_oauth_base_url}/v4/oa/access_token",
+        data={"app_id": settings.zalo_app_id or "", **grant},
+        headers={"secret_key": secret.get_secret_value() if secret else ""},
+    )
+    try:
+        data = response.json()
+    except ValueError:
+        data = {"error_description": f"HTTP {response.status_code} without JSON"}
+    if not isinstance(data, dict) or "access_token" not in data:
+        raise TokensRefused(grant["grant_type"], data)
+    return str(data["access_token"]), str(data["refresh_token"])
+
+
+def store_tokens(session: Session, pair: tuple[str, str]) -> None:
+    """The OA's tokens where every gateway reads them (the `channel_tokens` row of Zalo)."""
     row = session.get(ChannelToken, CHANNEL)
     if row is None:
         session.add(ChannelToken(channel=CHANNEL, access_token=pair[0], refresh_token=pair[1]))

@@ -13,9 +13,11 @@ from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 
 from cns.main import cli
+from cns.reports import REPORTS_DIR
 from core.db import session_scope
 from core.models import EventType, utcnow
 from core.repositories.events import record_event
+from core.settings import VAR_DIR
 from reports.model import Period
 
 BA_DINH, NGOC_HA = "00004", "00008"  # two wards of Hà Nội
@@ -55,6 +57,18 @@ def events(app_database: str) -> None:
         )
 
 
+@pytest.fixture
+def reports_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The default folder (var/reports of the app) in a scratch place; the working directory
+    elsewhere, so that a report written there would show."""
+    folder = tmp_path / "var" / "reports"
+    monkeypatch.setattr("cns.reports.REPORTS_DIR", folder)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    return folder
+
+
 def run(*args: str, answer: str | None = None) -> Result:
     return CliRunner().invoke(cli, ["report", *args], input=answer)
 
@@ -79,15 +93,20 @@ def test_a_commune_report_as_csv(tmp_path: Path) -> None:
     assert found["channel", "residents", "zalo"] == "6"
 
 
+def test_reports_go_under_the_apps_var_directory_by_default() -> None:
+    assert REPORTS_DIR == VAR_DIR / "reports"
+
+
 @pytest.mark.usefixtures("events")
 def test_default_format_and_file_name_with_a_name_typed_without_diacritics(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    reports_dir: Path,
 ) -> None:
-    monkeypatch.chdir(tmp_path)
     result = run("--commune", "phuong ba dinh ha noi", "--month", "2026-10")
     assert result.exit_code == 0, result.output
-    assert result.output.endswith("written to bao-cao-xa-00004-2026-10.xlsx\n")
-    sheet = load_workbook(tmp_path / "bao-cao-xa-00004-2026-10.xlsx")["Tổng hợp"]
+    written = reports_dir / "bao-cao-xa-00004-2026-10.xlsx"
+    assert result.output.endswith(f"written to {written}\n")
+    assert list(Path.cwd().iterdir()) == []
+    sheet = load_workbook(written)["Tổng hợp"]
     assert sheet["A2"].value == "PHƯỜNG BA ĐÌNH"
     assert (sheet["B12"].value, sheet["C12"].value, sheet["D12"].value) == (
         "Số người dân được hỗ trợ",
@@ -113,14 +132,11 @@ def test_a_province_report_hides_small_communes(tmp_path: Path) -> None:
     assert "Xã, phường chưa có hoạt động (124)" in page
 
 
-def test_the_default_month_is_last_month(
-    app_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_the_default_month_is_last_month(app_database: str, reports_dir: Path) -> None:
     last = Period.containing(utcnow()).previous()
     result = run("--province", "80", "--format", "html")
     assert result.exit_code == 0, result.output
-    assert (tmp_path / f"bao-cao-tinh-80-{last.label}.html").exists()
+    assert (reports_dir / f"bao-cao-tinh-80-{last.label}.html").exists()
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ injected failures and rate limits."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import hashlib
 import json
@@ -393,6 +394,56 @@ def test_expired_token_refresh_and_single_use_refresh_tokens(zalo: FakeZalo) -> 
         (tokens["refresh_token"], True),
     ]
     assert zalo.refresh_calls[1]["secret_key"] == APP_SECRET
+
+
+def test_first_tokens_by_authorization_code_with_pkce(zalo: FakeZalo) -> None:
+    verifier = "v" * 43
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    permission = {
+        "app_id": APP_ID,
+        "redirect_uri": "https://cns.example.vn/cb?x=1",
+        "code_challenge": challenge.rstrip(b"=").decode(),
+        "state": "s-1",
+    }
+    page = http().get(f"{zalo.base_url}/v4/oa/permission", params=permission)
+    assert page.status_code == 302
+    back = httpx.URL(page.headers["location"])
+    assert str(back).startswith("https://cns.example.vn/cb?x=1&oa_id=")
+    assert (back.params["state"], back.params["code_challenge"]) == (
+        "s-1",
+        permission["code_challenge"],
+    )
+    wrong_app = http().get(
+        f"{zalo.base_url}/v4/oa/permission", params={**permission, "app_id": "1"}
+    )
+    assert wrong_app.status_code == 400
+
+    def exchange(code: str, code_verifier: str) -> JSON:
+        form = {"app_id": APP_ID, "code": code, "grant_type": "authorization_code",
+                "code_verifier": code_verifier}  # fmt: skip
+        answer = http().post(f"{zalo.base_url}/v4/oa/access_token", data=form,
+                             headers={"secret_key": APP_SECRET})  # fmt: skip
+        result: JSON = answer.json()
+        return result
+
+    code = back.params["code"]
+    assert exchange(code, "w" * 43)["error_name"] == "Invalid code verifier"
+    assert exchange("made-up", verifier)["error_name"] == "Invalid code"
+    tokens = exchange(code, verifier)
+    assert set(tokens) == {"access_token", "refresh_token", "expires_in"}
+    assert (zalo.access_token, zalo.refresh_token) == (
+        tokens["access_token"],
+        tokens["refresh_token"],
+    )
+    assert exchange(code, verifier)["error_name"] == "Invalid code"  # a code works once
+    assert refresh(zalo, "refresh-0").json()["error"] == -14014  # the old pair is retired
+    assert [(c["grant_type"], c["ok"]) for c in zalo.refresh_calls] == [
+        ("authorization_code", False),
+        ("authorization_code", False),
+        ("authorization_code", True),
+        ("authorization_code", False),
+        ("refresh_token", False),
+    ]
 
 
 # --------------------------------------------------------------------------- reply window

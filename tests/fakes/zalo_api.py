@@ -18,6 +18,13 @@ What it reproduces:
 - ``POST /v4/oa/access_token`` (form ``app_id``, ``refresh_token``, ``grant_type``, header
   ``secret_key``) answering ``{"access_token", "refresh_token", "expires_in": "90000"}``;
   each refresh token works once and a refresh retires the previous access token;
+- the OA's first tokens, authorization code with PKCE: ``GET /v4/oa/permission?app_id=…
+  &redirect_uri=…&code_challenge=…&state=…`` plays the OA admin who allows the app at once
+  and answers 302 to ``redirect_uri?oa_id=…&code=…&state=…&code_challenge=…``; the code then
+  works once at ``POST /v4/oa/access_token`` (form ``code``, ``app_id``, ``grant_type=
+  authorization_code``, ``code_verifier``) and only with the verifier whose BASE64URL
+  (SHA-256), unpadded, is the challenge the permission step was given. The error codes of
+  a bad code or verifier (-14019, -14020) are the fake's own: Zalo's table was not found;
 - the errors: -216 invalid access token, -201 invalid field, -210 text over 2,000
   characters, -213 user not following, -230 no interaction in 7 days, and the reply window
   of a consultation message: free for 48 h after the user's last interaction and at most 8
@@ -51,6 +58,7 @@ hainh.me/zalo-api-php-webhook-callback-official-account.html (the signature's fo
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import copy
 import hashlib
@@ -63,12 +71,12 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.server import FakeService, ServerThread
@@ -115,6 +123,8 @@ OA_ERRORS: dict[int, str] = {
 invalid!"."""
 
 OAUTH_INVALID_REFRESH_TOKEN = -14014
+OAUTH_INVALID_CODE = -14019
+OAUTH_INVALID_CODE_VERIFIER = -14020
 OAUTH_INVALID_APP = -14002
 OAUTH_INVALID_PARAMETER = -14001
 
@@ -151,6 +161,12 @@ def invalid(field_name: str) -> ZaloApiError:
 def oauth_error(code: int, name: str, description: str) -> JSON:
     """An error answer of the OAuth server (HTTP 200)."""
     return {"error": code, "error_name": name, "error_description": description}
+
+
+def pkce_challenge(verifier: str) -> str:
+    """The code_challenge of a PKCE code_verifier: BASE64URL(SHA-256(verifier)), unpadded."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def webhook_mac(app_id: str, raw_body: bytes, timestamp: str, oa_secret_key: str) -> str:
@@ -267,6 +283,8 @@ class _State:
     recent_calls: deque[float] = field(default_factory=deque)
     webhook_url: str | None = None
     generation: int = 0
+    authorization_codes: dict[str, str] = field(default_factory=dict)
+    """Codes of the permission step not yet exchanged, and the code_challenge each was given."""
 
     def user(self, user_id: str) -> _User:
         """A user the test made, or KeyError."""
@@ -443,14 +461,31 @@ class _OaApi:
         }
         return {"data": data, "error": 0, "message": "Success"}
 
-    def refresh(self, fields: Mapping[str, str], secret_key: str | None) -> JSON:
-        """POST /v4/oa/access_token: new tokens, or the OAuth server's error JSON."""
+    def permission(self, params: Mapping[str, str]) -> tuple[str, str] | JSON:
+        """GET /v4/oa/permission, the OA admin allowing the app: (redirect_uri, code), or the
+        OAuth server's error JSON."""
         s = self.s
-        given = fields.get("refresh_token")
+        if params.get("app_id") != s.app_id:
+            return oauth_error(OAUTH_INVALID_APP, "Invalid app", "app_id is invalid")
+        if not params.get("redirect_uri") or not params.get("code_challenge"):
+            return oauth_error(
+                OAUTH_INVALID_PARAMETER, "Invalid parameter", "redirect_uri or code_challenge"
+            )
+        code = secrets.token_urlsafe(32)
+        s.authorization_codes[code] = params["code_challenge"]
+        return params["redirect_uri"], code
+
+    def access_token(self, fields: Mapping[str, str], secret_key: str | None) -> JSON:
+        """POST /v4/oa/access_token: new tokens for a refresh token or an authorization code
+        with its verifier, or the OAuth server's error JSON."""
+        s = self.s
+        grant_type = fields.get("grant_type")
         call: JSON = {
             "app_id": fields.get("app_id"),
-            "grant_type": fields.get("grant_type"),
-            "refresh_token": given,
+            "grant_type": grant_type,
+            "refresh_token": fields.get("refresh_token"),
+            "code": fields.get("code"),
+            "code_verifier": fields.get("code_verifier"),
             "secret_key": secret_key,
         }
         answer: JSON
@@ -458,30 +493,58 @@ class _OaApi:
             answer = oauth_error(
                 OAUTH_INVALID_APP, "Invalid app", "app_id or secret_key is invalid"
             )
-        elif fields.get("grant_type") != "refresh_token":
+        elif grant_type == "refresh_token":
+            answer = self._refresh(fields.get("refresh_token"))
+        elif grant_type == "authorization_code":
+            answer = self._authorize(fields.get("code"), fields.get("code_verifier"))
+        else:
             answer = oauth_error(
                 OAUTH_INVALID_PARAMETER, "Invalid parameter", "grant_type is invalid"
             )
-        elif not given or given != s.refresh_token:
-            answer = oauth_error(
+        call.update(ok="access_token" in answer, error=answer.get("error"))
+        s.refresh_calls.append(call)
+        return answer
+
+    def _refresh(self, given: str | None) -> JSON:
+        s = self.s
+        if not given or given != s.refresh_token:
+            return oauth_error(
                 OAUTH_INVALID_REFRESH_TOKEN,
                 "Invalid refresh token",
                 "refresh_token is invalid, expired or already used",
             )
-        else:
-            s.retired_refresh_tokens.append(given)
-            s.generation += 1
-            s.access_token = f"fake-zalo-access-token-{s.generation}-{secrets.token_urlsafe(24)}"
-            s.refresh_token = f"fake-zalo-refresh-token-{s.generation}-{secrets.token_urlsafe(24)}"
-            s.access_valid = True
-            answer = {
-                "access_token": s.access_token,
-                "refresh_token": s.refresh_token,
-                "expires_in": str(ACCESS_TOKEN_SECONDS),
-            }
-        call.update(ok="access_token" in answer, error=answer.get("error"))
-        s.refresh_calls.append(call)
-        return answer
+        s.retired_refresh_tokens.append(given)
+        return self._issue()
+
+    def _authorize(self, code: str | None, verifier: str | None) -> JSON:
+        s = self.s
+        challenge = s.authorization_codes.get(code or "")
+        if challenge is None:
+            return oauth_error(
+                OAUTH_INVALID_CODE, "Invalid code", "code is invalid, expired or already used"
+            )
+        if not verifier or pkce_challenge(verifier) != challenge:
+            return oauth_error(
+                OAUTH_INVALID_CODE_VERIFIER,
+                "Invalid code verifier",
+                "code_verifier does not match the code_challenge",
+            )
+        del s.authorization_codes[code or ""]
+        s.retired_refresh_tokens.append(s.refresh_token)
+        return self._issue()
+
+    def _issue(self) -> JSON:
+        """A new token pair; the previous access token stops working."""
+        s = self.s
+        s.generation += 1
+        s.access_token = f"fake-zalo-access-token-{s.generation}-{secrets.token_urlsafe(24)}"
+        s.refresh_token = f"fake-zalo-refresh-token-{s.generation}-{secrets.token_urlsafe(24)}"
+        s.access_valid = True
+        return {
+            "access_token": s.access_token,
+            "refresh_token": s.refresh_token,
+            "expires_in": str(ACCESS_TOKEN_SECONDS),
+        }
 
 
 class _HttpApi:
@@ -499,6 +562,7 @@ class _HttpApi:
                 Route("/v3.0/oa/message/cs", self.send_cs, methods=["POST"]),
                 Route("/v3.0/oa/user/detail", self.user_detail, methods=["GET"]),
                 Route("/v4/oa/access_token", self.access_token, methods=["POST"]),
+                Route("/v4/oa/permission", self.permission, methods=["GET"]),
             ]
         )
 
@@ -557,7 +621,21 @@ class _HttpApi:
             if failure is not None:
                 name = failure.message or "Injected failure"
                 return JSONResponse(oauth_error(failure.error, name, name))
-            return JSONResponse(self.api.refresh(fields, request.headers.get("secret_key")))
+            return JSONResponse(self.api.access_token(fields, request.headers.get("secret_key")))
+
+    async def permission(self, request: Request) -> Response:
+        """GET /v4/oa/permission (the OAuth host's page where the OA's admin allows the app)."""
+        params = dict(request.query_params)
+        with self.s.lock:
+            allowed = self.api.permission(params)
+            oa_id = self.s.oa_id
+        if isinstance(allowed, dict):
+            return JSONResponse(allowed, status_code=400)
+        redirect_uri, code = allowed
+        back = {"oa_id": oa_id, "code": code, "state": params.get("state", "")}
+        back["code_challenge"] = params["code_challenge"]
+        separator = "&" if "?" in redirect_uri else "?"
+        return RedirectResponse(f"{redirect_uri}{separator}{urlencode(back)}", status_code=302)
 
 
 def _decoded(body: bytes) -> object:
@@ -803,7 +881,8 @@ class FakeZalo(FakeService):
     @property
     def refresh_calls(self) -> list[JSON]:
         """Every POST /v4/oa/access_token, oldest first: {"app_id", "grant_type",
-        "refresh_token", "secret_key", "ok", "error"}."""
+        "refresh_token", "code", "code_verifier", "secret_key", "ok", "error"} (the fields a
+        grant did not send are None)."""
         with self._state.lock:
             return copy.deepcopy(self._state.refresh_calls)
 
