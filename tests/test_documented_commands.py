@@ -28,8 +28,10 @@ EXERCISED: tuple[tuple[str, str], ...] = (
     (r"curl .*/healthz$", "tests/e2e/test_stack.py::test_healthz_is_green"),
     (r"cp \.env\.example \.env$",
      "tests/core/test_settings.py::test_env_example_lists_every_setting_and_loads"),
-    # `cns zalo connect` and its test come from branch i15-cnscli: use that test's real name.
-    (r"cns zalo connect\b", "tests/cns/test_zalo.py::test_connect_stores_the_tokens"),
+    (
+        r"cns zalo connect\b",
+        "tests/cns/test_zalo_connect.py::test_the_first_tokens_are_stored_where_the_gateway_reads_them",
+    ),
     (r"cns migrate$", "tests/test_backup_restore.py::test_a_restored_backup_is_served_as_it_was"),
     (r"cns seed-demo\b", "tests/cns/test_seed_demo.py::test_seed_then_report_then_clear"),
     (r"cns report\b", "tests/cns/test_report_cli.py::test_a_commune_report_as_csv"),
@@ -223,7 +225,10 @@ def test_compose_commands_use_real_subcommands_and_services(command: Command) ->
     subcommand, *rest = rest
     assert subcommand in COMPOSE_SUBCOMMANDS, f"{command.where}: no `docker compose {subcommand}`"
     flags, positionals = _flags_and_positionals(rest, COMPOSE_VALUE_FLAGS)
-    services = positionals[:1] if subcommand in ("exec", "run") else positionals
+    if subcommand == "cp":  # SERVICE:PATH and a local path, either way round
+        services = [word.partition(":")[0] for word in positionals if ":" in word]
+    else:
+        services = positionals[:1] if subcommand in ("exec", "run") else positionals
     unknown = sorted(set(services) - _compose_services())
     assert not unknown, f"{command.where}: no service {unknown} in docker-compose.yml"
     usage = _compose_help(subcommand)
