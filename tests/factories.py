@@ -6,8 +6,11 @@ import json
 from typing import Any
 
 from rasa_sdk import Tracker
+from sqlalchemy.orm import Session
 
 from cns.stack import free_port
+from core.repositories.staff import add_staff
+from core.repositories.volunteers import add_volunteer, set_web_login
 from core.settings import Settings
 
 
@@ -57,3 +60,14 @@ def offline_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"database_url": database_url, "rasa_url": nobody}
     values["actions_url"] = nobody
     return Settings(_env_file=None, **(values | overrides))
+
+
+def add_desk_and_report_logins(*, session: Session, commune: str, password: str) -> None:
+    """Volunteer "Chị Lan" of `commune`, who signs in to /desk as `lan`, and province staff
+    member "Anh Hùng" of province 01, who signs in to /admin as `hung`; both with `password`."""
+    lan = add_volunteer(session=session, display_name="Chị Lan", communes=[commune])
+    set_web_login(session=session, volunteer_id=lan.id, username="lan", password=password)
+    add_staff(
+        session=session, username="hung", display_name="Anh Hùng", password=password,
+        province_code="01",
+    )  # fmt: skip

@@ -38,12 +38,10 @@ from bot.app import create_app
 from cns.stack import free_port
 from core.db import session_scope
 from core.models import TicketReason
-from core.repositories.staff import add_staff
 from core.repositories.tickets import open_ticket
-from core.repositories.volunteers import add_volunteer, set_web_login
 from core.settings import Settings
 from tests.databases import forget_database_caches, postgres_base_url, scratch_database
-from tests.factories import offline_settings
+from tests.factories import add_desk_and_report_logins, offline_settings
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import (
     DEFAULT_APP_ID,
@@ -196,12 +194,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterato
 def _seed() -> None:
     """A volunteer and a staff member who sign in, and tickets the fuzzer may find (ids 1–3)."""
     with session_scope() as session:
-        lan = add_volunteer(session=session, display_name="Chị Lan", communes=["00004"])
-        set_web_login(session=session, volunteer_id=lan.id, username="lan", password=PASSWORD)
-        add_staff(
-            session=session, username="hung", display_name="Anh Hùng", password=PASSWORD,
-            province_code="01",
-        )  # fmt: skip
+        add_desk_and_report_logins(session=session, commune="00004", password=PASSWORD)
         for n in range(3):
             open_ticket(
                 session=session, resident_id=f"r{n}", channel="web", channel_user_id=f"u{n}",

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from core.settings import PROJECT_ROOT
 from tests.databases import scratch_database
 from tests.factories import press
 from tests.listening import listening_of
+from tests.serving import running
 
 TOKEN = "actions-test-token"
 STARTUP_TIMEOUT = 120.0
@@ -76,29 +76,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServer]:
     with scratch_database("sqlite", tmp_path) as database_url:
         port = free_port()
         env = _server_env(database_url, ACTIONS_TOKEN=TOKEN, ACTIONS_PORT=str(port))
-        process = subprocess.Popen(
-            [sys.executable, "-m", "actions.server"], cwd=PROJECT_ROOT, env=env
-        )
         url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + STARTUP_TIMEOUT
-            while True:
-                assert process.poll() is None, "the action server exited"
-                try:
-                    if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "the action server did not start"
-                time.sleep(0.3)
+        command = [sys.executable, "-m", "actions.server"]
+        with running(
+            command, ready_url=f"{url}/health", what="the action server",
+            timeout=STARTUP_TIMEOUT, cwd=PROJECT_ROOT, env=env,
+        ) as process:  # fmt: skip
             yield ActionServer(url, port, process.pid, database_url)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def _post(server: ActionServer, body: str, **params: str) -> httpx.Response:

@@ -15,7 +15,6 @@ import os
 import shutil
 import ssl
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,12 +27,10 @@ from playwright.sync_api import Browser, BrowserContext, expect
 from bot.app import create_app
 from cns.stack import free_port
 from core.db import session_scope
-from core.repositories.staff import add_staff
-from core.repositories.volunteers import add_volunteer, set_web_login
 from tests.browser import ACTION_TIMEOUT_MS, PHONE, chromium_fixture  # noqa: F401
-from tests.factories import offline_settings
+from tests.factories import add_desk_and_report_logins, offline_settings
 from tests.listening import listening_of
-from tests.serving import served
+from tests.serving import running, served
 
 pytestmark = pytest.mark.e2e
 
@@ -110,28 +107,22 @@ def caddy(upstream: str, tmp_path: Path) -> Iterator[Front]:
     )
     log = tmp_path / "caddy.log"
     command = [binary, "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        # What the compose health check asks: the admin API answers once the config is loaded.
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            assert process.poll() is None, f"caddy exited:\n{log.read_text()}"
-            try:
-                if httpx.get(f"http://127.0.0.1:{admin_port}/config/", timeout=1).is_success:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, f"caddy did not start:\n{log.read_text()}"
-            time.sleep(0.1)
+    with (
+        log.open("wb") as out,
+        running(
+            command,
+            # What the compose health check asks: the admin API answers once the config is loaded.
+            ready_url=f"http://127.0.0.1:{admin_port}/config/",
+            what="caddy",
+            timeout=STARTUP_TIMEOUT,
+            stop_timeout=10,
+            log=log.read_text,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        ) as process,
+    ):
         yield Front(process.pid, http_port, https_port, certificate)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture
@@ -139,12 +130,7 @@ def gateway(app_database: str) -> Iterator[str]:
     """The gateway at http://127.0.0.1:PORT (trusting X-Forwarded-* from 127.0.0.1, uvicorn's
     default as FORWARDED_ALLOW_IPS's), with volunteer Lan and staff member Hùng."""
     with session_scope() as session:
-        lan = add_volunteer(session=session, display_name="Chị Lan", communes=["00070"])
-        set_web_login(session=session, volunteer_id=lan.id, username="lan", password=PASSWORD)
-        add_staff(
-            session=session, username="hung", display_name="Anh Hùng", password=PASSWORD,
-            province_code="01",
-        )  # fmt: skip
+        add_desk_and_report_logins(session=session, commune="00070", password=PASSWORD)
     with served(create_app(offline_settings(app_database))) as url:
         yield url
 
