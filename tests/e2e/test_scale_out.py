@@ -103,8 +103,12 @@ def test_a_killed_rasa_and_gateway_lose_nothing_behind_the_proxy(tmp_path: Path)
 
     telegram = sum(traffic.telegram_sent.values())
     web = sum(traffic.web_statuses.values())
+    # Seconds after the latest kill of each failed turn not explained by a kill (None: a
+    # failure before any kill).
     late = [
-        round(t - max(k for k in killed_at.values() if k <= t), 2)
+        round(t - max(earlier), 2)
+        if (earlier := [k for k in killed_at.values() if k <= t])
+        else None
         for t in traffic.web_failed_at
         if not any(0 <= t - k <= FAILURES_WITHIN for k in killed_at.values())
     ]
