@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from actions.consent import notice_messages
+from actions.flows import bubbles
 from actions.walkthroughs import step_messages
 from core.content.emergency import load_emergency
 from core.content.lessons import find_lesson
@@ -123,7 +124,8 @@ def test_typing_a_button_title_presses_it(stack: RunningStack) -> None:
 def test_a_scam_happening_now_gets_the_emergency_steps_first(stack: RunningStack) -> None:
     guide = load_emergency("scam")
     texts = _texts(stack.chat("e2e-scam", "tôi bị lừa chuyển khoản rồi"))
-    assert texts[: 2 + len(guide.steps)] == [guide.opening, *guide.steps, guide.handoff]
+    steps = bubbles([guide.opening, *guide.steps], separator="\n")
+    assert texts[: len(steps) + 1] == [*steps, guide.handoff]
 
 
 def test_erasing_my_data_clears_the_profile_and_the_conversation(stack: RunningStack) -> None:
