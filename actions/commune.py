@@ -1,5 +1,6 @@
-"""The resident's commune: asked once when first needed, resolved from free text, confirmed,
-remembered on the profile, changeable later ("tôi chuyển sang xã khác")."""
+"""The resident's commune: asked when a person is needed or, once, at the end of a walkthrough;
+resolved from free text, confirmed, remembered on the profile, changeable later ("tôi chuyển
+sang xã khác")."""
 
 from __future__ import annotations
 
@@ -30,9 +31,16 @@ NOT_FOUND_TEXT = (
     "Dạ, em chưa tìm thấy xã, phường đó. Anh/chị gõ tên xã/phường kèm tỉnh giúp em, "
     'ví dụ: "xã Tân Lập, Tây Ninh" ạ.'
 )
-CHOOSE_TEXT = "Dạ, có mấy nơi trùng tên. Anh/chị ở nơi nào ạ?"
-CHOOSE_HINT = "Nếu không thấy nơi của mình, anh/chị gõ thêm tên tỉnh giúp em nhé."
+FINISHED_ASK_TEXT = (
+    "Để lần sau em nối anh/chị với Tổ công nghệ số của xã mình: gõ tên là được, không cần dấu, "
+    'ví dụ "xa tan lap tay ninh". Anh/chị ở xã, phường nào ạ?'
+)
+CHOOSE_TEXT = (
+    "Dạ, có mấy nơi trùng tên. Nếu không thấy nơi của mình, anh/chị gõ thêm tên tỉnh giúp em. "
+    "Anh/chị ở nơi nào ạ?"
+)
 RESUME_BUTTON = button("Làm tiếp việc đang dở", "resume")
+ASK_HOW_TO_HELP = "utter_ask_how_to_help"
 # Set by action_request_human when it had to ask for the commune first (a JSON request).
 PENDING_HANDOFF_SLOT = "handoff_pending"
 
@@ -52,12 +60,8 @@ def commune_question(session: Session, tracker: Tracker) -> str | None:
 
 
 def should_ask_commune(session: Session, tracker: Tracker) -> bool:
-    """True once per resident, the first time their commune is needed and unknown."""
+    """True once per resident: their commune is unknown and was never asked."""
     return commune_question(session, tracker) == ASK_TEXT
-
-
-def ask_commune(dispatcher: CollectingDispatcher) -> None:
-    dispatcher.utter_message(text=ASK_TEXT)
 
 
 def choice_payload(commune: Commune) -> str:
@@ -99,6 +103,8 @@ class ActionSetCommune(Action):
                 buttons=[RESUME_BUTTON] if has_unfinished and not pending else [],
             )
             if not pending:
+                if not has_unfinished:  # e.g. asked at the end of a walkthrough: what next?
+                    dispatcher.utter_message(response=ASK_HOW_TO_HELP)
                 return [SlotSet(COMMUNE_SLOT, commune.code)]
             # The resident asked for a person before we knew their commune: send it now.
             dispatcher.utter_message(json_message=json.loads(pending))
@@ -108,7 +114,6 @@ class ActionSetCommune(Action):
                 {"title": c.label, "payload": choice_payload(c)} for c in candidates[:CHOICES_SHOWN]
             ]
             dispatcher.utter_message(text=CHOOSE_TEXT, buttons=buttons)
-            dispatcher.utter_message(text=CHOOSE_HINT)
             return []
         if province is not None:
             dispatcher.utter_message(text=f"Dạ, anh/chị ở xã, phường nào của {province.short} ạ?")

@@ -4,13 +4,16 @@ A button sends `/<intent>{json}`; Rasa reads the JSON as entities without the NL
 entities name what the button is about (`service`, `lesson`, `step`…) so that an old button, a
 double tap or a resident coming back days later always does the same, expected thing.
 Payloads are ASCII and short (Telegram allows 64 bytes of callback data).
+
+A turn is at most MAX_BUBBLES messages, each readable on one phone screen (BUBBLE_LIMIT
+characters), and the last one carries the choices.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
@@ -20,6 +23,8 @@ from core.db import session_scope
 T = TypeVar("T")
 Button = dict[str, str]
 MAX_PAYLOAD_BYTES = 64
+BUBBLE_LIMIT = 450  # characters: one phone screen
+MAX_BUBBLES = 4  # messages in one turn, on every channel
 
 
 def payload(intent: str, **entities: str | int) -> str:
@@ -32,6 +37,18 @@ def payload(intent: str, **entities: str | int) -> str:
 
 def button(title: str, intent: str, **entities: str | int) -> Button:
     return {"title": title, "payload": payload(intent, **entities)}
+
+
+def bubbles(parts: Iterable[str], separator: str = "\n\n") -> list[str]:
+    """`parts` in order, joined into as few messages of at most BUBBLE_LIMIT characters as
+    they fit in (a part longer than that stays one message of its own)."""
+    packed: list[str] = []
+    for part in parts:
+        if packed and len(packed[-1]) + len(separator) + len(part) <= BUBBLE_LIMIT:
+            packed[-1] += separator + part
+        else:
+            packed.append(part)
+    return packed
 
 
 def intent_name(tracker: Tracker) -> str:

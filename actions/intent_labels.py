@@ -51,4 +51,4 @@ INTENT_LABELS: dict[str, str] = {
 
 # Intents only ever sent by buttons (their payloads carry entities); they have no label, no
 # training examples and are never offered as a guess.
-BUTTON_ONLY_INTENTS = frozenset({"answer_quiz", "consent"})
+BUTTON_ONLY_INTENTS = frozenset({"answer_quiz", "consent", "show_documents"})

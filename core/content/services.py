@@ -1,6 +1,9 @@
 """Service guides: the schema of `data/services/<key>.yml` and its loader.
 
 Every file is validated at load; a guide that does not validate is never shown to a resident.
+The first turn of a walkthrough shows only `in_short` (what, cost and time in a few words) and
+where it is done; the documents to prepare are one button away. `where_text`, `fee` and
+`processing_time` keep the full, cited rules for the team and for reviewers.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ SERVICES_DIR = PROJECT_ROOT / "data" / "services"
 STEP_TEXT_LIMIT = SCREEN_TEXT_LIMIT
 
 Channel = Literal["vneid", "dichvucong", "commune_office", "police", "bank", "telco", "other"]
+GlanceText = Annotated[str, Field(min_length=3, max_length=90)]
 
 
 class Problem(Strict):
@@ -44,6 +48,14 @@ class Step(Strict):
     problems: list[Problem] = Field(default_factory=list)
 
 
+class InShort(Strict):
+    """The overview bubble in a few words: "em hướng dẫn anh/chị <what> ạ", fee and time."""
+
+    what: GlanceText  # plain words, lower case, e.g. "đăng ký khai sinh cho bé"
+    fee: GlanceText  # e.g. "miễn phí nếu khai trong 60 ngày"
+    time: GlanceText  # e.g. "khoảng 3 ngày làm việc"
+
+
 class ServiceGuide(Keyed):
     """One public service, walked through step by step."""
 
@@ -52,6 +64,7 @@ class ServiceGuide(Keyed):
     audience: ShortText
     where: list[Channel] = Field(min_length=1)
     where_text: ShortText
+    in_short: InShort
     documents: list[ShortText]
     fee: ShortText
     processing_time: ShortText

@@ -3,11 +3,13 @@ metric events it recorded."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.flows import BUBBLE_LIMIT, MAX_BUBBLES
 from core.db import session_scope
 from core.models import EventType
 from core.repositories.events import list_events
@@ -45,3 +47,21 @@ def payload_of(message: dict[str, Any], title: str) -> str:
     matches = [b["payload"] for b in message.get("buttons") or [] if b["title"] == title]
     assert matches, f"no button {title!r} in {titles(message)}"
     return str(matches[0])
+
+
+QUESTION_END = re.compile(r"\?\s*(ạ)?\s*[^\w\s]*\s*$")
+
+
+def is_question(message: dict[str, Any]) -> bool:
+    """A bubble asks something: it has buttons, or its text ends with "?" (then "ạ", emoji)."""
+    return bool(message.get("buttons")) or bool(QUESTION_END.search(str(message.get("text") or "")))
+
+
+def assert_one_question_last(messages: list[dict[str, Any]]) -> None:
+    """A turn an elderly resident can follow: at most MAX_BUBBLES bubbles of one screen each,
+    one question, and it is the last bubble, with the choices."""
+    assert 1 <= len(messages) <= MAX_BUBBLES, texts(messages)
+    assert all(len(text) <= BUBBLE_LIMIT for text in texts(messages)), texts(messages)
+    assert [is_question(m) for m in messages] == [False] * (len(messages) - 1) + [True], texts(
+        messages
+    )

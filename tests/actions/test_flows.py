@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from actions.flows import MAX_PAYLOAD_BYTES, button, int_entity, payload, str_entity
+from actions.flows import (
+    BUBBLE_LIMIT,
+    MAX_PAYLOAD_BYTES,
+    bubbles,
+    button,
+    int_entity,
+    payload,
+    str_entity,
+)
 from tests.factories import press
 
 
@@ -33,3 +41,11 @@ def test_bad_entity_values_read_as_missing() -> None:
     assert str_entity(tracker, "service") is None
     assert int_entity(tracker, "step") is None
     assert int_entity(tracker, "nothing") is None
+
+
+def test_parts_are_packed_into_as_few_screens_as_fit() -> None:
+    half = "x" * (BUBBLE_LIMIT // 2 - 1)
+    assert bubbles(["a", "b"]) == ["a\n\nb"]
+    assert bubbles([half, half, half], separator="\n") == [f"{half}\n{half}", half]
+    assert bubbles(["a", "y" * (BUBBLE_LIMIT + 1), "b"]) == ["a", "y" * (BUBBLE_LIMIT + 1), "b"]
+    assert bubbles([]) == []

@@ -5,7 +5,14 @@ from __future__ import annotations
 from actions.lessons import ActionAnswerQuiz, ActionLesson, ActionLessonMenu
 from actions.navigation import ActionNextStep, ActionResume
 from core.content.lessons import lesson_order, load_lesson
-from tests.actions.helpers import payload_of, recorded, run_action, texts, titles
+from tests.actions.helpers import (
+    assert_one_question_last,
+    payload_of,
+    recorded,
+    run_action,
+    texts,
+    titles,
+)
 from tests.factories import make_tracker, press
 
 LESSON = load_lesson("safe_passwords")
@@ -65,6 +72,7 @@ async def test_a_lesson_from_first_card_to_congratulations(app_database: str) ->
     assert texts(opening)[0].startswith(f'Dạ, mình học bài "{LESSON.name}" nhé.')
     assert texts(opening)[1].startswith(f"📖 1/{CARDS} – {LESSON.cards[0].title}")
     assert titles(opening[1]) == ["Tiếp theo", "Thoát"]
+    assert_one_question_last(opening)
 
     question = (await _through_the_cards("l1", opening))[-1]
     assert str(question["text"]).startswith(f"Câu 1/{len(LESSON.quiz)}: ")
@@ -153,3 +161,10 @@ async def test_an_old_button_of_a_finished_lesson_starts_it_again(app_database: 
     assert [e[0] for e in recorded("l6")].count("lesson_started") == 2
     _, resumed = await run_action(ActionResume(), make_tracker("resume", sender_id="l6"))
     assert texts(resumed)[-1].startswith(f"📖 2/{CARDS} – ")
+
+
+async def test_the_first_turn_of_every_lesson_is_one_question_last(app_database: str) -> None:
+    for lesson in lesson_order():
+        _, opening = await run_action(ActionLesson(), make_tracker(lesson.intent, sender_id="l7"))
+        assert_one_question_last(opening)
+        assert titles(opening[-1]) == ["Tiếp theo", "Thoát"]

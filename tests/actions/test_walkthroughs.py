@@ -1,25 +1,44 @@
-"""Walkthroughs: overview, one step at a time, stuck help, leave and come back, events."""
+"""Walkthroughs: overview, one step at a time, documents, stuck help, leave and come back, the
+commune asked once at the end, events; every turn one question, last, in at most 4 bubbles."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from actions.commune import ASK_TEXT
-from actions.flows import MAX_PAYLOAD_BYTES
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.commune import ASK_TEXT, FINISHED_ASK_TEXT
+from actions.flows import MAX_PAYLOAD_BYTES, bubbles
 from actions.navigation import ActionNextStep, ActionResume, ActionStopFlow, ActionStuck
 from actions.walkthroughs import (
+    ASK_MORE_TEXT,
     NO_GUIDE_TEXT,
     ActionServiceGuide,
-    overview_messages,
-    step_text,
+    ActionShowDocuments,
+    documents_messages,
+    overview_text,
+    show_documents,
+    show_step,
+    step_messages,
 )
-from core.content.services import SERVICES_DIR, load_service_guide
-from tests.actions.helpers import payload_of, recorded, run_action, texts, titles
+from core.content.glossary import load_glossary
+from core.content.services import SERVICES_DIR, ServiceGuide, load_service_guide
+from tests.actions.helpers import (
+    assert_one_question_last,
+    payload_of,
+    recorded,
+    run_action,
+    texts,
+    titles,
+)
 from tests.factories import make_tracker, press
 
 GUIDE = load_service_guide("birth_registration")
 STEPS = len(GUIDE.steps)
 STEP_BUTTONS = ["Tiếp theo", "Tôi bị kẹt ở bước này", "Gặp người hỗ trợ", "Thoát"]
+STEP_ONE_BUTTONS = ["Tiếp theo", "Xem giấy tờ cần chuẩn bị", *STEP_BUTTONS[1:]]
+GUIDES = [load_service_guide(path.stem) for path in sorted(SERVICES_DIR.glob("*.yml"))]
 
 
 async def _start(
@@ -38,14 +57,23 @@ async def _start(
 async def test_overview_then_step_one_with_its_buttons(app_database: str) -> None:
     messages = await _start("r1", channel="zalo")
 
-    overview = overview_messages(GUIDE)
-    assert texts(messages) == [*overview, step_text(GUIDE, 1), ASK_TEXT]
-    assert overview[0].startswith("Dạ, em hướng dẫn anh/chị")
-    assert f"Có {STEPS} bước" in overview[-1]
-    step = messages[len(overview)]
+    assert texts(messages) == [overview_text(GUIDE), *step_messages(GUIDE, 1)]
+    assert texts(messages)[0] == (
+        "Dạ, em hướng dẫn anh/chị đăng ký khai sinh cho bé, cùng lúc nhập hộ khẩu và làm thẻ "
+        "bảo hiểm y tế ạ.\n"
+        "Làm ở: ứng dụng VNeID, trang web Cổng Dịch vụ công hoặc UBND xã, phường.\n"
+        "Lệ phí: miễn phí nếu khai trong 60 ngày sau khi sinh. "
+        "Thời gian: khoảng 3 ngày làm việc.\n"
+        f"Có {STEPS} bước, em hướng dẫn từng bước."
+    )
+    assert_one_question_last(messages)
+    step = messages[-1]
     assert step["text"].startswith(f"Bước 1/{STEPS} – {GUIDE.steps[0].title}")
-    assert titles(step) == STEP_BUTTONS
+    assert titles(step) == STEP_ONE_BUTTONS
     assert payload_of(step, "Tiếp theo") == '/next_step{"service":"birth_registration","step":2}'
+    assert payload_of(step, "Xem giấy tờ cần chuẩn bị") == (
+        '/show_documents{"service":"birth_registration","step":1}'
+    )
     assert payload_of(step, "Tôi bị kẹt ở bước này") == (
         '/stuck{"service":"birth_registration","step":1}'
     )
@@ -56,25 +84,86 @@ async def test_overview_then_step_one_with_its_buttons(app_database: str) -> Non
     assert recorded("r1") == [("service_started", "birth_registration", None)]
 
 
-async def test_commune_is_asked_only_once(app_database: str) -> None:
+async def test_a_glossary_word_is_explained_at_the_first_step_using_it(app_database: str) -> None:
+    assert step_messages(GUIDE, 1)[-1].endswith(
+        "\n💡 số định danh: 12 số in trên thẻ căn cước, mỗi người một số."
+    )
+    words, step_two = step_messages(GUIDE, 2)  # too long together: the words come first
+    assert words.startswith("Vài từ anh/chị sẽ gặp ở bước này:\n💡 VNeID: ")
+    assert step_two.startswith(f"Bước 2/{STEPS} – ")
+    assert "💡 VNeID" not in "".join(
+        m for n in range(3, STEPS + 1) for m in step_messages(GUIDE, n)
+    )
+
+
+async def test_the_documents_button_shows_them_then_the_step_again(app_database: str) -> None:
+    first = await _start("r12")
+    press_documents = press(payload_of(first[-1], "Xem giấy tờ cần chuẩn bị"), sender_id="r12")
+    events, messages = await run_action(ActionShowDocuments(), press_documents)
+    assert events == []
+    assert texts(messages) == [*documents_messages(GUIDE), *step_messages(GUIDE, 1)]
+    assert texts(messages)[0].startswith("Dạ, anh/chị cần chuẩn bị:\n• ")
+    assert "\n".join(texts(messages)).count("• ") == len(GUIDE.documents)
+    assert titles(messages[-1]) == STEP_ONE_BUTTONS
+    assert_one_question_last(messages)
+    assert recorded("r12") == [("service_started", "birth_registration", None)]
+
+    _, unknown = await run_action(
+        ActionShowDocuments(), press('/show_documents{"service":"nope","step":1}')
+    )
+    assert texts(unknown) == [NO_GUIDE_TEXT]
+
+
+async def _finish(resident: str, slots: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    done = make_tracker(
+        "next_step",
+        sender_id=resident,
+        entities={"service": GUIDE.key, "step": STEPS + 1},
+        slots=slots,
+    )
+    _, messages = await run_action(ActionNextStep(), done)
+    return messages
+
+
+async def test_the_commune_is_asked_once_at_the_end_only(app_database: str) -> None:
+    congratulations = (
+        "Dạ, chúc mừng anh/chị đã làm xong các bước đăng ký khai sinh cho bé, cùng lúc nhập hộ "
+        "khẩu và làm thẻ bảo hiểm y tế! 🎉"
+    )
     first = await _start("r2")
-    assert texts(first)[-1] == ASK_TEXT
-    await run_action(ActionNextStep(), press(payload_of(first[-2], "Thoát"), sender_id="r2"))
-    again = await _start("r2")
-    assert ASK_TEXT not in texts(again)
-    other = await _start("r3", slots={"commune_code": "00004"})
-    assert ASK_TEXT not in texts(other)
+    for number in range(2, STEPS + 1):
+        _, step = await run_action(
+            ActionNextStep(),
+            press(f'/next_step{{"service":"birth_registration","step":{number}}}', sender_id="r2"),
+        )
+        assert_one_question_last(step)
+        assert ASK_TEXT not in texts(step)
+    assert ASK_TEXT not in texts(first)
+
+    finished = await _finish("r2")
+    assert texts(finished) == [congratulations, FINISHED_ASK_TEXT]
+    assert_one_question_last(finished)
+
+    await _start("r2")
+    again = await _finish("r2")  # asked once: not again
+    assert texts(again) == [congratulations, ASK_MORE_TEXT]
+    assert titles(again[-1]) == ["Gặp người hỗ trợ"]
+    assert_one_question_last(again)
+
+    await _start("r3", slots={"commune_code": "00004"})
+    known = await _finish("r3", slots={"commune_code": "00004"})
+    assert texts(known) == [congratulations, ASK_MORE_TEXT]
 
 
 async def test_next_advances_one_step_and_a_double_tap_does_not_skip(app_database: str) -> None:
     messages = await _start("r4")
-    next_payload = payload_of(messages[-2], "Tiếp theo")
+    next_payload = payload_of(messages[-1], "Tiếp theo")
 
     _, shown = await run_action(ActionNextStep(), press(next_payload, sender_id="r4"))
-    assert texts(shown) == [step_text(GUIDE, 2)]
-    assert titles(shown[0]) == STEP_BUTTONS
+    assert texts(shown) == step_messages(GUIDE, 2)
+    assert titles(shown[-1]) == STEP_BUTTONS
     _, twice = await run_action(ActionNextStep(), press(next_payload, sender_id="r4"))
-    assert texts(twice) == [step_text(GUIDE, 2)]
+    assert texts(twice) == step_messages(GUIDE, 2)
     assert recorded("r4") == [
         ("service_started", "birth_registration", None),
         ("service_step", "birth_registration", 2.0),
@@ -88,12 +177,13 @@ async def test_the_last_step_finishes_once(app_database: str) -> None:
         ActionNextStep(),
         press(f'/next_step{{"service":"birth_registration","step":{STEPS}}}', sender_id="r5"),
     )
-    assert titles(last[0])[0] == "Xong rồi"
-    done = payload_of(last[0], "Xong rồi")
+    assert titles(last[-1])[0] == "Xong rồi"
+    done = payload_of(last[-1], "Xong rồi")
     _, finished = await run_action(ActionNextStep(), press(done, sender_id="r5"))
     assert texts(finished)[0].startswith("Dạ, chúc mừng anh/chị đã làm xong")
     _, again = await run_action(ActionNextStep(), press(done, sender_id="r5"))
-    assert texts(again) == texts(finished)
+    assert texts(again)[0] == texts(finished)[0]
+    assert texts(again)[1] == ASK_MORE_TEXT
     assert [e[0] for e in recorded("r5")] == [
         "service_started",
         "service_step",
@@ -111,10 +201,13 @@ async def test_stuck_shows_that_steps_fixes_then_a_human_with_service_and_step(
         ActionStuck(),
         press(f'/stuck{{"service":"birth_registration","step":{number}}}', sender_id="r6"),
     )
-    assert texts(messages)[0] == f"Dạ, ở bước {number}, mọi người hay gặp mấy chuyện sau ạ:"
-    assert texts(messages)[1 : 1 + len(problems)] == [
-        f"❓ {p.problem}\n👉 {p.fix}" for p in problems
-    ]
+    assert texts(messages)[:-1] == bubbles(
+        [
+            f"Dạ, ở bước {number}, mọi người hay gặp mấy chuyện sau ạ:",
+            *(f"❓ {p.problem}\n👉 {p.fix}" for p in problems),
+        ]
+    )
+    assert_one_question_last(messages)
     offer = messages[-1]
     assert payload_of(offer, "Gặp người hỗ trợ") == (
         f'/request_human{{"service":"birth_registration","step":{number}}}'
@@ -147,10 +240,10 @@ async def test_leave_and_come_back_at_the_same_step(app_database: str) -> None:
     assert "tiếp tục" in texts(stopped)[0]
 
     _, resumed = await run_action(ActionResume(), make_tracker("resume", sender_id="r8"))
-    assert texts(resumed) == [f'Dạ, mình làm tiếp "{GUIDE.name}" nhé.', step_text(GUIDE, 4)]
+    assert texts(resumed) == [f'Dạ, mình làm tiếp "{GUIDE.name}" nhé.', *step_messages(GUIDE, 4)]
 
     _, typed_next = await run_action(ActionNextStep(), make_tracker("next_step", sender_id="r8"))
-    assert texts(typed_next) == [step_text(GUIDE, 5)]
+    assert texts(typed_next) == step_messages(GUIDE, 5)
 
 
 async def test_asking_again_offers_to_continue_or_start_over(app_database: str) -> None:
@@ -167,7 +260,7 @@ async def test_asking_again_offers_to_continue_or_start_over(app_database: str) 
     )
     over = payload_of(messages[0], "Làm lại từ đầu")
     _, first = await run_action(ActionNextStep(), press(over, sender_id="r9"))
-    assert texts(first) == [step_text(GUIDE, 1)]
+    assert texts(first) == step_messages(GUIDE, 1)
     assert [e[0] for e in recorded("r9")].count("service_started") == 2
 
 
@@ -190,12 +283,49 @@ async def test_service_without_a_guide_offers_a_human(app_database: str) -> None
     assert titles(messages[0]) == ["Gặp người hỗ trợ"]
 
 
-async def test_every_guide_opens_with_an_overview_and_step_one(app_database: str) -> None:
-    for path in sorted(SERVICES_DIR.glob("*.yml")):
-        guide = load_service_guide(path.stem)
-        messages = await _start(guide.key, intent=guide.intent, slots={"commune_code": "00004"})
-        assert texts(messages) == [*overview_messages(guide), step_text(guide, 1)]
-        assert titles(messages[-1]) == STEP_BUTTONS
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda guide: guide.key)
+async def test_every_guide_opens_with_one_overview_bubble_and_step_one(
+    app_database: str, guide: ServiceGuide
+) -> None:
+    """A first-time resident (commune unknown): the answer first, then step 1's choices."""
+    messages = await _start("first-time", intent=guide.intent)
+    assert texts(messages) == [overview_text(guide), *step_messages(guide, 1)]
+    assert_one_question_last(messages)
+    assert titles(messages[-1]) == (STEP_ONE_BUTTONS if guide.documents else STEP_BUTTONS)
+    assert all(len(b["payload"].encode()) <= MAX_PAYLOAD_BYTES for b in messages[-1]["buttons"])
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda guide: guide.key)
+def test_every_step_and_the_documents_turn_fit(guide: ServiceGuide) -> None:
+    """Steps and documents of every guide: one question, last, at most 4 bubbles, at most 5
+    buttons (what Zalo shows)."""
+    for number in range(1, len(guide.steps) + 1):
+        dispatcher = CollectingDispatcher()
+        show_step(dispatcher, guide, number)
+        assert_one_question_last(dispatcher.messages)
+        assert len(dispatcher.messages[-1]["buttons"]) <= 5
+    documents = CollectingDispatcher()
+    show_documents(documents, guide, 1)
+    assert_one_question_last(documents.messages)
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda guide: guide.key)
+def test_every_glossary_word_is_explained_at_its_first_step(guide: ServiceGuide) -> None:
+    shown = ["\n".join(step_messages(guide, n)) for n in range(1, len(guide.steps) + 1)]
+    for term in load_glossary().terms:
+        used = [
+            n for n, step in enumerate(guide.steps) if term.used_in(f"{step.title}\n{step.text}")
+        ]
+        explained = [n for n, text in enumerate(shown) if term.line in text]
+        assert explained == used[:1], term.term
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda guide: guide.key)
+async def test_every_stuck_turn_fits(app_database: str, guide: ServiceGuide) -> None:
+    for number in range(1, len(guide.steps) + 1):
+        tracker = press(f'/stuck{{"service":"{guide.key}","step":{number}}}', sender_id="s")
+        _, messages = await run_action(ActionStuck(), tracker)
+        assert_one_question_last(messages)
 
 
 async def test_an_old_step_button_after_finishing_starts_a_new_attempt(app_database: str) -> None:
@@ -206,7 +336,7 @@ async def test_an_old_step_button_after_finishing_starts_a_new_attempt(app_datab
         ActionNextStep(),
         press('/next_step{"service":"birth_registration","step":3}', sender_id="r11"),
     )
-    assert texts(step) == [step_text(GUIDE, 3)]
+    assert texts(step) == step_messages(GUIDE, 3)
     assert [e[0] for e in recorded("r11")] == [
         "service_started",
         "service_completed",

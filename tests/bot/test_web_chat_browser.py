@@ -58,12 +58,14 @@ def test_typed_question_gets_the_birth_registration_walkthrough_with_buttons(
     step_one = _ask_birth_registration(phone_page, stack)
 
     expect(step_one.get_by_test_id("bot-msg")).to_contain_text(guide.steps[0].title)
-    expect(step_one.get_by_role("button")).to_have_text([*STEP_BUTTONS, "Thoát"])
+    expect(step_one.get_by_role("button")).to_have_text(
+        [STEP_BUTTONS[0], "Xem giấy tờ cần chuẩn bị", *STEP_BUTTONS[1:], "Thoát"]
+    )
     for chip in step_one.get_by_role("button").all():
         expect(chip).to_be_enabled()
     overview = _bot_row(phone_page, "Dạ, em hướng dẫn anh/chị đăng ký khai sinh")
     expect(overview).to_be_visible()
-    expect(phone_page.get_by_test_id("bot-msg").filter(has_text="Chi phí:")).to_have_count(1)
+    expect(phone_page.get_by_test_id("bot-msg").filter(has_text="Lệ phí:")).to_have_count(1)
     expect(phone_page.get_by_test_id("typing")).to_have_count(0)
     # The overview comes before step 1 in the log.
     texts = phone_page.get_by_test_id("bot-msg").all_inner_texts()
