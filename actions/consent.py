@@ -1,53 +1,53 @@
-"""Consent: the privacy notice and the resident's answer to it.
+"""Consent: the resident's answer to the privacy question, and what the question interrupted.
 
-Rasa triggers `consent` (no choice) after its reply to a resident's message while the gateway
-says the notice is due (nlu/channel.py), so an urgent answer (a scam happening now) is never
-held up by the notice. Until a resident agrees, nothing but anonymous counters is kept about
-them (Personal Data Protection Law 91/2025/QH15: consent is explicit, never assumed). Refusing
-after agreeing (an old notice's button) withdraws consent: the words already kept are deleted
-here, and the gateway drops Rasa's copy of the conversation (bot/router.py).
+The question is asked just in time (actions/privacy_notice.py); its buttons send
+`/consent{"choice": "yes"|"no"|"details", "reason": <moment>}`. "Xem chi tiết" shows the full
+notice and the same question again. An answer is recorded (Personal Data Protection Law
+91/2025/QH15: consent is explicit, never assumed), then what was interrupted goes on in the
+same turn: the pending handoff (commune asked first if unknown), the offer of a person after
+the bot failed to understand, or the way back to a walkthrough left half-way. Refusing after
+agreeing (an old button) withdraws consent: the words already kept are deleted here, and the
+gateway drops Rasa's copy of the conversation (bot/router.py).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from actions.flows import button, in_session, str_entity
+from actions.commune import PENDING_HANDOFF_SLOT
+from actions.fallback import FALLBACK_OFFER
+from actions.flows import in_session, str_entity
+from actions.handoff import send_or_ask_commune
+from actions.navigation import ASK_HOW_TO_HELP
+from actions.privacy_notice import (
+    AGREE,
+    QUESTIONS,
+    REFUSE,
+    Moment,
+    consent_buttons,
+    details_text,
+    moment_of,
+    progress_hint,
+)
 from actions.tracking import record_for_tracker
 from core.erasure import forget_words
 from core.models import EventType
-from core.repositories.residents import mark_consent_asked, set_consent
+from core.repositories.residents import set_consent
 from core.settings import get_settings
-from nlu.controls import CONSENT_ACTION, CONSENT_INTENT
+from nlu.controls import CONSENT_ACTION
 
-AGREE = "yes"
-REFUSE = "no"
-AGREE_BUTTON = button("Đồng ý", CONSENT_INTENT, choice=AGREE)
-REFUSE_BUTTON = button("Không lưu nội dung", CONSENT_INTENT, choice=REFUSE)
-AGREED_TEXT = "Dạ, em cảm ơn anh/chị. Anh/chị cần em hỗ trợ việc gì cứ nhắn em nhé."
-REFUSED_TEXT = (
-    "Dạ, em sẽ không lưu nội dung trò chuyện. Em vẫn hỗ trợ anh/chị bình thường, chỉ đếm số "
-    "lượt hỏi mà không gắn với anh/chị ạ."
-)
-
-
-def notice_messages(retention_days: int) -> list[str]:
-    """What is stored, why and for how long; then how to erase it, with the question."""
-    return [
-        "🔒 Em xin phép anh/chị: em muốn lưu nội dung trò chuyện trong "
-        f"{retention_days} ngày, để khi cần, Tổ công nghệ số ở xã, phường mình xem lại và giúp "
-        "đúng việc. Số căn cước, số điện thoại, mã OTP, mật khẩu em tự che đi, không lưu.",
-        'Lúc nào muốn xóa, anh/chị nhắn "xóa dữ liệu của tôi". Anh/chị có đồng ý cho em lưu '
-        "không ạ? Không đồng ý thì em vẫn hỗ trợ bình thường.",
-    ]
+AGREED_TEXT = "Dạ, em cảm ơn anh/chị."
+REFUSED_TEXT = "Dạ, em sẽ không lưu. Em vẫn hỗ trợ anh/chị bình thường ạ."
+GENERAL_QUESTION = "Anh/chị có đồng ý cho em lưu nội dung trò chuyện không ạ?"
 
 
 class ActionConsent(Action):
-    """`consent` alone shows the notice; `/consent{"choice": "yes"|"no"}` is the answer."""
+    """`/consent{"choice": …, "reason": …}`: details, or the answer and what comes next."""
 
     def name(self) -> str:
         return CONSENT_ACTION
@@ -56,14 +56,13 @@ class ActionConsent(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         choice = str_entity(tracker, "choice")
-        if choice not in (AGREE, REFUSE):
-            await in_session(
-                lambda session: mark_consent_asked(session=session, resident_id=tracker.sender_id)
+        moment = moment_of(str_entity(tracker, "reason"))
+        if choice not in (AGREE, REFUSE):  # "Xem chi tiết"
+            dispatcher.utter_message(text=details_text(get_settings().retention_days))
+            dispatcher.utter_message(
+                text=QUESTIONS[moment] if moment else GENERAL_QUESTION,
+                buttons=consent_buttons(moment, details=False),
             )
-            *explain, question = notice_messages(get_settings().retention_days)
-            for text in explain:
-                dispatcher.utter_message(text=text)
-            dispatcher.utter_message(text=question, buttons=[AGREE_BUTTON, REFUSE_BUTTON])
             return []
         agreed = choice == AGREE
 
@@ -77,4 +76,21 @@ class ActionConsent(Action):
 
         await in_session(work)
         dispatcher.utter_message(text=AGREED_TEXT if agreed else REFUSED_TEXT)
+        return await go_on(dispatcher, tracker, moment, agreed)
+
+
+async def go_on(
+    dispatcher: CollectingDispatcher, tracker: Tracker, moment: Moment | None, agreed: bool
+) -> list[dict[str, Any]]:
+    """Continue what the question interrupted (a refused handoff still opens: its ticket keeps
+    none of the resident's words and drops its conversation when it closes)."""
+    pending = tracker.get_slot(PENDING_HANDOFF_SLOT)
+    if moment == Moment.HANDOFF and pending:
+        return await send_or_ask_commune(dispatcher, tracker, json.loads(pending))
+    if moment == Moment.FALLBACK:
+        dispatcher.utter_message(response=FALLBACK_OFFER)
         return []
+    if moment == Moment.PROGRESS:
+        dispatcher.utter_message(text=progress_hint(kept=agreed))
+    dispatcher.utter_message(response=ASK_HOW_TO_HELP)
+    return []

@@ -2,10 +2,12 @@
 
 The action decides why (scam = urgent, stuck at a service step, the bot failed to understand,
 or simply asked) and writes a short masked summary for the volunteer; the gateway opens the
-ticket from the `handoff` control and tells the resident their place in the queue. While the
-commune is unknown it is asked for (again, each time): the request waits in the
-`handoff_pending` slot and action_set_commune sends it as soon as the commune is known. A scam
-happening now never waits: that ticket opens without a commune, for the fallback desk.
+ticket from the `handoff` control and tells the resident their place in the queue. Before a
+resident's first ticket the privacy question is asked (actions/privacy_notice.py: the volunteer
+reads and the ticket keeps what they write), then, while it is unknown, the commune (again,
+each time): one question per turn. Meanwhile the request waits in the `handoff_pending` slot;
+action_consent and action_set_commune send it as soon as nothing is left to ask. A scam
+happening now never waits: that ticket opens at once, without a commune, for the fallback desk.
 
 The summary holds only words the resident let us keep (messages the gateway marked
 `store_text`): the control and the slot stay in Rasa's tracker, and the summary on the ticket.
@@ -22,6 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.commune import PENDING_HANDOFF_SLOT, commune_question
 from actions.flows import in_session, int_entity, str_entity
+from actions.privacy_notice import Moment, ask, question_due
 from core.models import TicketReason
 from nlu.controls import HANDOFF, STORE_TEXT
 
@@ -61,6 +64,18 @@ def handoff_request(tracker: Tracker) -> dict[str, Any]:
     }
 
 
+async def send_or_ask_commune(
+    dispatcher: CollectingDispatcher, tracker: Tracker, request: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Send the handoff request, or ask for the commune first while it is unknown."""
+    question = await in_session(lambda session: commune_question(session, tracker))
+    if question is not None:
+        dispatcher.utter_message(text=question)
+        return [SlotSet(PENDING_HANDOFF_SLOT, json.dumps(request, ensure_ascii=False))]
+    dispatcher.utter_message(json_message=request)
+    return [SlotSet(PENDING_HANDOFF_SLOT, None)]
+
+
 class ActionRequestHuman(Action):
     def name(self) -> str:
         return "action_request_human"
@@ -69,10 +84,10 @@ class ActionRequestHuman(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         request = handoff_request(tracker)
-        if request["reason"] != TicketReason.SCAM:
-            question = await in_session(lambda session: commune_question(session, tracker))
-            if question is not None:
-                dispatcher.utter_message(text=question)
-                return [SlotSet(PENDING_HANDOFF_SLOT, json.dumps(request, ensure_ascii=False))]
-        dispatcher.utter_message(json_message=request)
-        return [SlotSet(PENDING_HANDOFF_SLOT, None)]
+        if request["reason"] == TicketReason.SCAM:
+            dispatcher.utter_message(json_message=request)
+            return [SlotSet(PENDING_HANDOFF_SLOT, None)]
+        if await in_session(lambda session: question_due(session, tracker.sender_id)):
+            ask(dispatcher, Moment.HANDOFF)
+            return [SlotSet(PENDING_HANDOFF_SLOT, json.dumps(request, ensure_ascii=False))]
+        return await send_or_ask_commune(dispatcher, tracker, request)

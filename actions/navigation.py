@@ -12,13 +12,16 @@ from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
 
 from actions import lessons, walkthroughs
 from actions.flows import in_session, int_entity, str_entity
+from actions.privacy_notice import Moment, ask, progress_hint, question_due
 from core.content.lessons import Lesson, find_lesson
 from core.content.services import ServiceGuide, find_service_guide
 from core.models import FlowKind
 from core.repositories.progress import latest_unfinished
+from core.repositories.residents import has_consented
 
 NOTHING_UNFINISHED_TEXT = "Dạ, anh/chị chưa có việc nào đang làm dở ạ."
 ASK_HOW_TO_HELP = "utter_ask_how_to_help"
@@ -107,7 +110,8 @@ class ActionResume(FlowAction):
 
 
 class ActionStopFlow(FlowAction):
-    """ "Thoát": stop for now; the progress is kept for "tiếp tục"."""
+    """ "Thoát": stop for now; the progress is kept for "tiếp tục" (past the session only with
+    consent, asked here the first time)."""
 
     def name(self) -> str:
         return "action_stop_flow"
@@ -116,10 +120,16 @@ class ActionStopFlow(FlowAction):
         dispatcher.utter_message(response=ASK_HOW_TO_HELP)
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, where: Where) -> None:
-        dispatcher.utter_message(
-            text=f'Dạ, mình tạm dừng "{where.flow.name}" ở đây. Khi nào muốn làm tiếp, anh/chị '
-            'nhắn "tiếp tục" là em đưa về đúng chỗ đang dở ạ.'
-        )
+        def consent(session: Session) -> tuple[bool, bool]:
+            kept = has_consented(session=session, resident_id=tracker.sender_id)
+            return kept, question_due(session, tracker.sender_id)
+
+        kept, ask_now = await in_session(consent)
+        dispatcher.utter_message(text=f'Dạ, mình tạm dừng "{where.flow.name}" ở đây.')
+        if ask_now:  # kept past the session only with consent (README "Privacy")
+            ask(dispatcher, Moment.PROGRESS)
+            return
+        dispatcher.utter_message(text=progress_hint(kept=kept))
         dispatcher.utter_message(response=ASK_HOW_TO_HELP)
 
 

@@ -1226,9 +1226,9 @@ def write_report(runs: Sequence[TopologyRun], options: Options, seconds_total: f
         f"from when its turn was due), {options.telegram_share:.0%} of turns through the Telegram "
         "webhook (fake Bot API answering at once; the gateway's outbox still paces each chat to "
         "one message per 1.05 s), the rest through `POST /api/chat`. Sessions: "
-        f"{mix}; {NEW_RESIDENT_SHARE:.0%} of sessions by new residents (who also get and accept "
-        "the privacy notice), the others by returning ones. Telegram latency: update posted → the "
-        "fake Bot API received the last message of its answer.",
+        f"{mix}; {NEW_RESIDENT_SHARE:.0%} of sessions by new residents (who accept the privacy "
+        "question when it comes), the others by returning ones. Telegram latency: update "
+        "posted → the fake Bot API received the last message of its answer.",
         "",
         "## Targets",
         "",

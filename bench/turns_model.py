@@ -138,7 +138,7 @@ def choose(step: Step, buttons: Sequence[Button]) -> Choice:
 
 
 def consent_button(buttons: Sequence[Button]) -> Button | None:
-    """The privacy notice's "agree" button, when the last answer was the notice."""
+    """The privacy question's "agree" button, when the last answer asked it."""
     return next((b for b in buttons if b.title == CONSENT_TITLE), None)
 
 
@@ -178,7 +178,7 @@ def _plain(example: str) -> str:
 
 
 # The mix of conversations (sessions), with weights. A resident's next session starts when the
-# last ended; new residents also get the privacy notice (and press "Đồng ý" next).
+# last ended; new residents press "Đồng ý" when the privacy question comes (a handoff, …).
 MIX: dict[str, float] = {
     "greeting": 0.20,
     "walkthrough": 0.35,

@@ -28,9 +28,8 @@ class ParsedIntent:
 
 @dataclass(frozen=True)
 class RasaTurn:
-    """What Rasa answered to one message: the replies in order (then the privacy notice, when
-    it was due), the actions' control messages (`custom` JSON, never shown to the resident),
-    and the intent NLU gave the message."""
+    """What Rasa answered to one message: the replies in order, the actions' control messages
+    (`custom` JSON, never shown to the resident), and the intent NLU gave the message."""
 
     messages: list[OutboundMessage]
     controls: list[dict[str, Any]]
@@ -74,11 +73,10 @@ def _intent(body: dict[str, Any]) -> ParsedIntent | None:
 
 
 def _turn(body: Any) -> RasaTurn:
-    """The turn channel's answer: messages, then the notice's, and the parse."""
+    """The turn channel's answer: messages and the parse."""
     if not isinstance(body, dict):
         raise RasaUnavailable(f"unexpected reply from Rasa: {type(body).__name__}")
-    items = [*(body.get("messages") or []), *(body.get("notice") or [])]
-    dicts = [item for item in items if isinstance(item, dict)]
+    dicts = [item for item in body.get("messages") or [] if isinstance(item, dict)]
     return RasaTurn(
         messages=[msg for item in dicts if (msg := _to_outbound(item))],
         controls=[item["custom"] for item in dicts if isinstance(item.get("custom"), dict)],
@@ -104,17 +102,9 @@ class RasaClient:
         """The turn channel takes it in a header (a URL may end up in a log)."""
         return {"Authorization": f"Bearer {self._token}"} if self._token else {}
 
-    async def turn(
-        self, sender: str, text: str, metadata: dict[str, Any], *, consent_notice_due: bool
-    ) -> RasaTurn:
-        """One user message through the turn channel: Rasa's replies and parse, and the
-        privacy notice when `consent_notice_due` and the turn did not settle it."""
-        body = {
-            "sender": sender,
-            "message": text,
-            "metadata": metadata,
-            "consent_notice_due": consent_notice_due,
-        }
+    async def turn(self, sender: str, text: str, metadata: dict[str, Any]) -> RasaTurn:
+        """One user message through the turn channel: Rasa's replies and parse."""
+        body = {"sender": sender, "message": text, "metadata": metadata}
         try:
             response = await self._http.post(TURN_WEBHOOK, json=body, headers=self._bearer())
             response.raise_for_status()

@@ -21,7 +21,7 @@ from core.erasure import erase_rasa_tracker
 from core.models import EventType, TicketReason
 from core.privacy import mask_pii, pseudonymize
 from core.repositories.events import keep_fallback_text, record_events
-from core.repositories.residents import commune_of, consent_notice_due, has_consented
+from core.repositories.residents import commune_of, has_consented
 from nlu.controls import ERASE_CONVERSATION, ERASED_AS, HANDOFF, STORE_TEXT
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,6 @@ class Arrival:
     """The resident as their message arrives (recorded): what the turn needs to know."""
 
     consented: bool
-    notice_due: bool
     ticket: TicketView | None  # their open or claimed handoff ticket
 
 
@@ -61,10 +60,9 @@ class Router:
     async def handle(self, message: InboundMessage) -> list[OutboundMessage]:
         """Record the message, ask Rasa, record what it understood and answered.
 
-        Rasa may keep the resident's (masked) words only if they agreed to the privacy notice.
-        A resident who has not answered the notice gets it after the reply, so that help in an
-        emergency comes first. Raises RasaUnavailable when Rasa cannot answer; the message_in
-        event is kept. One transaction before Rasa is asked, one after.
+        Rasa may keep the resident's (masked) words only if they agreed to the privacy notice
+        (the actions ask it when it is needed). Raises RasaUnavailable when Rasa cannot answer;
+        the message_in event is kept. One transaction before Rasa is asked, one after.
         """
         resident = self.resident_id(message)
         channel = message.channel
@@ -107,16 +105,13 @@ class Router:
     async def _rasa_turn(
         self, message: InboundMessage, resident: str, pressed: str | None, arrival: Arrival
     ) -> list[OutboundMessage]:
-        """Rasa's turn (with the privacy notice when due), then its outcome recorded: a
+        """Rasa's turn, then its outcome recorded: a
         handoff, erasure, or consent withdrawn (Rasa's copy of the conversation, which holds
         the words they had let us keep, is dropped)."""
         channel = message.channel
         masked = mask_pii(message.text)
         turn = await self.rasa.turn(
-            resident,
-            pressed or masked,
-            {"channel": channel, STORE_TEXT: arrival.consented},
-            consent_notice_due=arrival.notice_due,
+            resident, pressed or masked, {"channel": channel, STORE_TEXT: arrival.consented}
         )
         erased = turn.control(ERASE_CONVERSATION)
         if erased is not None:
@@ -201,7 +196,7 @@ def _record(
 
 
 def _arrive(session: Session, *, channel: str, resident: str) -> Arrival:
-    """Record the message_in event; the resident's consent, notice and ticket."""
+    """Record the message_in event; the resident's consent and ticket."""
     consented = _record(
         session,
         channel=channel,
@@ -209,8 +204,4 @@ def _arrive(session: Session, *, channel: str, resident: str) -> Arrival:
         rows=[(EventType.MESSAGE_IN, None, None)],
         words=None,
     )
-    return Arrival(
-        consented=consented,
-        notice_due=consent_notice_due(session=session, resident_id=resident),
-        ticket=active_view(session, resident),
-    )
+    return Arrival(consented=consented, ticket=active_view(session, resident))

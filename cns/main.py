@@ -204,12 +204,14 @@ def forget(resident: str, channel: str | None, yes: bool) -> None:
 @cli.command()
 def purge() -> None:
     """Delete chat content older than RETENTION_DAYS: handoff conversations of closed tickets
-    and the kept words of messages the bot did not understand."""
+    and the kept words of messages the bot did not understand; and the walkthrough or lesson
+    positions of residents without consent whose session is over."""
     days = get_settings().retention_days
     before = utcnow() - timedelta(days=days)
     with session_scope() as session:
         gone = purge_chat_content(session=session, before=before)
     click.echo(
         f"Deleted {gone.handoff_messages} handoff messages and {gone.fallback_texts} "
-        f"unanswered questions older than {days} days."
+        f"unanswered questions older than {days} days, "
+        f"and {gone.progress} walkthrough or lesson positions of residents without consent."
     )

@@ -1,11 +1,9 @@
 """The gateway's input channel into Rasa: one HTTP request per resident turn.
 
 `POST /webhooks/turn/webhook` with `Authorization: Bearer RASA_TOKEN` and
-`{"sender", "message", "metadata", "consent_notice_due"}` runs the turn like Rasa's REST
-channel and answers `{"messages", "intent", "intent_ranking", "notice"}`: the bot's messages
-(REST channel format), what NLU made of the message, and, when the gateway said the privacy
-notice is due and it still is after the turn, the notice's messages (the CONSENT_INTENT
-triggered after the reply, within the same conversation lock and tracker save).
+`{"sender", "message", "metadata"}` runs the turn like Rasa's REST channel and answers
+`{"messages", "intent", "intent_ranking"}`: the bot's messages (REST channel format) and what
+NLU made of the message, under one conversation lock and with one tracker save.
 
 Named in credentials.yml (`rasa run --credentials credentials.yml`), the only channel there,
 so Rasa's open REST webhook is not served; importing it also installs nlu/hot_paths.py (two
@@ -20,49 +18,23 @@ from typing import Any
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-from rasa.shared.core.events import ActionExecuted, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from nlu import hot_paths
-from nlu.controls import CONSENT_ACTION, CONSENT_INTENT, ERASE_CONVERSATION
 
 hot_paths.install()
 
 CHANNEL = "turn"
-NOTICE_DUE = "consent_notice_due"
-
-
-def actions_of_latest_turn(tracker: DialogueStateTracker) -> set[str]:
-    """Names of the actions run since the latest user message."""
-    names: set[str] = set()
-    for event in reversed(tracker.events):
-        if isinstance(event, UserUttered):
-            break
-        if isinstance(event, ActionExecuted) and event.action_name:
-            names.add(event.action_name)
-    return names
-
-
-def notice_still_due(tracker: DialogueStateTracker, messages: list[dict[str, Any]]) -> bool:
-    """Whether a notice that was due before the turn still is: not when the turn ran
-    CONSENT_ACTION (the resident answered an earlier notice, or saw it), nor when it erased
-    the resident's data (the gateway then drops this conversation)."""
-    erased = any(
-        isinstance(m.get("custom"), dict) and m["custom"].get(ERASE_CONVERSATION) is True
-        for m in messages
-    )
-    return not erased and CONSENT_ACTION not in actions_of_latest_turn(tracker)
 
 
 async def run_turn(
-    agent: Agent, sender: str, text: str, metadata: dict[str, Any], notice_due: bool
+    agent: Agent, sender: str, text: str, metadata: dict[str, Any]
 ) -> dict[str, Any]:
-    """Handle the message as Rasa 3.6's MessageProcessor.handle_message does, then trigger the
-    notice if still due, under one conversation lock and with one tracker save; the answer of
-    the webhook. `agent` must be ready."""
+    """Handle the message as Rasa 3.6's MessageProcessor.handle_message does, under one
+    conversation lock and with one tracker save; the answer of the webhook. `agent` must be
+    ready."""
     processor = agent.processor
     assert processor is not None, "the agent has no model"
     output = CollectingOutputChannel()
@@ -73,17 +45,11 @@ async def run_turn(
         await processor._run_prediction_loop(output, tracker)
         await processor.run_anonymization_pipeline(tracker)
         parsed = tracker.latest_message.parse_data if tracker.latest_message else {}
-        notice = CollectingOutputChannel()
-        if notice_due and notice_still_due(tracker, output.messages):
-            # Saves the tracker, with the turn and the notice.
-            await processor.trigger_external_user_uttered(CONSENT_INTENT, [], tracker, notice)
-        else:
-            await processor.save_tracker(tracker)
+        await processor.save_tracker(tracker)
     return {
         "messages": output.messages,
         "intent": dict(parsed.get("intent") or {}) or None,
         "intent_ranking": [dict(entry) for entry in parsed.get("intent_ranking") or []],
-        "notice": notice.messages,
     }
 
 
@@ -106,7 +72,7 @@ class TurnInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The webhook; it runs the turn itself (`run_turn`), not through `on_new_message`,
-        to answer with the tracker's parse and the notice."""
+        to answer with the tracker's parse."""
         webhook = Blueprint(f"turn_webhook_{id(self)}", __name__)
 
         @webhook.route("/webhook", methods=["POST"])
@@ -127,7 +93,6 @@ class TurnInput(InputChannel):
                 return response.json({"detail": "no model loaded"}, status=503)
             if not isinstance(metadata, dict):
                 return response.json({"detail": "metadata must be an object"}, status=400)
-            due = body.get(NOTICE_DUE) is True
-            return response.json(await run_turn(agent, sender, text, metadata, due))
+            return response.json(await run_turn(agent, sender, text, metadata))
 
         return webhook

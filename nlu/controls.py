@@ -2,8 +2,8 @@
 residents see. Pure Python: imported by the gateway and the actions, and inside Rasa.
 
 An action sends a control as a `custom` JSON message (never shown to a resident); the gateway
-acts on it after the turn. The privacy notice is what CONSENT_ACTION shows for CONSENT_INTENT;
-the gateway's turn channel (nlu/channel.py) triggers it after the reply while it is due.
+acts on it after the turn. The actions ask the privacy question when it is needed
+(actions/privacy_notice.py); CONSENT_ACTION answers the CONSENT_INTENT of its buttons.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 ERASE_CONVERSATION = "erase_conversation"  # the resident's data was erased: drop Rasa's copy
 ERASED_AS = "erased_as"  # the unlinkable id that counts the erasure exchange
 CONSENT_INTENT = "consent"
-CONSENT_ACTION = "action_consent"  # shows the notice, or records the resident's answer to it
+CONSENT_ACTION = "action_consent"  # the notice in full, or records the resident's answer
 HANDOFF = "handoff"  # open a ticket: {"handoff": true, "reason", "service", "step", "summary"}
 # Message metadata set by the gateway when the resident agreed that their words may be kept;
 # Rasa's tracker stores (nlu/tracker_store.py) and the actions keep no other text.

@@ -64,7 +64,7 @@ ONE_ANSWER = {THANK_REPLY, BUSY_REPLY}
 
 def answers(message: dict[str, Any]) -> bool:
     """Whether a message sent to a resident is one answer: its first bubble is THANK_REPLY or
-    BUSY_REPLY (a first answer carries the privacy notice after it, in the same message)."""
+    BUSY_REPLY."""
     return str(message.get("text") or "").split(PARAGRAPH)[0] in ONE_ANSWER
 
 
@@ -526,7 +526,7 @@ def _running(run: ChaosRun, *gateway_ports: str) -> Iterator[None]:
 
 
 def _say_hello(run: ChaosRun) -> None:
-    """Every resident's first message (greeting and privacy notice) before the faults."""
+    """Every resident's first message (a greeting) before the faults."""
     with httpx.Client(timeout=60.0) as web:
         for _ in range(len(run.telegram_users)):
             response = web.post(f"{run.url}/api/chat", json={"text": "xin chào"})

@@ -80,9 +80,12 @@ class DeskTimers:
 
     async def purge(self, retention: timedelta) -> Purged:
         """Delete chat content (closed handoff conversations, kept unanswered questions)
-        older than `retention`."""
-        before = self.handoff.clock() - retention
-        return await in_db(lambda session: purge_chat_content(session=session, before=before))
+        older than `retention`, and the progress of residents without consent whose session
+        is over."""
+        now = self.handoff.clock()
+        return await in_db(
+            lambda session: purge_chat_content(session=session, before=now - retention, now=now)
+        )
 
     async def run_forever(self, retention: timedelta, every: float = TICK_SECONDS) -> None:
         """Tick every `every` seconds; purge old conversations once an hour."""

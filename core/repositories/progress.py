@@ -1,11 +1,15 @@
-"""Progress through walkthroughs and lessons, per resident, so they can leave and come back."""
+"""Progress through walkthroughs and lessons, per resident, so they can leave and come back
+(after their session only with their consent: `purge_unconsented`)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from core.models import FlowKind, Progress, utcnow
+from core.db import rowcount
+from core.models import FlowKind, Progress, Resident, utcnow
 
 
 def get_progress(
@@ -67,4 +71,16 @@ def completed_keys(*, session: Session, resident_id: str, kind: FlowKind) -> set
                 Progress.times_completed > 0,
             )
         )
+    )
+
+
+def purge_unconsented(*, session: Session, touched_before: datetime) -> int:
+    """Delete the progress, untouched since `touched_before`, of residents who have not agreed
+    to the privacy notice; how many rows went."""
+    consented = select(Resident.id).where(Resident.consent.is_(True))
+    return rowcount(
+        session,
+        delete(Progress).where(
+            Progress.updated_at < touched_before, Progress.resident_id.not_in(consented)
+        ),
     )

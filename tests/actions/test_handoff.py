@@ -1,6 +1,7 @@
 """request_human: the handoff control with reason, service, step and a masked summary of
-the words the resident let us keep; the commune asked for first (again while it is unknown)
-with the request kept in a slot until it is known, except on the scam path."""
+the words the resident let us keep; the privacy question first (when due), then the commune
+(again while it is unknown), one per turn, with the request kept in a slot until nothing is
+left to ask, except on the scam path."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from rasa_sdk.events import SlotSet
 
 from actions.commune import ASK_AGAIN_TEXT, ASK_TEXT, PENDING_HANDOFF_SLOT, ActionSetCommune
 from actions.handoff import ActionRequestHuman
+from actions.privacy_notice import QUESTIONS, Moment
+from core.db import session_scope
+from core.repositories.residents import mark_consent_asked
 from nlu.controls import STORE_TEXT
-from tests.actions.helpers import run_action
+from tests.actions.helpers import run_action, texts, titles
 from tests.factories import make_tracker, press
 
 
@@ -31,7 +35,27 @@ def with_words(tracker: Tracker, said: list[str], *, kept: bool) -> Tracker:
     return tracker
 
 
-async def test_unknown_commune_is_asked_first_and_the_request_waits(app_database: str) -> None:
+def asked_today(resident: str) -> None:
+    """The resident was asked the privacy question today and has not answered it: it is not
+    asked again, and nothing of theirs is kept."""
+    with session_scope() as session:
+        mark_consent_asked(session=session, resident_id=resident)
+
+
+async def test_the_privacy_question_comes_first_and_the_request_waits(app_database: str) -> None:
+    tracker = press("/request_human", sender_id="h0")
+    events, messages = await run_action(ActionRequestHuman(), tracker)
+    assert texts(messages) == [QUESTIONS[Moment.HANDOFF]]
+    assert titles(messages[0]) == ["Đồng ý", "Không lưu", "Xem chi tiết"]
+    assert [e["name"] for e in events] == [PENDING_HANDOFF_SLOT]
+    assert json.loads(events[0]["value"])["reason"] == "request_human"
+    # Not answered: the next request goes on without asking again (the commune, here).
+    _, again = await run_action(ActionRequestHuman(), tracker)
+    assert texts(again) == [ASK_TEXT]
+
+
+async def test_unknown_commune_is_asked_and_the_request_waits(app_database: str) -> None:
+    asked_today("h1")
     tracker = with_words(
         make_tracker("request_human", sender_id="h1"), ["toi can nguoi that"], kept=True
     )
@@ -64,6 +88,7 @@ async def test_the_commune_answer_sends_the_waiting_request(app_database: str) -
 
 
 async def test_asking_again_instead_of_naming_the_commune_asks_again(app_database: str) -> None:
+    asked_today("h3")
     tracker = press("/request_human", sender_id="h3")
     _, first = await run_action(ActionRequestHuman(), tracker)
     events, again = await run_action(ActionRequestHuman(), tracker)
@@ -73,7 +98,7 @@ async def test_asking_again_instead_of_naming_the_commune_asks_again(app_databas
     assert json.loads(events[0]["value"])["reason"] == "request_human"
 
 
-async def test_a_scam_never_waits_for_the_commune(app_database: str) -> None:
+async def test_a_scam_never_waits_for_consent_nor_the_commune(app_database: str) -> None:
     tracker = press('/request_human{"reason":"scam"}', sender_id="h3-scam")
     events, messages = await run_action(ActionRequestHuman(), tracker)
     assert [m.get("text") for m in messages] == [None]
@@ -82,6 +107,7 @@ async def test_a_scam_never_waits_for_the_commune(app_database: str) -> None:
 
 
 async def test_stuck_at_a_step_carries_service_and_step(app_database: str) -> None:
+    asked_today("h4")
     tracker = press('/request_human{"service":"birth_registration","step":3}', sender_id="h4")
     tracker.slots["commune_code"] = "00004"
     _, messages = await run_action(ActionRequestHuman(), tracker)
@@ -96,6 +122,7 @@ async def test_stuck_at_a_step_carries_service_and_step(app_database: str) -> No
 
 async def test_scam_and_fallback_reasons(app_database: str) -> None:
     for reason in ("scam", "fallback"):
+        asked_today(f"h5-{reason}")
         tracker = press(f'/request_human{{"reason":"{reason}"}}', sender_id=f"h5-{reason}")
         tracker.slots["commune_code"] = "00004"
         _, messages = await run_action(ActionRequestHuman(), tracker)
@@ -104,6 +131,7 @@ async def test_scam_and_fallback_reasons(app_database: str) -> None:
 
 async def test_summary_keeps_the_last_typed_words_only(app_database: str) -> None:
     said = ["xin chao", "/greet", "mat ma khong nhan", "otp khong ve", "giup voi", "?"]
+    asked_today("h6")
     tracker = make_tracker("request_human", sender_id="h6", slots={"commune_code": "00004"})
     tracker = with_words(tracker, said, kept=True)
     tracker.events.insert(3, {"event": "user", "text": "ten toi la Lan", "metadata": {}})
@@ -118,7 +146,9 @@ async def test_without_consent_no_words_reach_the_slot_or_the_control(app_databa
     ticket, so a resident who refused consent must have none of their words there."""
     said = ["toi la Nguyen Van Be o xom Dong", "can nguoi giup"]
     tracker = with_words(make_tracker("request_human", sender_id="h7"), said, kept=False)
-    events, _ = await run_action(ActionRequestHuman(), tracker)
+    events, _ = await run_action(ActionRequestHuman(), tracker)  # the privacy question
+    assert json.loads(events[0]["value"])["summary"] == ""
+    events, _ = await run_action(ActionRequestHuman(), tracker)  # the commune
     assert json.loads(events[0]["value"])["summary"] == ""
     tracker.slots["commune_code"] = "00004"
     _, messages = await run_action(ActionRequestHuman(), tracker)

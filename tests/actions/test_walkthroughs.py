@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.commune import ASK_TEXT, FINISHED_ASK_TEXT
 from actions.flows import MAX_PAYLOAD_BYTES, bubbles
 from actions.navigation import ActionNextStep, ActionResume, ActionStopFlow, ActionStuck
+from actions.privacy_notice import QUESTIONS, Moment
 from actions.walkthroughs import (
     ASK_MORE_TEXT,
     NO_GUIDE_TEXT,
@@ -237,7 +238,11 @@ async def test_leave_and_come_back_at_the_same_step(app_database: str) -> None:
     _, stopped = await run_action(
         ActionStopFlow(), press('/stop_flow{"service":"birth_registration"}', sender_id="r8")
     )
-    assert "tiếp tục" in texts(stopped)[0]
+    # Kept past the session only with consent: asked here, once.
+    assert texts(stopped) == [
+        f'Dạ, mình tạm dừng "{GUIDE.name}" ở đây.',
+        QUESTIONS[Moment.PROGRESS],
+    ]
 
     _, resumed = await run_action(ActionResume(), make_tracker("resume", sender_id="r8"))
     assert texts(resumed) == [f'Dạ, mình làm tiếp "{GUIDE.name}" nhé.', *step_messages(GUIDE, 4)]

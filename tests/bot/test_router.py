@@ -1,6 +1,6 @@
 """The router's turn against a fake Rasa turn channel (nlu/channel.py's contract) and a real
-database: one request to Rasa per turn, with the token and whether the notice is due; the
-message stored before Rasa is asked; two transactions; the outcome recorded."""
+database: one request to Rasa per turn, with the token and whether the resident's words may be
+kept; the message stored before Rasa is asked; two transactions; the outcome recorded."""
 
 from __future__ import annotations
 
@@ -125,16 +125,16 @@ async def test_a_turn_is_one_request_and_two_transactions(
         "messages": [_message("Dạ, em chào bác."), _message("Bác cần gì ạ?")],
         "intent": {"name": "greet", "confidence": 0.97},
         "intent_ranking": [{"name": "greet", "confidence": 0.97}],
-        "notice": [_message("🔒 Em xin phép…", buttons=[{"title": "Đồng ý", "payload": "/c"}])],
     }
     replies = await router.handle(_said("chao, sdt 0912345678"))
 
-    assert [r.text for r in replies] == ["Dạ, em chào bác.", "Bác cần gì ạ?", "🔒 Em xin phép…"]
+    # No privacy notice of the gateway's own: the actions ask when it is needed.
+    assert [r.text for r in replies] == ["Dạ, em chào bác.", "Bác cần gì ạ?"]
     (turn,) = rasa.turns
+    assert set(turn) == {"sender", "message", "metadata"}
     assert turn["sender"] == RESIDENT
     assert "0912345678" not in turn["message"]
     assert turn["metadata"] == {"channel": "web", STORE_TEXT: False}
-    assert turn["consent_notice_due"] is True
     assert rasa.stored_before == [[EventType.MESSAGE_IN.value]]
     assert len(transactions) == 2
     assert _events() == [
@@ -142,17 +142,15 @@ async def test_a_turn_is_one_request_and_two_transactions(
         ("intent", "greet"),
         ("message_out", None),
         ("message_out", None),
-        ("message_out", None),
     ]
 
 
-async def test_no_notice_is_asked_for_after_the_resident_answered(
+async def test_words_are_marked_to_keep_after_the_resident_agreed(
     router: Router, rasa: FakeRasa
 ) -> None:
     _consent(True)
-    rasa.answer = {"messages": [_message("Dạ.")], "intent": None, "notice": []}
+    rasa.answer = {"messages": [_message("Dạ.")], "intent": None}
     await router.handle(_said("cam on"))
-    assert rasa.turns[0]["consent_notice_due"] is False
     assert rasa.turns[0]["metadata"][STORE_TEXT] is True
 
 
@@ -176,7 +174,6 @@ async def test_an_erased_turn_is_counted_apart_and_rasa_forgets(
     rasa.answer = {
         "messages": [_message("Dạ, em đã xóa xong."), {"recipient_id": "x", "custom": done}],
         "intent": {"name": "delete_my_data", "confidence": 1.0},
-        "notice": [],
     }
     replies = await router.handle(_said("xoa"))
     assert [r.text for r in replies] == ["Dạ, em đã xóa xong."]
@@ -188,7 +185,7 @@ async def test_consent_withdrawn_in_the_turn_drops_rasas_copy(
     router: Router, rasa: FakeRasa
 ) -> None:
     _consent(True)
-    rasa.answer = {"messages": [_message("Dạ, em sẽ không lưu.")], "notice": []}
+    rasa.answer = {"messages": [_message("Dạ, em sẽ không lưu.")]}
     rasa.during_turn = lambda: _consent(False)  # what action_consent does for "no"
     await router.handle(_said('/consent{"choice": "no"}'))
     assert rasa.turns[0]["metadata"][STORE_TEXT] is True

@@ -30,7 +30,8 @@ def test_purge_deletes_only_what_is_past_retention(app_database: str) -> None:
     result = CliRunner().invoke(cli, ["purge"])
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "Deleted 0 handoff messages and 1 unanswered questions older than 90 days.\n"
+        "Deleted 0 handoff messages and 1 unanswered questions older than 90 days, "
+        "and 0 walkthrough or lesson positions of residents without consent.\n"
     )
     with session_scope() as session:
         assert list(session.scalars(select(FallbackText.text))) == ["app loi ko vao dc"]

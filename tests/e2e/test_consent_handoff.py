@@ -1,6 +1,7 @@
-"""End-to-end: consent honoured on the handoff path and on withdrawal, and tickets without a
-commune (findings 8 and 11 of issue 13), with the real trained model, action server, database
-and the fake Telegram fallback desk."""
+"""End-to-end: consent asked just in time (issue 16) — not on a first message, at the first
+handoff, never on the scam path — and honoured on the handoff path and on withdrawal, and
+tickets without a commune (findings 8 and 11 of issue 13), with the real trained model, action
+server, database and the fake Telegram fallback desk."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from actions.commune import ASK_AGAIN_TEXT, ASK_TEXT
-from actions.consent import AGREE_BUTTON, AGREED_TEXT, notice_messages
+from actions.consent import AGREED_TEXT, REFUSED_TEXT
+from actions.privacy_notice import QUESTIONS, Moment, consent_buttons, details_text
 from core.models import FallbackText, Ticket, TicketState
+from core.repositories.residents import set_commune
 from core.repositories.volunteers import add_volunteer
 from tests.stack import RunningStack
 
@@ -19,6 +22,8 @@ pytestmark = pytest.mark.e2e
 
 Message = dict[str, object]
 WAIT = 60.0
+CHOICES = ["Đồng ý", "Không lưu", "Xem chi tiết"]
+AGREE, REFUSE, _ = (b["payload"] for b in consent_buttons(None))
 
 
 def _texts(messages: list[Message]) -> list[str]:
@@ -46,17 +51,54 @@ def _missed(stack: RunningStack, sender: str) -> list[str]:
         return list(session.scalars(select(FallbackText.text).where(where)))
 
 
-def _answer_notice(stack: RunningStack, sender: str, title: str) -> list[Message]:
-    """Write a first message, then answer the privacy notice that follows the reply."""
-    first = stack.chat(sender, "xin chào")
-    return stack.press(sender, first[-1], title)
+def _titles(message: Message) -> list[str]:
+    return [b["title"] for b in message.get("buttons") or []]  # type: ignore[attr-defined]
+
+
+def _asks_consent(messages: list[Message]) -> bool:
+    return any("Đồng ý" in _titles(m) for m in messages)
+
+
+def _lives_in_ba_dinh(stack: RunningStack, sender: str) -> None:
+    with stack.session() as session:
+        set_commune(session=session, resident_id=stack.resident_id(sender), commune_code="00004")
+
+
+def test_a_first_time_resident_asking_for_a_service_gets_no_privacy_question(
+    stack: RunningStack,
+) -> None:
+    replies = stack.chat("e2e-first-service", "lam giay khai sinh cho con")
+    assert not _asks_consent(replies)
+    assert not any(str(m["text"]).startswith("🔒") for m in replies)
+
+
+def test_a_first_handoff_asks_consent_and_agreeing_opens_the_ticket(stack: RunningStack) -> None:
+    sender = "e2e-agree-handoff"
+    stack.chat(sender, "xin chào")
+    _lives_in_ba_dinh(stack, sender)
+    (question,) = stack.chat(sender, "/request_human")  # one bubble
+    assert question["text"] == QUESTIONS[Moment.HANDOFF]
+    assert _titles(question) == CHOICES
+    assert _tickets(stack, sender) == []
+    details = stack.press(sender, question, "Xem chi tiết")
+    assert _texts(details) == [details_text(90), QUESTIONS[Moment.HANDOFF]]
+    assert _titles(details[-1]) == ["Đồng ý", "Không lưu"]  # the choices last
+    opened = stack.press(sender, details[-1], "Đồng ý")
+    assert len(opened) <= 4
+    assert _texts(opened)[0] == AGREED_TEXT
+    assert any(t.startswith("Dạ, em đã báo Tổ công nghệ số Phường Ba Đình") for t in _texts(opened))
+    assert len(_tickets(stack, sender)) == 1
+    events = [kind for kind, _ in stack.events(sender)]
+    assert events.index("consent_given") < events.index("handoff_requested")
+    assert _texts(stack.chat(sender, "/cancel_handoff"))[0].startswith("Dạ, em đã huỷ")
 
 
 def test_refused_consent_keeps_no_words_in_rasa_nor_on_the_ticket(stack: RunningStack) -> None:
     sender = "e2e-refuse-handoff"
-    _answer_notice(stack, sender, "Không lưu nội dung")
     asked = stack.chat(sender, "cho toi gap nguoi ho tro that gap")
-    assert _texts(asked) == [ASK_TEXT]
+    assert _texts(asked) == [QUESTIONS[Moment.HANDOFF]]
+    refused = stack.press(sender, asked[-1], "Không lưu")  # consent first, then the commune
+    assert _texts(refused) == [REFUSED_TEXT, ASK_TEXT]
     opened = stack.chat(sender, "phuong ba dinh ha noi")
     assert any(t.startswith("Dạ, em đã báo Tổ công nghệ số Phường Ba Đình") for t in _texts(opened))
     kept = _tracker(stack, sender)
@@ -69,13 +111,12 @@ def test_refused_consent_keeps_no_words_in_rasa_nor_on_the_ticket(stack: Running
 
 def test_withdrawing_consent_deletes_the_words_kept(stack: RunningStack) -> None:
     sender = "e2e-withdraw"
-    notice = stack.chat(sender, "xin chào")
-    stack.press(sender, notice[-1], "Đồng ý")
+    stack.chat(sender, AGREE)
     stack.chat(sender, "cai may giat nha toi bi hong 0912345678")  # not understood: kept
     assert "may giat" in _tracker(stack, sender)
     assert _missed(stack, sender) == ["cai may giat nha toi bi hong [số điện thoại]"]
-    withdrawn = stack.press(sender, notice[-1], "Không lưu nội dung")  # the old notice's button
-    assert _texts(withdrawn)[0].startswith("Dạ, em sẽ không lưu nội dung")
+    withdrawn = stack.chat(sender, REFUSE)  # an old question's button
+    assert _texts(withdrawn)[0] == REFUSED_TEXT
     assert "may giat" not in _tracker(stack, sender)
     assert _missed(stack, sender) == []
     assert ("consent_refused", None) in stack.events(sender)  # the counts stay
@@ -83,7 +124,8 @@ def test_withdrawing_consent_deletes_the_words_kept(stack: RunningStack) -> None
 
 def test_asking_twice_for_a_person_asks_the_commune_again(stack: RunningStack) -> None:
     sender = "e2e-twice"
-    assert _texts(stack.chat(sender, "/request_human"))[0] == ASK_TEXT
+    assert _texts(stack.chat(sender, "/request_human")) == [QUESTIONS[Moment.HANDOFF]]
+    assert _texts(stack.chat(sender, "/request_human"))[0] == ASK_TEXT  # not answered: on
     again = stack.chat(sender, "/request_human")
     assert _texts(again)[0] == ASK_AGAIN_TEXT
     assert not any("đã báo" in t for t in _texts(again))
@@ -99,7 +141,9 @@ def test_a_scam_without_a_commune_is_claimed_from_the_fallback_desk(stack: Runni
         )
     sender = "e2e-scam-nowhere"
     cards_before = len(tg.sent(chat_id=stack.desk_chat["id"]))
-    opened = _texts(stack.chat(sender, '/request_human{"reason":"scam"}'))
+    replies = stack.chat(sender, '/request_human{"reason":"scam"}')
+    assert not _asks_consent(replies)  # never delayed by the privacy question
+    opened = _texts(replies)
     assert "Dạ, em đã báo Tổ công nghệ số. Người hỗ trợ sẽ nhắn cho bác ngay tại đây ạ." in opened
     (ticket,) = _tickets(stack, sender)
     assert ticket.commune_code is None
@@ -123,13 +167,7 @@ def test_a_scam_without_a_commune_is_claimed_from_the_fallback_desk(stack: Runni
     assert claimed.state == TicketState.CLAIMED
 
 
-def test_an_answer_while_the_notice_is_due_settles_it_in_the_same_turn(
-    stack: RunningStack,
-) -> None:
-    """An old notice's "Đồng ý" (a day later the notice is due again) answers it: Rasa's turn
-    channel does not show the notice after the reply (nlu/channel.py)."""
-    sender = "e2e-consent-first"
-    replies = stack.chat(sender, AGREE_BUTTON["payload"])
-    assert _texts(replies) == [AGREED_TEXT]
-    assert ("consent_given", None) in stack.events(sender)
-    assert _texts(stack.chat(sender, "xin chào"))[-1] not in notice_messages(90)
+def test_the_scam_path_never_asks_for_consent(stack: RunningStack) -> None:
+    replies = stack.chat("e2e-scam-first", "tôi vừa bị lừa chuyển khoản")
+    assert ("intent", "report_scam") in stack.events("e2e-scam-first")
+    assert not _asks_consent(replies)

@@ -86,10 +86,13 @@ def test_telegram_handoff_loop(stack: RunningStack) -> None:
     tg.user_command(lan, "dangky", code)
     lan_private.text("đã được đăng ký làm tình nguyện viên, nhận hỗ trợ cho: Phường Ba Đình")
 
-    # The resident asks for a person; the commune is asked first, then the ticket opens.
+    # The resident asks for a person; the privacy question first (refused, typed), then the
+    # commune, then the ticket opens.
     me = Chat(stack, resident["id"])
     desk = Chat(stack, stack.desk_chat["id"])
     tg.user_text(resident, "toi muon gap nguoi ho tro")
+    me.text("Anh/chị đồng ý không ạ?")
+    tg.user_text(resident, "khong luu")
     me.text("anh/chị ở xã, phường nào")
     tg.user_text(resident, "phuong ba dinh ha noi")
     me.text("em đã ghi nhận anh/chị ở Phường Ba Đình")

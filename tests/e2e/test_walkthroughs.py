@@ -1,12 +1,14 @@
-"""End-to-end through /api/chat: a walkthrough, a lesson with its quiz, the privacy notice, the
-scam emergency path and erasure, with the real trained model, action server and database."""
+"""End-to-end through /api/chat: a walkthrough, a lesson with its quiz, the privacy question when
+a walkthrough is left half-way, the scam emergency path and erasure, with the real trained
+model, action server and database."""
 
 from __future__ import annotations
 
 import pytest
 
-from actions.consent import notice_messages
+from actions.consent import AGREED_TEXT
 from actions.flows import bubbles
+from actions.privacy_notice import QUESTIONS, Moment, progress_hint
 from actions.walkthroughs import step_messages
 from core.content.emergency import load_emergency
 from core.content.lessons import find_lesson
@@ -16,7 +18,6 @@ from tests.stack import RunningStack
 pytestmark = pytest.mark.e2e
 
 Message = dict[str, object]
-NOTICE = notice_messages(90)
 
 
 def _texts(messages: list[Message]) -> list[str]:
@@ -45,7 +46,7 @@ def test_birth_registration_overview_step_by_step_and_stuck(stack: RunningStack)
         "Xem giấy tờ cần chuẩn bị",
         "Tôi bị kẹt ở bước này",
     ]
-    assert texts[-len(NOTICE) :] == NOTICE
+    assert not any(t.startswith("🔒") for t in texts)  # no privacy question on a first message
 
     step_two = stack.press("e2e-birth", step_one, "Tiếp theo")
     assert _texts(step_two) == step_messages(guide, 2)
@@ -67,7 +68,8 @@ def test_typed_navigation_leave_and_come_back(stack: RunningStack) -> None:
     guide = load_service_guide("birth_registration")
     stack.chat("e2e-nav", "lam giay khai sinh cho be")
     assert _texts(stack.chat("e2e-nav", "tiep theo"))[-1].startswith(f"Bước 2/{len(guide.steps)}")
-    assert "tiếp tục" in _texts(stack.chat("e2e-nav", "thoat"))[0]
+    # The first time, leaving asks to keep the place; unanswered, it still lasts the session.
+    assert _texts(stack.chat("e2e-nav", "thoat"))[-1] == QUESTIONS[Moment.PROGRESS]
     back = _texts(stack.chat("e2e-nav", "tiep tuc"))
     assert back[-1].startswith(f"Bước 2/{len(guide.steps)}")
 
@@ -100,24 +102,23 @@ def test_lesson_menu_and_a_whole_lesson_with_its_quiz(stack: RunningStack) -> No
     assert "đã học xong 1/7 bài" in _texts(again)[0]
 
 
-def test_a_first_time_sender_gets_the_privacy_notice_once(stack: RunningStack) -> None:
-    first = stack.chat("e2e-consent", "xin chào")
-    assert _texts(first)[-len(NOTICE) :] == NOTICE
-    agreed = stack.press("e2e-consent", first[-1], "Đồng ý")
-    assert _texts(agreed) == [
-        "Dạ, em cảm ơn anh/chị. Anh/chị cần em hỗ trợ việc gì cứ nhắn em nhé."
-    ]
-    later = stack.chat("e2e-consent", "cảm ơn em")
-    assert not set(NOTICE) & set(_texts(later))
+def test_leaving_half_way_asks_once_to_keep_the_place(stack: RunningStack) -> None:
+    first = stack.chat("e2e-consent", "dang ky khai sinh cho con")
+    step_two = stack.press("e2e-consent", _step(first, "Bước 1/"), "Tiếp theo")
+    stopped = stack.press("e2e-consent", _step(step_two, "Bước 2/"), "Thoát")
+    assert _texts(stopped)[-1] == QUESTIONS[Moment.PROGRESS]
+    assert _titles(stopped[-1]) == ["Đồng ý", "Không lưu", "Xem chi tiết"]
+    agreed = stack.press("e2e-consent", stopped[-1], "Đồng ý")
+    assert _texts(agreed)[:2] == [AGREED_TEXT, progress_hint(kept=True)]
     assert ("consent_given", None) in stack.events("e2e-consent")
+    again = stack.chat("e2e-consent", "thoát")
+    assert _texts(again)[1] == progress_hint(kept=True)
 
 
 def test_typing_a_button_title_presses_it(stack: RunningStack) -> None:
-    first = stack.chat("e2e-typed", "xin chao")
-    assert _texts(first)[-len(NOTICE) :] == NOTICE
-    assert _texts(stack.chat("e2e-typed", "dong y")) == [
-        "Dạ, em cảm ơn anh/chị. Anh/chị cần em hỗ trợ việc gì cứ nhắn em nhé."
-    ]
+    asked = stack.chat("e2e-typed", "/request_human")
+    assert _titles(asked[-1])[0] == "Đồng ý"
+    assert _texts(stack.chat("e2e-typed", "dong y"))[0] == AGREED_TEXT
     assert ("consent_given", None) in stack.events("e2e-typed")
 
 

@@ -50,10 +50,13 @@ def test_web_desk_handoff_loop(
         set_web_login(session=session, volunteer_id=lan.id, username="lan-web", password=PASSWORD)
     resident_context, volunteer_context = contexts
 
-    # The resident asks for a person on the web chat and gives the commune.
+    # The resident asks for a person on the web chat, does not let their words be kept, and
+    # gives the commune.
     chat = resident_context.new_page()
     chat.goto(f"{stack.url}/")
     say(chat, "cho toi gap nguoi ho tro")
+    bot_says(chat, "Anh/chị đồng ý không ạ?")
+    say(chat, "khong luu")
     bot_says(chat, "anh/chị ở xã, phường nào")
     say(chat, "phuong hoan kiem ha noi")
     bot_says(chat, "lượt thứ 1")

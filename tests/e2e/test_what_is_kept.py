@@ -2,7 +2,8 @@
 corpus (tests/pii_corpus.py), leave no trace in any store the product writes — no table of
 the database, no Redis key or value, no Rasa tracker, no log line of the three processes, no
 report in any format — while the resident agreed to have their words kept (so everything
-that can be kept, is) and while they talk to a volunteer.
+that can be kept, is) and while they talk to a volunteer. Before a resident agrees, none of
+their words are kept at all.
 
 A secret counts as leaked when a password appears as typed, or seven consecutive digits of a
 number (all of a shorter one) appear in one run of digits, whatever separators are left.
@@ -24,6 +25,7 @@ import pytest
 import redis
 from sqlalchemy import JSON, MetaData, String, Text, select
 
+from actions.privacy_notice import QUESTIONS, Moment, consent_buttons
 from core.db import make_engine
 from core.models import InboundUpdate
 from core.repositories.desk import link_desk
@@ -165,8 +167,8 @@ def _telegram(stack: RunningStack, texts: list[str]) -> None:
 
 def test_no_personal_number_or_secret_is_kept_anywhere(stack: RunningStack) -> None:
     sender = "e2e-pii-corpus"
-    notice = stack.chat(sender, "xin chào")
-    stack.press(sender, notice[-1], "Đồng ý")  # keep the words: every store gets them
+    agree = consent_buttons(None)[0]["payload"]
+    stack.chat(sender, agree)  # keep the words: every store gets them
     for entry in CORPUS:
         stack.chat(sender, entry.text)
     # The commune's own desk group: the relayed conversation keeps to that group's pace (20
@@ -205,4 +207,26 @@ def test_no_personal_number_or_secret_is_kept_anywhere(stack: RunningStack) -> N
         for fmt in FORMATS:
             if leaked := _leaks(_report_text(render(report, fmt), fmt)):
                 places[f"{scope} report {fmt}"] = leaked
+    assert not places, places
+
+
+def test_nothing_of_a_resident_is_kept_before_they_agree(stack: RunningStack) -> None:
+    """A first-time resident's words (a question the bot misses, a service, their place) reach
+    no table, no Redis key and not Rasa's tracker; the first handoff asks before anything."""
+    sender = "e2e-before-consent"
+    said = ["con trâu nhà Bé Na bị ốm ở xóm Đông Lâu", "làm giấy khai sinh cho bé Na"]
+    for text in said:
+        stack.chat(sender, text)
+    asked = stack.chat(sender, "cho tôi gặp người hỗ trợ")
+    assert [m["text"] for m in asked] == [QUESTIONS[Moment.HANDOFF]]
+    words = ("trâu", "Đông Lâu", "Bé Na", "bé Na")
+
+    def found(text: str) -> list[str]:
+        return [w for w in words if w in text]
+
+    places = {f"table {t}": hit for t, row in _database_text(stack) if (hit := found(row))}
+    if redis_url := os.environ.get("TEST_REDIS_URL"):
+        places |= {f"redis {k}": hit for k, v in _redis_text(redis_url) if (hit := found(v))}
+    if hit := found(_resident_side(stack.tracker(sender))):
+        places["rasa tracker"] = hit
     assert not places, places

@@ -15,12 +15,10 @@ from typing import Any
 import pytest
 from rasa.core.agent import Agent
 from rasa.model_training import train
-from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.events import BotUttered
 from rasa.shared.exceptions import RasaException
 
-from nlu.channel import TurnInput, notice_still_due, run_turn
-from nlu.controls import CONSENT_ACTION, ERASE_CONVERSATION
+from nlu.channel import TurnInput, run_turn
 
 TOKEN = "-secret token"
 CONFIG = """recipe: default.v1
@@ -33,28 +31,20 @@ policies:
   - name: RulePolicy
 """
 DOMAIN = """version: "3.1"
-intents: [greet, consent]
+intents: [greet]
 responses:
   utter_greet: [{text: "Dạ, em chào bác."}]
-  utter_notice: [{text: "🔒 Em xin phép…"}]
 """
 DATA = """version: "3.1"
 nlu:
 - intent: greet
   examples: |
     - xin chào
-- intent: consent
-  examples: |
-    - đồng ý
 rules:
 - rule: greeting
   steps:
   - intent: greet
   - action: utter_greet
-- rule: the notice (action_consent in the real domain)
-  steps:
-  - intent: consent
-  - action: utter_notice
 """
 
 
@@ -80,37 +70,6 @@ def _texts(messages: list[dict[str, Any]]) -> list[str]:
     return [m["text"] for m in messages]
 
 
-def _tracker(*events: Any) -> DialogueStateTracker:
-    return DialogueStateTracker.from_events("r", list(events))
-
-
-def _user(text: str = "x") -> UserUttered:
-    return UserUttered(text, {"name": "greet", "confidence": 1.0})
-
-
-def test_the_notice_stays_due_after_an_ordinary_turn() -> None:
-    tracker = _tracker(_user(), ActionExecuted("utter_greet"), BotUttered("Dạ"))
-    assert notice_still_due(tracker, [{"text": "Dạ"}])
-
-
-def test_the_notice_is_settled_when_the_turn_ran_the_consent_action() -> None:
-    tracker = _tracker(_user("/consent"), ActionExecuted(CONSENT_ACTION), BotUttered("Dạ"))
-    assert not notice_still_due(tracker, [{"text": "Dạ"}])
-
-
-def test_a_consent_action_of_an_earlier_turn_does_not_count() -> None:
-    tracker = _tracker(
-        _user("/consent"), ActionExecuted(CONSENT_ACTION), _user(), ActionExecuted("utter_greet")
-    )
-    assert notice_still_due(tracker, [])
-
-
-def test_no_notice_after_an_erasure() -> None:
-    tracker = _tracker(_user(), ActionExecuted("action_delete_my_data"))
-    erased = {"custom": {ERASE_CONVERSATION: True, "erased_as": "anon"}}
-    assert not notice_still_due(tracker, [{"text": "Dạ, em đã xóa xong."}, erased])
-
-
 def test_the_channel_needs_a_token() -> None:
     with pytest.raises(RasaException):
         TurnInput.from_credentials({"token": ""})
@@ -119,23 +78,21 @@ def test_the_channel_needs_a_token() -> None:
     assert TurnInput.from_credentials({"token": TOKEN}).token == TOKEN
 
 
-def test_a_turn_answers_messages_parse_and_the_due_notice(agent: Agent) -> None:
-    answer = asyncio.run(run_turn(agent, "r1", "xin chào", {"channel": "web"}, True))
+def test_a_turn_answers_messages_and_parse_and_is_saved(agent: Agent) -> None:
+    answer = asyncio.run(run_turn(agent, "r1", "xin chào", {"channel": "web"}))
+    assert set(answer) == {"messages", "intent", "intent_ranking"}  # no notice of its own
     assert _texts(answer["messages"]) == ["Dạ, em chào bác."]
     assert answer["intent"]["name"] == "greet"
-    assert _texts(answer["notice"]) == ["🔒 Em xin phép…"]
     tracker = asyncio.run(agent.tracker_store.retrieve("r1"))
     assert tracker is not None
-    said = [e.text for e in tracker.events if isinstance(e, BotUttered)]
-    assert said == ["Dạ, em chào bác.", "🔒 Em xin phép…"]  # one save held both
+    assert [e.text for e in tracker.events if isinstance(e, BotUttered)] == ["Dạ, em chào bác."]
 
 
-def test_no_notice_unless_the_gateway_says_it_is_due(agent: Agent) -> None:
-    answer = asyncio.run(run_turn(agent, "r2", "/greet", {"channel": "web"}, False))
+def test_a_button_payload_is_parsed_without_the_model(agent: Agent) -> None:
+    answer = asyncio.run(run_turn(agent, "r2", "/greet", {"channel": "web"}))
     assert _texts(answer["messages"]) == ["Dạ, em chào bác."]
     assert answer["intent"] == {"name": "greet", "confidence": 1.0}
     assert answer["intent_ranking"] == [{"name": "greet", "confidence": 1.0}]
-    assert answer["notice"] == []
 
 
 def _receive(channel: TurnInput) -> Any:
@@ -186,8 +143,8 @@ def test_the_webhook_refuses_a_malformed_turn(agent: Agent, body: dict[str, Any]
 
 def test_the_webhook_runs_the_turn_with_the_token(agent: Agent) -> None:
     receive = _receive(TurnInput(TOKEN))
-    body = {"sender": "r5", "message": "xin chào", "metadata": {}, "consent_notice_due": True}
+    body = {"sender": "r5", "message": "xin chào", "metadata": {}}
     response = asyncio.run(receive(_request(agent, TOKEN, body)))
     assert response.status == 200
     answer = json.loads(response.body)
-    assert _texts(answer["messages"] + answer["notice"]) == ["Dạ, em chào bác.", "🔒 Em xin phép…"]
+    assert _texts(answer["messages"]) == ["Dạ, em chào bác."]
