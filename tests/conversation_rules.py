@@ -5,9 +5,11 @@ gateway's /api/chat returns them (`buttons`: `{"title", "payload"}` dicts, possi
 `violations(turn)` names every rule the turn breaks:
 
 - **few bubbles**: at most `MAX_BUBBLES`;
-- **one question**: at most one bubble asks something. A bubble asks when it has buttons, or
+- **one question**: at most one bubble asks something. A bubble asks when it has buttons;
   when its text ends with a question mark, optionally followed only by "ạ", spaces or emoji
-  ("Anh/chị ở xã nào ạ?", "Mình làm tiếp nhé? 🙂"); a "?" inside the text does not count;
+  ("Anh/chị ở xã nào ạ?", "Mình làm tiếp nhé? 🙂"); or when a sentence inside it ends with
+  "ạ?" (the polite particle marks a question put to the resident: "anh/chị ở xã, phường nào
+  ạ? Gõ tên là được"). Any other "?" inside a text does not count ("Quên mật khẩu? Bấm…");
 - **current choices last**: when any bubble has buttons, the last bubble has buttons (the
   answer comes first, the choices the resident acts on now come last, where the eye is);
 - **one phone screen**: no bubble over `SCREEN_CHARS` characters or `SCREEN_LINES` lines.
@@ -17,6 +19,7 @@ gateway's /api/chat returns them (`buttons`: `{"title", "payload"}` dicts, possi
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +39,7 @@ SCREEN_LINES = 12
 _QUESTION_TAIL_CHARS = frozenset("ạẠ\u200d\ufe0f\u20e3")
 _EMOJI_CATEGORIES = frozenset({"So", "Sk"})
 QUESTION_MARKS = ("?", "？")
+_POLITE_QUESTION = re.compile(r"[ạẠ]\s*[?？]")
 
 
 @dataclass(frozen=True)
@@ -78,8 +82,11 @@ def _is_tail(char: str) -> bool:
 
 
 def asks_in_words(text: str) -> bool:
-    """Whether `text` ends with a question mark (then only "ạ", spaces or emoji)."""
+    """Whether `text` ends with a question mark (then only "ạ", spaces or emoji), or has a
+    sentence ending with "ạ?"."""
     rest = unicodedata.normalize("NFC", text)
+    if _POLITE_QUESTION.search(rest):
+        return True
     while rest and _is_tail(rest[-1]):
         rest = rest[:-1]
     return rest.endswith(QUESTION_MARKS)

@@ -46,6 +46,9 @@ def _rules(turn: list[Bubble]) -> list[str]:
         "Anh/chị có đồng ý không?\n",
         "Anh/chị ở đâu ạ？",
         "Có đúng không ạ?ạ",  # a doubled particle
+        # A question put to the resident inside the text: the commune question.
+        'Anh/chị ở xã, phường nào ạ? Gõ tên là được, không cần dấu, ví dụ: "xa tan lap".',
+        "Anh/chị có đồng ý cho em lưu không ạ ? Không đồng ý thì em vẫn hỗ trợ bình thường.",
     ],
 )
 def test_a_text_ending_with_a_question_mark_asks(text: str) -> None:
@@ -58,6 +61,7 @@ def test_a_text_ending_with_a_question_mark_asks(text: str) -> None:
     [
         "Dạ, em đã ghi nhận anh/chị ở Phường Ba Đình, Hà Nội ạ.",
         "Quên mật khẩu? Bấm “Quên mật khẩu” rồi nhập số điện thoại.",  # a ? inside
+        "Anh/chị tự hỏi: Ai đăng tin này? Đăng ngày nào? Chưa chắc thì chưa chia sẻ.",
         "Chi phí: miễn phí\nThời gian: trong ngày",
         "Dạ",
         "Xem thêm: https://dichvucong.gov.vn/p/home/dvc-tthc-thu-tuc-hanh-chinh.html?id=1",
@@ -104,6 +108,11 @@ def test_buttons_and_a_question_in_words_are_two_questions() -> None:
     assert _rules(turn) == ["one question", "current choices last"]
     asked_twice = [_bubble("Anh/chị ở xã nào?"), _bubble("Anh/chị cần làm gì ạ?")]
     assert _rules(asked_twice) == ["one question"]
+
+
+def test_the_commune_question_before_step_one_is_a_second_question() -> None:
+    commune = "Anh/chị ở xã, phường nào ạ? Gõ tên là được, không cần dấu."
+    assert _rules([_bubble(commune), _bubble(STEP_ONE, STEP_BUTTONS)]) == ["one question"]
 
 
 def test_the_current_choices_come_last() -> None:
