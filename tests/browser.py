@@ -16,9 +16,11 @@ under the short names below, so a test's `phone_page` argument does not shadow t
 
 - `chromium` (module scope): the running browser.
 - `phone_page` (per test): a fresh page in a fresh phone-sized context (390x844, touch,
-  `vi-VN`; so fresh cookies and localStorage too). Requests to anything but this machine
-  are aborted, so a page can never reach the internet. When the test fails, a screenshot
-  and the page's HTML are saved under the test's `tmp_path` and the path is printed.
+  `vi-VN`; so fresh cookies and localStorage too); another screen of `PHONE_SCREENS` with
+  `@pytest.mark.parametrize("phone_page", ["360x740"], indirect=True)`. Requests to anything
+  but this machine are aborted, so a page can never reach the internet. When the test fails,
+  a screenshot and the page's HTML are saved under the test's `tmp_path` and the path is
+  printed.
 """
 
 from __future__ import annotations
@@ -54,6 +56,12 @@ PHONE: dict[str, Any] = {
     "has_touch": True,
     "locale": "vi-VN",
     "timezone_id": "Asia/Ho_Chi_Minh",
+}
+#: Phone screens in portrait (CSS pixels) the web chat must work on: the smallest common
+#: Android screen and the mid-range phone of `PHONE`.
+PHONE_SCREENS: dict[str, dict[str, int]] = {
+    "360x740": {"width": 360, "height": 740},
+    "390x844": PHONE["viewport"],
 }
 #: Default timeout of page actions (clicks, fills), in milliseconds.
 ACTION_TIMEOUT_MS = 15_000
@@ -106,9 +114,11 @@ def _stay_on_this_machine(route: Route) -> None:
 def phone_page_fixture(
     chromium: Browser, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[Page]:
-    """A page in a fresh phone-sized context; screenshot and HTML saved if the test fails."""
+    """A page in a fresh phone-sized context (`PHONE`, or the screen of `PHONE_SCREENS` named
+    by an indirect parameter); screenshot and HTML saved if the test fails."""
     failed_before = request.session.testsfailed
-    context = chromium.new_context(**PHONE)
+    screen = PHONE_SCREENS[getattr(request, "param", "390x844")]
+    context = chromium.new_context(**{**PHONE, "viewport": screen, "screen": screen})
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     context.route(re.compile(r"^(?:https?|wss?)://"), _stay_on_this_machine)
     page = context.new_page()

@@ -12,3 +12,14 @@ def domain_intents(prefix: str = "") -> set[str]:
     with (PROJECT_ROOT / "data" / "domain.yml").open(encoding="utf-8") as handle:
         intents: list[str] = yaml.safe_load(handle)["intents"]
     return {intent for intent in intents if intent.startswith(prefix)}
+
+
+def first_example(intent: str) -> str:
+    """The first training example of `intent` in data/nlu/*.yml (as a resident types it)."""
+    for path in sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")):
+        with path.open(encoding="utf-8") as handle:
+            blocks: list[dict[str, str]] = yaml.safe_load(handle).get("nlu") or []
+        for block in blocks:
+            if block.get("intent") == intent:
+                return block["examples"].splitlines()[0].removeprefix("- ").strip()
+    raise LookupError(f"no training example of {intent!r}")
