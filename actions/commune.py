@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from actions.flows import button, in_session, str_entity
+from actions.flows import ASK_HOW_TO_HELP, button, in_session, str_entity
 from actions.tracking import COMMUNE_SLOT, tracker_commune
 from core.places import Commune, commune_by_code, resolve_place
 from core.repositories.progress import latest_unfinished
@@ -40,7 +40,6 @@ CHOOSE_TEXT = (
     "Anh/chị ở nơi nào ạ?"
 )
 RESUME_BUTTON = button("Làm tiếp việc đang dở", "resume")
-ASK_HOW_TO_HELP = "utter_ask_how_to_help"
 # Set by action_request_human when it had to ask for the commune first (a JSON request).
 PENDING_HANDOFF_SLOT = "handoff_pending"
 

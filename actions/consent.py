@@ -21,9 +21,8 @@ from sqlalchemy.orm import Session
 
 from actions.commune import PENDING_HANDOFF_SLOT
 from actions.fallback import FALLBACK_OFFER
-from actions.flows import in_session, str_entity
+from actions.flows import ASK_HOW_TO_HELP, in_session, str_entity
 from actions.handoff import send_or_ask_commune
-from actions.navigation import ASK_HOW_TO_HELP
 from actions.privacy_notice import (
     AGREE,
     QUESTIONS,

@@ -25,6 +25,8 @@ Button = dict[str, str]
 MAX_PAYLOAD_BYTES = 64
 BUBBLE_LIMIT = 450  # characters: one phone screen
 MAX_BUBBLES = 4  # messages in one turn, on every channel
+# The question that closes a turn with nothing else to choose (data/domain.yml).
+ASK_HOW_TO_HELP = "utter_ask_how_to_help"
 
 
 def payload(intent: str, **entities: str | int) -> str:

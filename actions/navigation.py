@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions import lessons, walkthroughs
-from actions.flows import in_session, int_entity, str_entity
+from actions.flows import ASK_HOW_TO_HELP, in_session, int_entity, str_entity
 from actions.privacy_notice import Moment, ask, progress_hint, question_due
 from core.content.lessons import Lesson, find_lesson
 from core.content.services import ServiceGuide, find_service_guide
@@ -24,7 +24,6 @@ from core.repositories.progress import latest_unfinished
 from core.repositories.residents import has_consented
 
 NOTHING_UNFINISHED_TEXT = "Dạ, anh/chị chưa có việc nào đang làm dở ạ."
-ASK_HOW_TO_HELP = "utter_ask_how_to_help"
 STUCK_RESPONSE = "utter_stuck"
 
 Flow = ServiceGuide | Lesson

@@ -3,16 +3,15 @@ metric events it recorded."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.flows import BUBBLE_LIMIT, MAX_BUBBLES
 from core.db import session_scope
 from core.models import EventType
 from core.repositories.events import list_events
+from tests.conversation_rules import assert_follows_rules, describe, is_question
 
 
 async def run_action(
@@ -49,19 +48,8 @@ def payload_of(message: dict[str, Any], title: str) -> str:
     return str(matches[0])
 
 
-QUESTION_END = re.compile(r"\?\s*(ạ)?\s*[^\w\s]*\s*$")
-
-
-def is_question(message: dict[str, Any]) -> bool:
-    """A bubble asks something: it has buttons, or its text ends with "?" (then "ạ", emoji)."""
-    return bool(message.get("buttons")) or bool(QUESTION_END.search(str(message.get("text") or "")))
-
-
 def assert_one_question_last(messages: list[dict[str, Any]]) -> None:
-    """A turn an elderly resident can follow: at most MAX_BUBBLES bubbles of one screen each,
-    one question, and it is the last bubble, with the choices."""
-    assert 1 <= len(messages) <= MAX_BUBBLES, texts(messages)
-    assert all(len(text) <= BUBBLE_LIMIT for text in texts(messages)), texts(messages)
-    assert [is_question(m) for m in messages] == [False] * (len(messages) - 1) + [True], texts(
-        messages
-    )
+    """A turn an elderly resident can follow (tests/conversation_rules.py), whose one question
+    is its last bubble, with the choices."""
+    assert_follows_rules(messages, "the turn")
+    assert is_question(messages[-1]), describe(messages)
