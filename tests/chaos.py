@@ -179,7 +179,9 @@ class Traffic:
     zalo_sent: Counter[str] = field(default_factory=Counter)
     web_statuses: Counter[int] = field(default_factory=Counter)
     web_bad: list[str] = field(default_factory=list)
-    web_failed_at: list[float] = field(default_factory=list)  # when a turn got no 200
+    # When each turn that got no 200 was sent and answered (a turn in flight at a kill fails
+    # after it).
+    web_failed_at: list[tuple[float, float]] = field(default_factory=list)
     zalo_unacked: list[Delivery] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -236,7 +238,7 @@ class Traffic:
         with self._lock:
             self.web_statuses[status] += 1
             if status != 200:
-                self.web_failed_at.append(started)
+                self.web_failed_at.append((started, time.monotonic()))
             if bad:
                 self.web_bad.append(bad)
 

@@ -49,6 +49,7 @@ def test_step_one_buttons_are_on_screen_without_scrolling(
     chips = _bot_row(phone_page, f"Bước 1/{steps} – ").get_by_role("button")
     expect(chips.first).to_be_attached()
     expect(phone_page.get_by_test_id("typing")).to_have_count(0)
+    expect(chips.last).to_be_in_viewport(ratio=1)  # then where they are is measured
     log = phone_page.evaluate(_LOG)
     phone_page.screenshot(path=tmp_path / f"{service}.png")
     viewport = phone_page.viewport_size

@@ -259,12 +259,19 @@
     log.scrollTop = log.scrollHeight;
   }
 
-  /** Scroll to the newest content, but never past the top of the first new reply
-   *  (a long answer is then read from its beginning). */
+  /** Scroll to the newest content. A reply that ends with choices (buttons) is scrolled to
+   *  its end, so what the resident can do next is on screen (the conversation rules: the
+   *  current choices come last); any other reply stops at the top of its first row (a long
+   *  answer is then read from its beginning). */
   function scrollToReply(firstRow) {
     var bottom = log.scrollHeight - log.clientHeight;
     var target = bottom;
-    if (firstRow) target = Math.min(bottom, Math.max(0, firstRow.offsetTop - 8));
+    var lastRow = log.lastElementChild;
+    if (lastRow && lastRow === typingRow) lastRow = lastRow.previousElementSibling;
+    var endsWithChoices = !!(lastRow && lastRow.querySelector(".chips"));
+    if (firstRow && !endsWithChoices) {
+      target = Math.min(bottom, Math.max(0, firstRow.offsetTop - 8));
+    }
     if (target <= log.scrollTop) return;
     if (log.scrollTo && !reduceMotion) {
       try {
