@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi import Request
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import sessionmaker
 
 from bot.app import create_app
 from bot.channels.web import (
@@ -31,11 +32,11 @@ from bot.channels.web_identity import WebIdentities
 from bot.channels.web_mailbox import WebMailbox
 from bot.messages import OutboundMessage
 from cns.stack import free_port
-from core.db import session_scope
+from core import db
+from core.db import make_engine, session_scope
 from core.models import EventType
 from core.privacy import pseudonymize
 from core.repositories.events import list_events
-from tests.databases import forget_database_caches
 from tests.factories import offline_settings
 
 PSEUDONYM_KEY = "test-key"
@@ -307,14 +308,13 @@ def test_database_down_gives_a_polite_503_asking_to_resend(
     app_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = IDENTITIES.issue().token
-    with _client(app_database) as client:
-        monkeypatch.setenv("DATABASE_URL", f"postgresql://nobody@127.0.0.1:{free_port()}/none")
-        forget_database_caches()
-        try:
-            response = client.post("/api/chat", json={"sender": token, "text": "xin chào"})
-        finally:
-            monkeypatch.setenv("DATABASE_URL", app_database)
-            forget_database_caches()
+    down = make_engine(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none")
+    with _client(app_database) as client, monkeypatch.context() as patch:
+        # Every session, on every thread: not the cached settings and engine, which the app's
+        # background tasks may fill again with the real database at any moment.
+        patch.setattr(db, "_session_factory", lambda: sessionmaker(bind=down))
+        response = client.post("/api/chat", json={"sender": token, "text": "xin chào"})
+    down.dispose()
     assert response.status_code == 503, response.text
     assert response.json() == {
         "sender": token,
