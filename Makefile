@@ -67,7 +67,7 @@ test-rasa-components: .venv-rasa/.synced ## tests of the custom Rasa components,
 		tests/nlu/test_components.py tests/nlu/test_tracker_store.py \
 		tests/nlu/test_channel.py tests/nlu/test_hot_paths.py
 
-bench-nlu: install ## default vs our NLU pipeline on the held-out set → docs/benchmarks/nlu.md
+bench-nlu: install ## default vs our NLU pipeline on both held-out sets → docs/benchmarks/nlu.md
 	$(UV) run --frozen python -m bench.nlu
 
 # Channel intake, outbound pacing, kill-and-restart (uses TEST_DATABASE_URL / TEST_REDIS_URL

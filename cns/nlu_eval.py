@@ -1,7 +1,9 @@
 """Evaluating intent classification over HTTP: the held-out set, metrics, latency.
 
 Shared by `make bench-nlu` (bench/nlu.py) and the regression check in `make test`.
-The held-out file is Rasa NLU YAML whose intent blocks carry `metadata: {style: …}`.
+The held-out files are Rasa NLU YAML whose intent blocks carry `metadata: {style: …}` (and,
+in the independent set, `voice: …`): the project's own held-out set, and the independent one
+written only from docs/intents.md by writers who never saw the training data.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from core.settings import PROJECT_ROOT
 from nlu.vietnamese import strip_diacritics
 
 HELD_OUT_FILE = PROJECT_ROOT / "tests" / "nlu" / "test_nlu.yml"
+INDEPENDENT_FILE = PROJECT_ROOT / "tests" / "nlu" / "independent.yml"
 TRAINING_DIR = PROJECT_ROOT / "data" / "nlu"
 STYLES = ("diacritics", "plain", "teencode")
 FALLBACK_INTENT = "nlu_fallback"
@@ -32,6 +35,7 @@ class Example:
     text: str
     intent: str
     style: str | None = None
+    voice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,9 +63,10 @@ def load_examples(path: Path) -> list[Example]:
     for block in data.get("nlu") or []:
         if "intent" not in block:
             continue
-        style = (block.get("metadata") or {}).get("style")
+        metadata = block.get("metadata") or {}
+        style, voice = metadata.get("style"), metadata.get("voice")
         examples.extend(
-            Example(text=text, intent=str(block["intent"]), style=style)
+            Example(text=text, intent=str(block["intent"]), style=style, voice=voice)
             for text in _example_lines(str(block.get("examples") or ""))
         )
     return examples
@@ -126,6 +131,13 @@ def by_style(predictions: Iterable[Prediction]) -> dict[str, list[Prediction]]:
     for p in predictions:
         groups.setdefault(p.example.style or "unknown", []).append(p)
     return groups
+
+
+def by_voice(predictions: Iterable[Prediction]) -> dict[str, list[Prediction]]:
+    groups: dict[str, list[Prediction]] = {}
+    for p in predictions:
+        groups.setdefault(p.example.voice or "unknown", []).append(p)
+    return dict(sorted(groups.items()))
 
 
 def confusions(predictions: Sequence[Prediction], top: int = 10) -> list[tuple[str, str, int]]:

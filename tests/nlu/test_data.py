@@ -1,12 +1,17 @@
-"""The training data and the held-out set: every intent covered, and never overlapping."""
+"""The training data and the two held-out sets (the project's, and the independent one written
+only from docs/intents.md): every intent covered in every style, and never overlapping."""
 
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
+
+import pytest
 
 from actions.intent_labels import BUTTON_ONLY_INTENTS
 from cns.nlu_eval import (
     HELD_OUT_FILE,
+    INDEPENDENT_FILE,
     STYLES,
     load_examples,
     load_training_examples,
@@ -15,32 +20,40 @@ from cns.nlu_eval import (
 from tests.domain import domain_intents
 
 MIN_TRAINING_EXAMPLES = 30
-MIN_HELD_OUT_PER_INTENT = 10
+# Each held-out set and the messages it has at least for every typed intent.
+HELD_OUT_SETS = {HELD_OUT_FILE: 10, INDEPENDENT_FILE: 25}
+held_out_sets = pytest.mark.parametrize("path", list(HELD_OUT_SETS), ids=lambda p: p.stem)
 
 
-def test_every_typed_domain_intent_is_trained_and_tested() -> None:
+def test_every_typed_domain_intent_is_trained() -> None:
     intents = domain_intents() - BUTTON_ONLY_INTENTS
     assert len(intents) == 44
     trained = Counter(e.intent for e in load_training_examples())
-    tested = Counter(e.intent for e in load_examples(HELD_OUT_FILE))
     assert set(trained) == intents
-    assert set(tested) == intents
     assert {i: n for i, n in trained.items() if n < MIN_TRAINING_EXAMPLES} == {}
-    assert {i: n for i, n in tested.items() if n < MIN_HELD_OUT_PER_INTENT} == {}
 
 
-def test_held_out_set_has_all_three_styles_per_intent() -> None:
+@held_out_sets
+def test_every_typed_domain_intent_is_tested(path: Path) -> None:
+    tested = Counter(e.intent for e in load_examples(path))
+    assert set(tested) == domain_intents() - BUTTON_ONLY_INTENTS
+    assert {i: n for i, n in tested.items() if n < HELD_OUT_SETS[path]} == {}
+
+
+@held_out_sets
+def test_held_out_set_has_all_three_styles_per_intent(path: Path) -> None:
     styles: dict[str, set[str | None]] = {}
-    for example in load_examples(HELD_OUT_FILE):
+    for example in load_examples(path):
         styles.setdefault(example.intent, set()).add(example.style)
     assert {i: s for i, s in styles.items() if s != set(STYLES)} == {}
-    plain = [e.text for e in load_examples(HELD_OUT_FILE) if e.style == "plain"]
+    plain = [e.text for e in load_examples(path) if e.style == "plain"]
     assert [t for t in plain if not t.isascii()] == []
 
 
-def test_no_held_out_message_appears_in_training_data() -> None:
+@held_out_sets
+def test_no_held_out_message_appears_in_training_data(path: Path) -> None:
     training = {overlap_key(e.text) for e in load_training_examples()}
-    leaked = [e.text for e in load_examples(HELD_OUT_FILE) if overlap_key(e.text) in training]
+    leaked = [e.text for e in load_examples(path) if overlap_key(e.text) in training]
     assert leaked == []
 
 
