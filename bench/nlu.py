@@ -203,15 +203,20 @@ def render(results: list[Result], command: str = "make bench-nlu") -> str:
             [f"{1000 * percentile([p.seconds for p in r.predictions], q):.1f}" for r in results],
         )
     for r in results:
-        lines += [
-            "",
-            f"## Costliest confusions: {r.name}",
-            "",
-            "| true intent | predicted | count |",
-            "| --- | --- | --- |",
-        ]
-        lines += [f"| {t} | {p} | {n} |" for t, p, n in confusions(r.predictions)]
+        lines += _confusion_table(f"## Costliest confusions: {r.name}", r.predictions)
     return "\n".join(lines) + "\n"
+
+
+def _confusion_table(heading: str, predictions: list[Prediction]) -> list[str]:
+    """A section: `heading`, then the costliest (true, predicted) pairs with their counts."""
+    return [
+        "",
+        heading,
+        "",
+        "| true intent | predicted | count |",
+        "| --- | --- | --- |",
+        *(f"| {t} | {p} | {n} |" for t, p, n in confusions(predictions)),
+    ]
 
 
 def render_independent(results: list[Result]) -> str:
@@ -233,22 +238,19 @@ def render_independent(results: list[Result]) -> str:
     def row(label: str, values: list[str]) -> None:
         lines.append(f"| {label} | " + " | ".join(values) + " |")
 
+    styles = [by_style(r.independent) for r in results]
+    voices = [by_voice(r.independent) for r in results]
     row("all", [_pct(accuracy(r.independent)) for r in results])
     for style in STYLES:
-        row(style, [_pct(accuracy(by_style(r.independent)[style])) for r in results])
-    for voice in by_voice(results[0].independent):
-        row(f"voice: {voice}", [_pct(accuracy(by_voice(r.independent)[voice])) for r in results])
+        row(style, [_pct(accuracy(groups[style])) for groups in styles])
+    for voice in voices[0]:
+        row(f"voice: {voice}", [_pct(accuracy(groups[voice])) for groups in voices])
     row("macro-F1, all", [_pct(macro_f1(r.independent)) for r in results])
     row("fallback rate", [_pct(fallback_rate(r.independent)) for r in results])
     for r in results:
-        lines += [
-            "",
-            f"### Costliest confusions on the independent set: {r.name}",
-            "",
-            "| true intent | predicted | count |",
-            "| --- | --- | --- |",
-        ]
-        lines += [f"| {t} | {p} | {n} |" for t, p, n in confusions(r.independent)]
+        lines += _confusion_table(
+            f"### Costliest confusions on the independent set: {r.name}", r.independent
+        )
     return "\n".join(lines) + "\n"
 
 
