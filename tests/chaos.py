@@ -182,6 +182,9 @@ class Traffic:
     # When each turn that got no 200 was sent and answered (a turn in flight at a kill fails
     # after it).
     web_failed_at: list[tuple[float, float]] = field(default_factory=list)
+    # When each turn that got no HTTP answer at all was sent and given up (a gateway killed
+    # while it was writing the answer cuts the connection: no proxy can mend that).
+    web_cut_at: list[tuple[float, float]] = field(default_factory=list)
     zalo_unacked: list[Delivery] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -239,6 +242,8 @@ class Traffic:
             self.web_statuses[status] += 1
             if status != 200:
                 self.web_failed_at.append((started, time.monotonic()))
+            if status == 0:
+                self.web_cut_at.append((started, time.monotonic()))
             if bad:
                 self.web_bad.append(bad)
 

@@ -129,8 +129,14 @@ def test_a_killed_rasa_and_gateway_lose_nothing_behind_the_proxy(tmp_path: Path)
     assert (lost, duplicated) == (0, 0)
     assert pause <= RECOVERY_WITHIN
     assert all(seconds <= TAKEN_OUT_WITHIN for seconds in taken_out.values()), taken_out
-    assert traffic.web_bad == []  # every failed turn was the polite 503 in the gateway's JSON
-    assert set(traffic.web_statuses) <= {200, 503}
+    # Every failed turn was the polite 503 in the gateway's JSON, except a turn whose answer
+    # the killed gateway was writing at the moment of its kill: the connection is cut (the
+    # web chat offers to send it again) and nothing else may be.
+    gateway_kill = killed_at["gateway-1"]
+    assert [bad for bad in traffic.web_bad if not bad.startswith("no answer")] == []
+    cut = [(round(s - gateway_kill, 2), round(a - gateway_kill, 2)) for s, a in traffic.web_cut_at]
+    assert all(sent <= 0 <= answered for sent, answered in cut), cut
+    assert set(traffic.web_statuses) <= {200, 503, 0}
     assert late == []  # failures only within FAILURES_WITHIN of a kill
     assert red == []  # the proxy's and the surviving gateway's /healthz stayed green
     assert all(watch.samples[-1][1] == 200 for watch in watches)
