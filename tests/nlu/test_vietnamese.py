@@ -328,6 +328,9 @@ def test_no_table_token_reads_as_laughter(token: str) -> None:
         ("bâyh làm sao", "bây giờ làm sao"),
         ("bjh sao", "bây giờ sao"),
         ("nge nói", "nghe nói"),
+        ("app gì kì vậy", "ứng dụng gì kỳ vậy"),
+        ("kỉ niệm", "kỷ niệm"),
+        ("mĩ thuật", "mỹ thuật"),
         # ambiguous spellings stay as typed (listed under `never`)
         ("bi goi dien", "bi goi dien"),  # gọi, not rồi
         ("cái gùi", "cái gùi"),
