@@ -28,6 +28,32 @@ _NUMBER_SUFFIX = re.compile(r"^(\d+)([^\W\d_]+)$")
 NUMBER_TOKEN = "xxso"
 MASKED_DIGITS = 4  # runs this long (IDs, phones, OTPs, account numbers) never become features
 
+# Emoticons typed with punctuation are removed before tokens are read (on the text as typed,
+# so "xD" is a face and "XD" may still be "xây dựng"): ":v" must not become "v" (= vậy),
+# ":D" not a "d". A face with a letter or digit mouth (":v", ":D", ":3") stands alone, so
+# "8:30" and "https://" are untouched; a bracket mouth (":))", "=((") may follow a word.
+_EMOTICON = re.compile(
+    r"[:;=]['\-^]?[)(\]\[|<>]+"  # :) :)) =)) :( ;) :> :-)
+    r"|(?<![\w:;=])[:;=]['\-^]?(?:[dDpPvVoO3]+|\*)(?![\w/])"  # :v :D :P :o :3 :*
+    r"|(?<!\w)xD+(?!\w)"  # xD
+    r"|\^[_.o-]?\^+"  # ^^ ^_^ ^.^ ^o^
+    r"|(?<!\w)(?:[tT]_+[tT]|[oO]_[oO])(?!\w)"  # T_T o_O
+    r"|[-=;@][_.][-=;@]|>[_.]?<|@@"  # -_- =.= ;_; @_@ >.< @@
+)
+# Hearts, once the other faces are gone: only at the end of the message ("trẻ <3 tuổi").
+_HEART = re.compile(r"</?3+(?=[\s<3/]*$)")
+# Expressive tokens (laughter, crying, sighs), matched with diacritics removed and stretched
+# letters collapsed: "hihi", "hahaha", "kakaka", "keke", "hjhj", "ahihi", "huhu", "hic",
+# "haizz", "hmm". No Vietnamese word is a syllable typed twice in one token.
+_EXPRESSIVE = re.compile(
+    r"[ae]?([hk])([aeiouy]|j)(?:\1+\2+)+[hkaeiouyj]{0,2}"  # haha hihi kaka hjhj ahihi huhu
+    r"|(?:h[ij][ckx]+)+"  # hic hix hjc hichic
+    r"|hai?z+|hm+"  # haizz hmm
+)
+# One consonant typed 3+ times ("kkk", "hhhhh", "zzz", "mmm") is laughter or noise; collapsed,
+# it would read as the one-letter abbreviations k = không, h = giờ, z = vậy, r = rồi.
+_CONSONANT_RUN = re.compile(r"([b-df-hj-np-tv-xz])\1{2,}|k{2,}")
+
 
 def strip_diacritics(text: str) -> str:
     """Remove every Vietnamese diacritic ("Đăng ký" → "Dang ky")."""
@@ -55,6 +81,18 @@ def collapse_stretched(text: str) -> str:
     return _STRETCHED.sub(r"\1", text)
 
 
+def remove_emoticons(text: str) -> str:
+    """Drop emoticons typed with punctuation (":))", "=))", ":v", ":D", "^^", "T_T", "<3")."""
+    return _HEART.sub(" ", _EMOTICON.sub(" ", text))
+
+
+def is_expressive(token: str) -> bool:
+    """Whether a token is laughter, crying, a sigh or a run of one consonant ("kkk", "hihi",
+    "hjhj", "huhu", "hhhhh"): a sound, never a word or an abbreviation."""
+    bare = strip_diacritics(token.lower())
+    return bool(_CONSONANT_RUN.fullmatch(bare) or _EXPRESSIVE.fullmatch(collapse_stretched(bare)))
+
+
 @dataclass(frozen=True)
 class ContextRule:
     """An abbreviation whose meaning depends on whether a number comes right before it."""
@@ -65,8 +103,9 @@ class ContextRule:
 
 @dataclass(frozen=True)
 class Normalizer:
-    """NFC, lowercase, long numbers masked, abbreviations and teencode expanded to standard
-    words, stretched letters collapsed, one tone-mark convention."""
+    """NFC, emoticons, laughter and other expressive runs removed, lowercase, long numbers
+    masked, abbreviations and teencode expanded to standard words, stretched letters
+    collapsed, one tone-mark convention."""
 
     abbreviations: Mapping[str, str] = field(default_factory=dict)
     context: Mapping[str, ContextRule] = field(default_factory=dict)
@@ -85,7 +124,7 @@ class Normalizer:
         )
 
     def __call__(self, text: str) -> str:
-        text = unicodedata.normalize("NFC", text).lower()
+        text = remove_emoticons(unicodedata.normalize("NFC", text)).lower()
         out: list[str] = []
         for token in self._tokens(text):
             previous = out[-1] if out else ""
@@ -105,6 +144,8 @@ class Normalizer:
     def _expand(self, token: str, previous: str) -> str:
         if token.isdigit():
             return NUMBER_TOKEN if len(token) >= MASKED_DIGITS else token
+        if is_expressive(token):
+            return ""
         # As typed first ("cccd"), then with stretched letters collapsed ("khummm" → "khum").
         for candidate in (token, collapse_stretched(token)):
             rule = self.context.get(candidate)

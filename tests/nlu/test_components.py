@@ -41,6 +41,8 @@ def _tokens(text: str) -> list[str]:
         ("alooo", ["alo"]),
         ("mã otp 123456", ["mã", "otp", NUMBER_TOKEN]),
         ("phí 20k", ["phí", "20", "nghìn"]),
+        ("ok kkk :v", ["ok"]),  # laughter and faces are dropped, not read as "không" / "vậy"
+        ("2h chieu", ["2", "giờ", "chieu"]),
     ],
 )
 def test_tokenizer_normalises_before_splitting(text: str, expected: list[str]) -> None:
@@ -106,3 +108,16 @@ def test_same_features_with_and_without_diacritics(
     with_marks, without = _features(featurizer, marked), _features(featurizer, plain)
     assert with_marks.sum() > 0
     assert np.array_equal(with_marks, without)
+
+
+def test_laughter_adds_no_features(featurizer: AccentInsensitiveCountVectorsFeaturizer) -> None:
+    training = TrainingData(
+        [Message(data={TEXT: t, INTENT: "x"}) for t in ("không được", "ok cảm ơn")]
+    )
+    _tokenizer().process_training_data(training)
+    featurizer.train(training)
+    # A message of laughter alone is Rasa's one empty token: no feature at all.
+    assert _tokens("hihi =)) kkk") == [""]
+    assert _features(featurizer, "hihi =)) kkk").sum() == 0
+    assert np.array_equal(_features(featurizer, "ok hhhhh :D"), _features(featurizer, "ok"))
+    assert _features(featurizer, "ok").sum() > 0

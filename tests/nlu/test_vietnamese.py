@@ -14,6 +14,7 @@ from nlu.vietnamese import (
     ContextRule,
     Normalizer,
     collapse_stretched,
+    is_expressive,
     place_tone_mark,
     strip_diacritics,
 )
@@ -144,3 +145,198 @@ def test_context_rules_follow_numbers(token: str) -> None:
 )
 def test_resident_sentences(typed: str, standard: str) -> None:
     assert FULL(typed) == FULL(standard)
+
+
+# --- Issue 17: expressive runs, and the entries added from ViLexNorm's error classes ---
+
+# Laughter, crying, sighs and emoticons as residents type them. Each is a sound or a face,
+# never a word: collapsed or split, "kkk" read "không", "hhhhh" "giờ", ":v" "vậy", ":D" "d".
+EXPRESSIVE = [
+    *("k" * n for n in range(2, 12)),
+    *("h" * n for n in range(3, 12)),
+    *("ha" * n for n in range(2, 6)),
+    *("hi" * n for n in range(2, 6)),
+    *("hj" * n for n in range(2, 5)),
+    *("ka" * n for n in range(2, 5)),
+    *("ke" * n for n in range(2, 5)),
+    *("he" * n for n in range(2, 5)),
+    "hahahaaaa",
+    "hahah",
+    "hihii",
+    "Hihi",
+    "HAHA",
+    "hìhì",
+    "hehê",
+    "ahihi",
+    "huhu",
+    "huhuhu",
+    "hoho",
+    "hic",
+    "hix",
+    "hjc",
+    "hichic",
+    "haizz",
+    "haizzz",
+    "hmm",
+    "hmmmm",
+    "zzz",
+    "mmmm",
+    "=))",
+    "=)))))",
+    ":))",
+    ":)",
+    ":(",
+    ":((",
+    "=((",
+    ";)",
+    ":-)",
+    ":>",
+    ":v",
+    ":V",
+    ":vvv",
+    ":D",
+    ":P",
+    ":p",
+    ":3",
+    ":o",
+    ":*",
+    "xD",
+    "^^",
+    "^_^",
+    "^.^",
+    "T_T",
+    "t_t",
+    "-_-",
+    "=.=",
+    ">.<",
+    ";_;",
+    "@@",
+]
+
+
+@pytest.mark.parametrize("typed", EXPRESSIVE)
+def test_laughter_and_emoticons_never_become_words(typed: str) -> None:
+    assert FULL(typed) == ""
+    assert FULL(f"ok {typed}") == "ok"
+    assert FULL(f"{typed} cảm ơn ad") == "cảm ơn admin"
+    assert FULL(f"ko dc {typed} {typed}") == "không được"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("ok kkk", "ok"),  # was "ok không"
+        ("hhhhh", ""),  # was "giờ"
+        ("ok:))", "ok"),  # a bracket face may follow the word
+        ("cảm ơn ad=)) nhé", "cảm ơn admin nhé"),
+        ("dạ vâng ạ :v", "dạ vâng ạ"),  # was "dạ vâng ạ vậy"
+        ("được rồi :D", "được rồi"),  # was "được rồi : d"
+        ("hihi cảm ơn ad nhiều ạ ^^", "cảm ơn admin nhiều ạ"),
+        ("huhu mất cccd rồi T_T", "mất căn cước công dân rồi"),
+        ("zzz chờ lâu quá", "chờ lâu quá"),  # was "vậy chờ lâu quá"
+        # a heart only at the end of the message: "trẻ <3 tuổi" is a number
+        ("cảm ơn ad <3", "cảm ơn admin"),
+        ("cảm ơn <3 <3", "cảm ơn"),
+        ("ok <333 :))", "ok"),
+    ],
+)
+def test_expressive_runs_in_sentences(typed: str, expected: str) -> None:
+    assert FULL(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        # one-letter abbreviations still read where they are real
+        ("k biet", "không biet"),
+        ("k", "không"),
+        ("mik k bít", "mình không biết"),
+        ("2h chieu", "2 giờ chieu"),
+        ("14h", "14 giờ"),
+        ("h lm sao", "giờ làm sao"),
+        ("phí 50k", "phí 50 nghìn"),
+        ("sao v ạ", "sao vậy ạ"),
+        ("xong r", "xong rồi"),
+        ("lm j", "làm gì"),
+        # words that share letters with laughter are kept
+        ("hi ad", "hi admin"),
+        ("khi nào", "khi nào"),
+        ("hích", "hích"),
+        ("hôm nay", "hôm nay"),
+        ("hẹn giờ", "hẹn giờ"),
+        ("hoa", "hoa"),
+        ("kế hoạch", "kế hoạch"),
+        ("ừừừ", "ừ"),  # a stretched vowel is still the word
+        ("XD nhà", "xd nhà"),  # upper-case XD may be "xây dựng"; only "xD" is a face
+    ],
+)
+def test_single_letters_and_lookalikes_still_read(typed: str, expected: str) -> None:
+    assert FULL(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("cccd 001203004567 hihi", f"căn cước công dân {NUMBER_TOKEN}"),
+        ("sdt 0912345678 :))", f"số điện thoại {NUMBER_TOKEN}"),
+        ("mã otp 123456 =))", f"mã otp {NUMBER_TOKEN}"),
+        ("so 079203001234 kkk", f"so {NUMBER_TOKEN}"),
+        ("lúc 8:30 sáng", "lúc 8 : 30 sáng"),  # ":3" inside a time is not a face
+        ("ngày 3/4", "ngày 3 / 4"),
+        ("https://dichvucong.gov.vn", "https :// dichvucong . gov . vn"),
+        ("trẻ <3 tuổi", "trẻ < 3 tuổi"),  # "<3" is a heart only at the end
+        ("lớp 12", "lớp 12"),
+        ("100k", "100 nghìn"),
+    ],
+)
+def test_numbers_and_punctuation_are_not_taken_for_faces(typed: str, expected: str) -> None:
+    assert FULL(typed) == expected
+
+
+@pytest.mark.parametrize(
+    "token",
+    sorted({*map(str, TABLE["abbreviations"]), *map(str, TABLE["context"]), *TABLE["never"]}),
+)
+def test_no_table_token_reads_as_laughter(token: str) -> None:
+    assert not is_expressive(token)
+
+
+# Every entry added in issue 17, in a sentence: typed -> the normaliser's output.
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("xong gòi ạ", "xong rồi ạ"),
+        ("dô app vneid ko dc", "vào ứng dụng vneid không được"),
+        ("nói ik", "nói đi"),
+        ("nhma ko nhận được mã", "nhưng mà không nhận được mã"),
+        ("nma chưa có cccd", "nhưng mà chưa có căn cước công dân"),
+        ("dui quá", "vui quá"),
+        ("zui ghê", "vui ghê"),
+        ("dzui", "vui"),
+        ("cừi xỉu", "cười xỉu"),
+        ("chời ơi lỗi hoài", "trời ơi lỗi hoài"),
+        ("làm ks cho pé", "làm khai sinh cho bé"),
+        ("pạn ơi", "bạn ơi"),
+        ("muốn khók luôn", "muốn khóc luôn"),
+        ("cũm được", "cũng được"),
+        ("mần lại cccd", "làm lại căn cước công dân"),
+        ("thik app này", "thích ứng dụng này"),
+        ("chuyển hộ khẩu dìa quê", "chuyển hộ khẩu về quê"),
+        ("zìa nhà", "về nhà"),
+        ("dzìa", "về"),
+        ("răng rứa", "răng vậy"),
+        ("bâyh làm sao", "bây giờ làm sao"),
+        ("bjh sao", "bây giờ sao"),
+        ("nge nói", "nghe nói"),
+        ("app gì kì vậy", "ứng dụng gì kỳ vậy"),
+        ("kỉ niệm", "kỷ niệm"),
+        ("mĩ thuật", "mỹ thuật"),
+        # ambiguous spellings stay as typed (listed under `never`)
+        ("bi goi dien", "bi goi dien"),  # gọi, not rồi
+        ("cái gùi", "cái gùi"),
+        ("dồi dào", "dồi dào"),
+        ("hem 12", "hem 12"),  # hẻm
+    ],
+)
+def test_issue_17_entries(typed: str, expected: str) -> None:
+    assert FULL(typed) == expected
