@@ -108,7 +108,8 @@ def render(results: list[PhoatisResult], train_examples: int, command: str) -> s
         HEADING,
         "",
         f"VinAI's PhoATIS, syllable level (`{command}`): trained on the {train_examples} "
-        f"utterances of its train split, {test} test utterances parsed as written and with "
+        "utterances of its train split (one repeated under the same label kept once), "
+        f"{test} test utterances parsed as written and with "
         "every diacritic stripped. Labels scored as written, multi-intent ones included "
         "(`airfare#flight`), like JointIDSF; a fallback is wrong. How to get the data: "
         "`bench/datasets.py`.",
