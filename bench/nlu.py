@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="only our pipeline and no ablation (minutes, not the default pipeline's half hour)",
+        help="only our pipeline (here and on PhoATIS) and no ablation: minutes, not hours",
     )
     parser.add_argument(
         "--phoatis-default",

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from bench import phoatis, vilexnorm
-from bench.datasets import PHOATIS, SPLITS, VILEXNORM, import_from
+from bench.datasets import DATASETS_DIR, PHOATIS, SPLITS, VILEXNORM, import_from
 from cns.nlu_eval import Example, Prediction, load_examples
+from core.settings import PROJECT_ROOT
 
 # Utterance, label: the PhoATIS format (seq.in and label, one per line), written for the test.
 PHOATIS_LINES = [
@@ -53,6 +54,17 @@ def datasets(tmp_path: Path) -> Path:
 
 
 # --- bench/datasets.py ---
+
+
+def test_the_datasets_folder_is_never_committed_nor_shipped() -> None:
+    for dataset in (PHOATIS, VILEXNORM):
+        placed = dataset.path() / dataset.files[0]
+        ignored = subprocess.run(
+            ["git", "check-ignore", "-q", "--no-index", str(placed)], cwd=PROJECT_ROOT
+        )
+        assert ignored.returncode == 0, f"{placed} is not ignored by git"
+    dockerignore = (PROJECT_ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    assert DATASETS_DIR.relative_to(PROJECT_ROOT).parts[0] in dockerignore
 
 
 def test_an_absent_dataset_says_how_to_get_it(tmp_path: Path) -> None:
