@@ -3,7 +3,9 @@
 For each pipeline: `rasa train nlu` (timed), `rasa run --enable-api` on a free port, every
 message of the project's held-out set and of the independent one through `/model/parse` one at
 a time (accuracy, macro-F1, fallback rate, confusions, latency; per style, and per voice on the
-independent set). Prints the tables and writes docs/benchmarks/nlu.md.
+independent set). Then the public benchmarks when their data is in var/datasets/ (see
+bench/datasets.py): PhoATIS's intent accuracy (bench/phoatis.py) and the normaliser's ERR on
+ViLexNorm (bench/vilexnorm.py). Prints the tables and writes docs/benchmarks/nlu.md.
 """
 
 from __future__ import annotations
@@ -11,22 +13,20 @@ from __future__ import annotations
 import argparse
 import platform
 import re
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import yaml
 
+from bench import phoatis, vilexnorm
+from bench.rasa_nlu import DEFAULT_CONFIG, OUR_CONFIG, serve, train
 from cns.nlu_eval import (
     HELD_OUT_FILE,
     INDEPENDENT_FILE,
     STYLES,
-    TRAINING_DIR,
     Prediction,
     accuracy,
     by_style,
@@ -39,13 +39,9 @@ from cns.nlu_eval import (
     parse_all,
     percentile,
 )
-from cns.stack import free_port
-from cns.training import rasa_environment, rasa_executable
 from core.settings import PROJECT_ROOT
 from nlu.vietnamese import Normalizer, strip_diacritics
 
-DEFAULT_CONFIG = PROJECT_ROOT / "bench" / "configs" / "rasa_init.yml"
-OUR_CONFIG = PROJECT_ROOT / "config.yml"
 SEGMENTED = "ours + pyvi word segmentation"
 REPORT = PROJECT_ROOT / "docs" / "benchmarks" / "nlu.md"
 WARMUP_MESSAGES = 20
@@ -90,75 +86,12 @@ def marked_only_training_data(out: Path) -> Path:
     return directory
 
 
-def train(config: Path, out: Path, nlu: Path = TRAINING_DIR) -> tuple[Path, float]:
-    started = time.perf_counter()
-    subprocess.run(
-        [
-            str(rasa_executable()),
-            "train",
-            "nlu",
-            "--config",
-            str(config),
-            "--nlu",
-            str(nlu),
-            "--out",
-            str(out),
-            "--fixed-model-name",
-            config.stem,
-        ],
-        cwd=PROJECT_ROOT,
-        # A fresh, disabled training cache: every pipeline is timed from scratch.
-        env=rasa_environment()
-        | {"RASA_CACHE_DIRECTORY": str(out / "cache"), "RASA_MAX_CACHE_SIZE": "0"},
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return out / f"{config.stem}.tar.gz", time.perf_counter() - started
-
-
 def evaluate(model: Path) -> tuple[list[Prediction], list[Prediction]]:
     """The model's predictions on the project's held-out set and on the independent one."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    # No input channel: only `/model/parse` is asked (credentials.yml's turn channel would
-    # want the gateway's RASA_TOKEN).
-    no_channels = model.with_name("no-channels.yml")
-    no_channels.write_text("{}\n", encoding="utf-8")
-    server = subprocess.Popen(
-        [
-            str(rasa_executable()),
-            "run",
-            "--enable-api",
-            "--credentials",
-            str(no_channels),
-            "--model",
-            str(model),
-            "--interface",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=PROJECT_ROOT,
-        env=rasa_environment(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the Rasa server did not start")
-            try:
-                if httpx.get(f"{url}/version", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(1)
+    with serve(model) as url:
         examples = load_examples(HELD_OUT_FILE)
         parse_all(url, examples[:WARMUP_MESSAGES])  # first calls build TensorFlow graphs
         return parse_all(url, examples), parse_all(url, load_examples(INDEPENDENT_FILE))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _pct(value: float) -> str:
@@ -279,9 +212,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="only our pipeline and no ablation (minutes, not the default pipeline's half hour)",
+        help="only our pipeline (here and on PhoATIS) and no ablation: minutes, not hours",
+    )
+    parser.add_argument(
+        "--phoatis-default",
+        action="store_true",
+        help="also train Rasa's default pipeline on PhoATIS (half an hour or more on 2 cores)",
     )
     args = parser.parse_args(argv)
+    command = "python -m bench.nlu --quick" if args.quick else "make bench-nlu"
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-nlu-") as tmp:
         pipelines = {
@@ -306,10 +245,17 @@ def main(argv: list[str] | None = None) -> int:
             models = Path(tmp) / "marked_models"
             model, seconds = train(config, models, nlu=marked)
             ablation.append(Result(name, seconds, *evaluate(model)))
-    command = "python -m bench.nlu --quick" if args.quick else "make bench-nlu"
+        # The public benchmarks, each skipped with a message when var/datasets/ lacks it.
+        public = (
+            phoatis.section(
+                phoatis.pipelines(with_default=args.phoatis_default), Path(tmp), command
+            )
+            + vilexnorm.section()
+        )
     report = render(results, command) + render_independent(results)
     if ablation:
         report += render_ablation(ablation, marked_examples)
+    report += public
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
     print(report)
