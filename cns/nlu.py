@@ -16,6 +16,7 @@ import httpx
 
 from cns.nlu_eval import TRAINING_DIR, rank_texts
 from cns.nlu_loop import (
+    HELD_OUT_FILES,
     REVIEWED_FILE,
     BadLabels,
     MissedMessage,
@@ -93,6 +94,11 @@ def import_(file: Path, data_dir: Path) -> None:
     data: checked, masked, without duplicates, never a held-out message."""
     if not file.is_file():
         raise click.ClickException(f"no such file: {file}")
+    if missing := [str(path) for path in HELD_OUT_FILES if not path.is_file()]:
+        raise click.ClickException(
+            f"the held-out sets {', '.join(missing)} are missing, so no overlap can be checked: "
+            "import in a checkout of the source (not in the containers)"
+        )
     try:
         done = import_labelled(read_labelled(file), training_dir=data_dir)
     except (UnreadableSheet, BadLabels) as exc:

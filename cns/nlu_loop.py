@@ -114,9 +114,11 @@ def labelable_intents(domain: Path = DOMAIN_FILE) -> list[str]:
 
 def intent_catalogue(domain: Path = DOMAIN_FILE, doc: Path = INTENTS_DOC) -> list[IntentInfo]:
     """Every labelable intent with its Vietnamese name and its meaning and examples from the
-    tables of docs/intents.md."""
+    tables of docs/intents.md (not in the container images, which carry no docs/: there the
+    Vietnamese names alone)."""
     described: dict[str, tuple[str, str]] = {}
-    for line in doc.read_text(encoding="utf-8").splitlines():
+    text = doc.read_text(encoding="utf-8") if doc.is_file() else ""
+    for line in text.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if line.startswith("|") and len(cells) >= 2:
             described.setdefault(cells[0], (cells[1], cells[2] if len(cells) > 2 else ""))
