@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
+from cns.main import cli
 from cns.nlu_eval import TRAINING_DIR, Example, Guess, Prediction, load_examples, top2_accuracy
 from cns.nlu_loop import (
     REVIEWED_FILE,
@@ -33,9 +35,12 @@ from cns.nlu_sheet import (
     read_labelled,
     xlsx_bytes,
 )
+from cns.stack import free_port
+from core.db import session_scope
 from core.models import EventType, FallbackText
 from core.privacy import PHONE_MASK
 from core.repositories.events import keep_fallback_text, record_event
+from core.settings import get_settings
 from reports.model import Period
 from tests.domain import first_example
 
@@ -241,3 +246,20 @@ def test_top2_counts_the_two_likeliest_intents_without_the_fallback() -> None:
     ]
     assert [p.correct_in_top2 for p in predictions] == [True, True, False, True]
     assert top2_accuracy(predictions) == 0.75
+
+
+def test_review_says_so_when_rasa_does_not_answer(
+    app_database: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with session_scope() as session:
+        _missed(session, "con trau nha toi bi om", IN_OCTOBER)
+    monkeypatch.setenv("RASA_URL", f"http://127.0.0.1:{free_port()}")
+    get_settings.cache_clear()
+    out = tmp_path / "review.xlsx"
+
+    result = CliRunner().invoke(cli, ["nlu", "review", "--month", "2026-10", "--out", str(out)])
+
+    assert result.exit_code == 1
+    assert "Rasa did not answer at http://127.0.0.1:" in result.output
+    assert "start it (make run) and run this again" in result.output
+    assert not out.exists()
