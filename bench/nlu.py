@@ -2,7 +2,7 @@
 
 For each pipeline: `rasa train nlu` (timed), `rasa run --enable-api` on a free port, every
 message of the project's held-out set and of the independent one through `/model/parse` one at
-a time (accuracy, macro-F1, fallback rate, confusions, latency; per style, and per voice on the
+a time (accuracy, top-2 accuracy, macro-F1, fallback rate, confusions, latency; per style, and per voice on the
 independent set). Then the public benchmarks when their data is in var/datasets/ (see
 bench/datasets.py): PhoATIS's intent accuracy (bench/phoatis.py) and the normaliser's ERR on
 ViLexNorm (bench/vilexnorm.py). Prints the tables and writes docs/benchmarks/nlu.md.
@@ -38,6 +38,7 @@ from cns.nlu_eval import (
     macro_f1,
     parse_all,
     percentile,
+    top2_accuracy,
 )
 from core.settings import PROJECT_ROOT
 from nlu.vietnamese import Normalizer, strip_diacritics
@@ -122,6 +123,12 @@ def render(results: list[Result], command: str = "make bench-nlu") -> str:
             f"accuracy, {style} (%)",
             [_pct(accuracy(by_style(r.predictions)[style])) for r in results],
         )
+    row("top-2 accuracy, all (%)", [_pct(top2_accuracy(r.predictions)) for r in results])
+    for style in STYLES:
+        row(
+            f"top-2 accuracy, {style} (%)",
+            [_pct(top2_accuracy(by_style(r.predictions)[style])) for r in results],
+        )
     row("macro-F1, all (%)", [_pct(macro_f1(r.predictions)) for r in results])
     for style in STYLES:
         row(
@@ -176,6 +183,9 @@ def render_independent(results: list[Result]) -> str:
     row("all", [_pct(accuracy(r.independent)) for r in results])
     for style in STYLES:
         row(style, [_pct(accuracy(groups[style])) for groups in styles])
+    row("top-2, all", [_pct(top2_accuracy(r.independent)) for r in results])
+    for style in STYLES:
+        row(f"top-2, {style}", [_pct(top2_accuracy(groups[style])) for groups in styles])
     for voice in voices[0]:
         row(f"voice: {voice}", [_pct(accuracy(groups[voice])) for groups in voices])
     row("macro-F1, all", [_pct(macro_f1(r.independent)) for r in results])

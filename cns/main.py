@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.router import forget_conversation
+from cns.nlu import nlu
 from cns.replicas import Replicas, ReplicasRefused, check_replicas
 from cns.reports import report
 from cns.seed_demo import seed_demo
@@ -58,6 +59,7 @@ cli.add_command(report)
 cli.add_command(staff)
 cli.add_command(seed_demo)
 cli.add_command(zalo)
+cli.add_command(nlu)
 
 
 @cli.command()

@@ -1,4 +1,5 @@
-"""Evaluating intent classification over HTTP: the held-out set, metrics, latency.
+"""Evaluating intent classification over HTTP: the held-out set, metrics (accuracy, top-2
+accuracy: the right intent among the two the two-stage fallback offers), latency.
 
 Shared by `make bench-nlu` (bench/nlu.py) and the regression check in `make test`.
 The held-out files are Rasa NLU YAML whose intent blocks carry `metadata: {style: …}` (and,
@@ -39,15 +40,31 @@ class Example:
 
 
 @dataclass(frozen=True)
+class Guess:
+    """One intent of Rasa's ranking, with its confidence."""
+
+    intent: str
+    confidence: float
+
+
+@dataclass(frozen=True)
 class Prediction:
     example: Example
     intent: str
     confidence: float
     seconds: float
+    ranking: tuple[str, ...] = ()  # Rasa's intent ranking, best first, without nlu_fallback
 
     @property
     def correct(self) -> bool:
         return self.intent == self.example.intent
+
+    @property
+    def correct_in_top2(self) -> bool:
+        """The right intent is one of the two likeliest (what the two-stage fallback offers
+        as buttons when the bot is unsure): the first two of the ranking, nlu_fallback left
+        out."""
+        return self.example.intent in (self.ranking[:2] or (self.intent,))
 
 
 def _example_lines(block: str) -> list[str]:
@@ -81,6 +98,29 @@ def overlap_key(text: str) -> str:
     return " ".join(re.findall(r"\w+", strip_diacritics(text.lower())))
 
 
+def guesses(parse: dict[str, Any]) -> tuple[Guess, ...]:
+    """The intents of a `/model/parse` answer, likeliest first, nlu_fallback left out (it is
+    not a meaning but "unsure"); the intent alone when the answer has no ranking."""
+    ranking = parse.get("intent_ranking") or [parse.get("intent") or {}]
+    return tuple(
+        Guess(str(entry["name"]), float(entry.get("confidence") or 0.0))
+        for entry in ranking
+        if isinstance(entry, dict) and entry.get("name") not in (None, FALLBACK_INTENT)
+    )
+
+
+def _parse(client: httpx.Client, text: str, token: str | None) -> tuple[dict[str, Any], float]:
+    """Rasa's `/model/parse` answer for `text`, and the seconds it took."""
+    started = time.perf_counter()
+    response = client.post(
+        "/model/parse", json={"text": text}, params={"token": token} if token else {}
+    )
+    elapsed = time.perf_counter() - started
+    response.raise_for_status()
+    answer: dict[str, Any] = response.json()
+    return answer, elapsed
+
+
 def parse_all(
     rasa_url: str,
     examples: Sequence[Example],
@@ -88,25 +128,40 @@ def parse_all(
     token: str | None = None,
 ) -> list[Prediction]:
     """Ask Rasa's `/model/parse` for each example, one at a time (so latency is honest)."""
-    params = {"token": token} if token else {}
     predictions: list[Prediction] = []
     with httpx.Client(base_url=rasa_url, timeout=30.0) as client:
         for example in examples:
-            started = time.perf_counter()
-            response = client.post("/model/parse", json={"text": example.text}, params=params)
-            elapsed = time.perf_counter() - started
-            response.raise_for_status()
-            intent = response.json().get("intent") or {}
+            answer, elapsed = _parse(client, example.text, token)
+            intent = answer.get("intent") or {}
             predictions.append(
                 Prediction(
-                    example, str(intent.get("name")), float(intent.get("confidence") or 0), elapsed
+                    example,
+                    str(intent.get("name")),
+                    float(intent.get("confidence") or 0),
+                    elapsed,
+                    tuple(guess.intent for guess in guesses(answer)),
                 )
             )
     return predictions
 
 
+def rank_texts(
+    rasa_url: str, texts: Sequence[str], *, token: str | None = None
+) -> list[tuple[Guess, ...]]:
+    """Rasa's likeliest intents for each text (see `guesses`); httpx.HTTPError when Rasa
+    does not answer."""
+    with httpx.Client(base_url=rasa_url, timeout=30.0) as client:
+        return [guesses(_parse(client, text, token)[0]) for text in texts]
+
+
 def accuracy(predictions: Sequence[Prediction]) -> float:
     return sum(p.correct for p in predictions) / len(predictions) if predictions else 0.0
+
+
+def top2_accuracy(predictions: Sequence[Prediction]) -> float:
+    """Share of messages whose intent is among the two likeliest (`correct_in_top2`)."""
+    hits = sum(p.correct_in_top2 for p in predictions)
+    return hits / len(predictions) if predictions else 0.0
 
 
 def macro_f1(predictions: Sequence[Prediction]) -> float:

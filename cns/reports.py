@@ -33,7 +33,7 @@ def _resolved(resolve: Callable[[str], str]) -> Callback:
     return callback
 
 
-def _month(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Period:
+def month_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Period:
     """YYYY-MM; by default the previous month in Vietnam's time."""
     if value is None:
         return Period.containing(utcnow()).previous()
@@ -55,7 +55,7 @@ def _month(_ctx: click.Context, _param: click.Parameter, value: str | None) -> P
 @click.option(
     "--month",
     "period",
-    callback=_month,
+    callback=month_option,
     metavar="YYYY-MM",
     help="The month to report on. [default: last month]",
 )

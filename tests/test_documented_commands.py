@@ -47,6 +47,8 @@ EXERCISED: tuple[tuple[str, str], ...] = (
     (r"cns desk links?\b",
      "tests/cns/test_volunteers.py::test_desk_link_routes_communes_to_a_group"),
     (r"cns purge$", "tests/cns/test_purge.py::test_purge_deletes_only_what_is_past_retention"),
+    (r"cns nlu (review|import)\b",
+     "tests/e2e/test_nlu_loop.py::test_review_then_import_adds_exactly_the_new_labelled_rows"),
     (r"cns forget\b",
      "tests/cns/test_forget.py::test_forget_by_channel_account_erases_profile_and_conversation"),
     (r"docker compose exec -T postgres .*(--if-exists|_cu RENAME)",

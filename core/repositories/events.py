@@ -86,6 +86,23 @@ def keep_fallback_text(*, session: Session, event: Event, text: str) -> Fallback
     return kept
 
 
+def kept_fallback_texts(
+    *, session: Session, start: datetime, end: datetime
+) -> Sequence[FallbackText]:
+    """The kept (consented, masked) words of messages the bot did not understand in
+    [start, end), oldest first; the synthetic ones of `cns seed-demo` left out."""
+    query = (
+        select(FallbackText)
+        .where(
+            FallbackText.occurred_at >= start,
+            FallbackText.occurred_at < end,
+            FallbackText.synthetic.is_(False),
+        )
+        .order_by(FallbackText.occurred_at, FallbackText.id)
+    )
+    return session.scalars(query).all()
+
+
 def purge_fallback_texts(*, session: Session, before: datetime) -> int:
     """Delete kept fallback words older than `before` (RETENTION_DAYS)."""
     return rowcount(session, delete(FallbackText).where(FallbackText.occurred_at < before))

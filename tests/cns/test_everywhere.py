@@ -9,7 +9,7 @@ import subprocess
 
 from core.settings import PROJECT_ROOT
 
-COMMANDS = ("desk", "forget", "migrate", "report", "run", "staff", "volunteer", "zalo")
+COMMANDS = ("desk", "forget", "migrate", "nlu", "report", "run", "staff", "volunteer", "zalo")
 
 
 def make(*args: str) -> str:

@@ -13,10 +13,12 @@ import pytest
 from cns.nlu_eval import (
     HELD_OUT_FILE,
     INDEPENDENT_FILE,
+    Prediction,
     accuracy,
     by_style,
     load_examples,
     parse_all,
+    top2_accuracy,
 )
 from tests.stack import RunningStack
 
@@ -25,18 +27,34 @@ pytestmark = pytest.mark.e2e
 MIN_ACCURACY = {"diacritics": 0.94, "plain": 0.94, "teencode": 0.93}
 # Measured 93.2 / 90.1 / 86.5 % on 2026-12-04 (1,299 messages).
 MIN_INDEPENDENT_ACCURACY = {"diacritics": 0.91, "plain": 0.88, "teencode": 0.84}
+# Top-2 (the right intent among the two the fallback offers), measured 2026-12-04:
+# 99.5 / 100 / 98.6 % on the project's set, 97.5 / 97.0 / 96.2 % on the independent one.
+MIN_TOP2 = {"diacritics": 0.98, "plain": 0.98, "teencode": 0.97}
+MIN_INDEPENDENT_TOP2 = {"diacritics": 0.96, "plain": 0.95, "teencode": 0.94}
+
+
+def _below(
+    predictions: list[Prediction], floors: dict[str, float], top2_floors: dict[str, float]
+) -> tuple[dict[str, object], dict[str, tuple[float, float]]]:
+    """Styles under a floor (top-1 or top-2), and what was measured: (top-1, top-2) by style."""
+    measured = {
+        style: (round(accuracy(group), 3), round(top2_accuracy(group), 3))
+        for style, group in by_style(predictions).items()
+    }
+    failing: dict[str, object] = {
+        s: m for s, m in measured.items() if m[0] < floors[s] or m[1] < top2_floors[s]
+    }
+    return failing, measured
 
 
 def test_held_out_accuracy_per_style(stack: RunningStack) -> None:
     predictions = parse_all(stack.rasa_url, load_examples(HELD_OUT_FILE), token=stack.rasa_token)
-    measured = {style: accuracy(group) for style, group in by_style(predictions).items()}
-    failing = {s: round(a, 3) for s, a in measured.items() if a < MIN_ACCURACY[s]}
-    assert failing == {}, f"held-out accuracy fell: {measured}"
+    failing, measured = _below(predictions, MIN_ACCURACY, MIN_TOP2)
+    assert failing == {}, f"held-out accuracy fell (top-1, top-2): {measured}"
 
 
 def test_independent_accuracy_per_style(stack: RunningStack) -> None:
     examples = load_examples(INDEPENDENT_FILE)
     predictions = parse_all(stack.rasa_url, examples, token=stack.rasa_token)
-    measured = {style: accuracy(group) for style, group in by_style(predictions).items()}
-    failing = {s: round(a, 3) for s, a in measured.items() if a < MIN_INDEPENDENT_ACCURACY[s]}
-    assert failing == {}, f"independent held-out accuracy fell: {measured}"
+    failing, measured = _below(predictions, MIN_INDEPENDENT_ACCURACY, MIN_INDEPENDENT_TOP2)
+    assert failing == {}, f"independent held-out accuracy fell (top-1, top-2): {measured}"
