@@ -2,10 +2,11 @@
 
 For each pipeline: `rasa train nlu` (timed), `rasa run --enable-api` on a free port, every
 message of the project's held-out set and of the independent one through `/model/parse` one at
-a time (accuracy, top-2 accuracy, macro-F1, fallback rate, confusions, latency; per style, and per voice on the
-independent set). Then the public benchmarks when their data is in var/datasets/ (see
-bench/datasets.py): PhoATIS's intent accuracy (bench/phoatis.py) and the normaliser's ERR on
-ViLexNorm (bench/vilexnorm.py). Prints the tables and writes docs/benchmarks/nlu.md.
+a time (accuracy, top-2 accuracy, macro-F1, fallback rate, confusions, latency; per style,
+and per voice on the independent set). Then the public benchmarks when their data is in
+var/datasets/ (see bench/datasets.py): PhoATIS's intent accuracy (bench/phoatis.py) and the
+normaliser's ERR on ViLexNorm (bench/vilexnorm.py). Prints the tables and writes
+docs/benchmarks/nlu.md.
 """
 
 from __future__ import annotations
