@@ -35,7 +35,9 @@ $(CURDIR)/.tools/bin/uv:
 	$(UV) pip sync --python .venv-rasa/bin/python rasa-env/requirements.txt
 	@touch $@
 
+# Tesseract OCR with Vietnamese (Debian packages, for reading screenshots): installed if missing.
 install: .venv/.synced .venv-rasa/.synced ## create or update .venv and .venv-rasa (uv, from the lock files)
+	@.ci/install-tesseract
 
 cns: .venv/.synced ## the cns command line in .venv: make cns ARGS="staff list"
 	@$(UV) run --frozen cns $(ARGS)
