@@ -52,6 +52,11 @@ class Problem(Strict):
     screen_texts: list[ScreenText] = Field(default_factory=list)
     screen_source: Source | None = None
 
+    @property
+    def advice(self) -> str:
+        """The problem and its fix as a resident sees them, in one bubble."""
+        return f"❓ {self.problem}\n👉 {self.fix}"
+
     @model_validator(mode="after")
     def _screen_texts_sourced(self) -> Problem:
         if any(not text.strip() or text != text.strip() for text in self.screen_texts):
