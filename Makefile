@@ -9,7 +9,7 @@ RASA_PYTHON_VERSION ?= 3.11
 export RASA_TELEMETRY_ENABLED := false
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install cns run test test-rasa-components lint format train migrate clean bench-nlu bench-channels bench-report bench-turns report-screenshot chaos
+.PHONY: help install cns run test test-rasa-components lint format train migrate clean bench-nlu bench-channels bench-report bench-turns bench-screens report-screenshot chaos
 
 # Every target's line ends with "## what it does": `make help` lists them (and names any
 # .PHONY target without one), and the README shows that list (tests/cns/test_make.py).
@@ -35,7 +35,9 @@ $(CURDIR)/.tools/bin/uv:
 	$(UV) pip sync --python .venv-rasa/bin/python rasa-env/requirements.txt
 	@touch $@
 
+# Tesseract OCR with Vietnamese (Debian packages, for reading screenshots): installed if missing.
 install: .venv/.synced .venv-rasa/.synced ## create or update .venv and .venv-rasa (uv, from the lock files)
+	@.ci/install-tesseract
 
 cns: .venv/.synced ## the cns command line in .venv: make cns ARGS="staff list"
 	@$(UV) run --frozen cns $(ARGS)
@@ -87,6 +89,11 @@ bench-report: .venv/.synced ## reports on 1M and 10M events (PostgreSQL) → doc
 # e.g. BENCH_TURNS_RATES=5,10,20 BENCH_TURNS_SECONDS=10 → docs/benchmarks/turns.md.
 bench-turns: install ## turns/s through web chat + Telegram, latency, CPU, memory → docs/benchmarks/turns.md
 	$(UV) run --frozen python -m bench.turns
+
+# Screenshot reading: the generated test set (var/screens/, made when missing), preprocessing
+# compared, the whole set through the OCR worker pool → docs/benchmarks/screens.md.
+bench-screens: install ## OCR of generated error screenshots: accuracy, p95, pool memory → docs/benchmarks/screens.md
+	$(UV) run --frozen python -m bench.screens
 
 # Faults injected into the running stack under load (PostgreSQL from TEST_DATABASE_URL,
 # a private redis-server) → docs/benchmarks/faults.md.

@@ -12,29 +12,20 @@ characters), and the last one carries the choices.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
 
 from core.db import session_scope
+from nlu.controls import payload
 
 T = TypeVar("T")
 Button = dict[str, str]
-MAX_PAYLOAD_BYTES = 64
 BUBBLE_LIMIT = 450  # characters: one phone screen
 MAX_BUBBLES = 4  # messages in one turn, on every channel
 # The question that closes a turn with nothing else to choose (data/domain.yml).
 ASK_HOW_TO_HELP = "utter_ask_how_to_help"
-
-
-def payload(intent: str, **entities: str | int) -> str:
-    """`/intent{"entity":value}` with compact ASCII JSON, at most 64 bytes."""
-    text = f"/{intent}" + (json.dumps(entities, separators=(",", ":")) if entities else "")
-    if len(text.encode()) > MAX_PAYLOAD_BYTES:
-        raise ValueError(f"button payload longer than {MAX_PAYLOAD_BYTES} bytes: {text}")
-    return text
 
 
 def button(title: str, intent: str, **entities: str | int) -> Button:

@@ -232,7 +232,7 @@ async def help_when_stuck(
         for text in bubbles(
             [
                 f"Dạ, ở bước {number}, mọi người hay gặp mấy chuyện sau ạ:",
-                *(f"❓ {item.problem}\n👉 {item.fix}" for item in problems),
+                *(item.advice for item in problems),
             ]
         ):
             dispatcher.utter_message(text=text)

@@ -30,11 +30,13 @@ from bot.limits import API_BODY_LIMIT, WEBHOOK_BODY_LIMIT, BodyLimit
 from bot.outbox import Outbox
 from bot.rasa_client import RasaClient
 from bot.router import Router
+from bot.screens import Screens
 from bot.tasks import Tasks
 from bot.typed_buttons import TypedButtons
 from core.kv import make_redis
 from core.logging import configure_logging, secret_values
 from core.outages import STORAGE_OUTAGES
+from core.screens import ScreenReader
 from core.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -117,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             typed_buttons=typed_buttons,
             handoff=app.state.handoff,
             rasa_tracker_database_url=settings.rasa_tracker_database_url,
+            screens=Screens(ScreenReader()),
         )
         app.state.web_limits = web.WebLimits.of(app.state.redis, settings)
         app.state.tasks = tasks = Tasks()
@@ -131,6 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             retention = timedelta(days=settings.retention_days)
             timers = DeskTimers(app.state.handoff)
             tasks.spawn("desk-timers", lambda: timers.run_forever(retention))
+            assert app.state.router.screens is not None
+            stack.callback(app.state.router.screens.reader.close)  # its worker processes
             stack.push_async_callback(tasks.cancel)  # first thing done on the way out
             yield
         await app.state.rasa.aclose()

@@ -64,6 +64,8 @@ class InboundMessage:
     message_id: str | None = None
     received_at: datetime = field(default_factory=utcnow)
     attachment: Attachment | None = None
+    # A photo's bytes when the channel uploaded them (the web chat); read, never stored.
+    image: bytes | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channel_user_id", without_nul(self.channel_user_id))

@@ -1,5 +1,9 @@
 """The router: every inbound message, whatever its channel, goes through here: to Rasa, or to
-the volunteer desk while the resident has an open or claimed handoff ticket."""
+the volunteer desk while the resident has an open or claimed handoff ticket.
+
+A photo is read first (bot/screens.py): outside a handoff a known error screen is answered
+with its fix, any other photo without words with an honest note; in a handoff the volunteer
+gets the image with the masked text read off it."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from bot.desk.replies import CANCEL_PAYLOAD, parse_rating
 from bot.desk.views import TicketView
 from bot.messages import InboundMessage, OutboundMessage
 from bot.rasa_client import ParsedIntent, RasaClient, RasaUnavailable
+from bot.screens import Screens, screen_replies, with_screen_text
 from bot.typed_buttons import TypedButtons
 from core.db import in_db
 from core.erasure import erase_rasa_tracker
@@ -53,6 +58,7 @@ class Router:
     typed_buttons: TypedButtons
     handoff: Handoff
     rasa_tracker_database_url: str | None = None
+    screens: Screens | None = None  # reads residents' screenshots (bot/screens.py)
 
     def resident_id(self, message: InboundMessage) -> str:
         return pseudonymize(message.channel, message.channel_user_id, key=self.pseudonym_key)
@@ -68,8 +74,16 @@ class Router:
         channel = message.channel
         arrival = await in_db(partial(_arrive, channel=channel, resident=resident))
         pressed = await self.typed_buttons.payload_for(resident, message.text)
-        answered = await self._desk_turn(message, resident, pressed or message.text, arrival)
-        if answered is None and message.attachment is not None and not message.text.strip():
+        reading = await self.screens.read(message) if self.screens else None
+        if reading is not None:
+            key = reading.problem.key if reading.problem else None
+            await _recorded(channel, resident, [(EventType.SCREEN_READ, key, None)])
+        to_desk = with_screen_text(message, reading) if arrival.ticket else message
+        answered = await self._desk_turn(to_desk, resident, pressed or message.text, arrival)
+        if answered is None and reading is not None:
+            if reading.problem is not None or not message.text.strip():
+                answered = screen_replies(reading)  # else its caption goes to Rasa
+        elif answered is None and message.attachment is not None and not message.text.strip():
             answered = [OutboundMessage(ATTACHMENT_REPLY)]
         if answered is not None:  # the desk or the gateway answered; Rasa did not see it
             replies = answered

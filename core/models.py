@@ -70,6 +70,7 @@ class EventType(enum.StrEnum):
     CONSENT_GIVEN = "consent_given"
     CONSENT_REFUSED = "consent_refused"
     DATA_ERASED = "data_erased"
+    SCREEN_READ = "screen_read"  # key: the problem a screenshot shows (core.screen_match), or none
 
 
 class Event(Base):

@@ -23,6 +23,13 @@ ENV PYTHONUNBUFFERED=1 \
     ACTIONS_PORT=5055 \
     PATH="/app/.venv/bin:${PATH}"
 
+# Tesseract's Vietnamese language data (Debian's packages) for reading residents' screenshots
+# (core/screens.py); the tesserocr wheel brings the engine library, the data comes from here.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-vie \
+ && rm -rf /var/lib/apt/lists/*
+ENV TESSDATA_PREFIX=/usr/share/tesseract-ocr/5/tessdata
+
 RUN groupadd --system --gid 10001 cns \
  && useradd --system --uid 10001 --gid cns --create-home --home-dir /home/cns \
         --shell /usr/sbin/nologin cns

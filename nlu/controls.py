@@ -8,6 +8,20 @@ acts on it after the turn. The actions ask the privacy question when it is neede
 
 from __future__ import annotations
 
+import json
+
+MAX_PAYLOAD_BYTES = 64  # Telegram's callback data
+
+
+def payload(intent: str, **entities: str | int) -> str:
+    """A button's payload, `/intent{"entity":value}` with compact ASCII JSON, at most 64 bytes:
+    Rasa reads the JSON as entities without the NLU model."""
+    text = f"/{intent}" + (json.dumps(entities, separators=(",", ":")) if entities else "")
+    if len(text.encode()) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"button payload longer than {MAX_PAYLOAD_BYTES} bytes: {text}")
+    return text
+
+
 ERASE_CONVERSATION = "erase_conversation"  # the resident's data was erased: drop Rasa's copy
 ERASED_AS = "erased_as"  # the unlinkable id that counts the erasure exchange
 CONSENT_INTENT = "consent"

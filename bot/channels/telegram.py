@@ -4,7 +4,8 @@ volunteer desk in forum groups (bot/desk/telegram.py), on one bot.
 Every Bot API call and file download goes through TELEGRAM_API_BASE_URL. Buttons become inline
 keyboards whose callback data is the button's payload (payloads are kept under Telegram's
 64 bytes by the actions); every callback query is answered. Photos, voice notes, documents,
-stickers and locations are passed on by Telegram file id (never downloaded or stored as bytes).
+stickers and locations are passed on by Telegram file id (never stored as bytes); a resident's
+photo is downloaded only to be read in memory (bot/screens.py).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from bot.desk.telegram import TelegramDesk
 from bot.inbox import Inbox, Payload
 from bot.messages import Attachment, InboundMessage, OutboundMessage, storable_json
 from bot.outbox import Outbox
+from bot.screens import Fetch, within_limit
 from bot.tasks import Tasks
 from core.outages import is_outage
 from core.settings import Settings
@@ -109,6 +111,19 @@ class ResidentChat:
             attachment=attachment,
         )
         await queue(self.outbox, chat.id, await self.router.answer(inbound))
+
+
+def photo_fetcher(bot: Bot) -> Fetch:
+    """A resident's photo by file id: getFile, then the download (both through
+    TELEGRAM_API_BASE_URL), in memory only; None when Telegram says it is too large."""
+
+    async def fetch(file_id: str) -> bytes | None:
+        file = await bot.get_file(file_id)
+        if not within_limit(file.file_size):
+            return None
+        return bytes(await file.download_as_bytearray())
+
+    return fetch
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
@@ -200,6 +215,8 @@ async def telegram_running(
     desk = TelegramDesk(bot, handoff, outbox, settings.telegram_desk_chat_id)
     add_handlers(application, ResidentChat(router, outbox), desk)
     handoff.senders[CHANNEL] = TelegramSender(outbox)
+    if router.screens is not None:
+        router.screens.fetchers[CHANNEL] = photo_fetcher(bot)
     handoff.notifiers.append(desk)
     await application.initialize()
 

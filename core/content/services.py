@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl
+from pydantic import Field, HttpUrl, model_validator
 
 from core.content.common import (
     SCREEN_TEXT_LIMIT,
@@ -34,11 +34,40 @@ Channel = Literal["vneid", "dichvucong", "commune_office", "police", "bank", "te
 GlanceText = Annotated[str, Field(min_length=3, max_length=90)]
 
 
+# The words an app or website shows on screen for a problem, as residents photograph them:
+# at least 10 characters, so that a stray word read off a photo can never match on its own.
+ScreenText = Annotated[str, Field(min_length=10, max_length=120)]
+
+
 class Problem(Strict):
-    """A common failure at a step and how to fix it."""
+    """A common failure at a step and how to fix it.
+
+    `screen_texts` are the messages the app shows for it, exactly as on screen (a resident's
+    screenshot is matched against them, core/screens.py); `screen_source` says where that
+    wording was seen, and is required with them.
+    """
 
     problem: ShortText
     fix: ShortText
+    screen_texts: list[ScreenText] = Field(default_factory=list)
+    screen_source: Source | None = None
+
+    @property
+    def advice(self) -> str:
+        """The problem and its fix as a resident sees them, in one bubble."""
+        return f"❓ {self.problem}\n👉 {self.fix}"
+
+    @model_validator(mode="after")
+    def _screen_texts_sourced(self) -> Problem:
+        if any(not text.strip() or text != text.strip() for text in self.screen_texts):
+            raise ValueError("a screen text must not be blank or padded with spaces")
+        if len(set(self.screen_texts)) != len(self.screen_texts):
+            raise ValueError("a screen text is listed twice")
+        if self.screen_texts and self.screen_source is None:
+            raise ValueError("screen_texts need a screen_source: where that wording was seen")
+        if self.screen_source is not None and not self.screen_texts:
+            raise ValueError("screen_source without screen_texts")
+        return self
 
 
 class Step(Strict):

@@ -6,13 +6,12 @@ import pytest
 
 from actions.flows import (
     BUBBLE_LIMIT,
-    MAX_PAYLOAD_BYTES,
     bubbles,
     button,
     int_entity,
-    payload,
     str_entity,
 )
+from nlu.controls import MAX_PAYLOAD_BYTES, payload
 from tests.factories import press
 
 

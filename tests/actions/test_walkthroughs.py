@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.commune import ASK_TEXT, FINISHED_ASK_TEXT
-from actions.flows import MAX_PAYLOAD_BYTES, bubbles
+from actions.flows import bubbles
 from actions.navigation import ActionNextStep, ActionResume, ActionStopFlow, ActionStuck
 from actions.privacy_notice import QUESTIONS, Moment
 from actions.walkthroughs import (
@@ -25,6 +25,7 @@ from actions.walkthroughs import (
 )
 from core.content.glossary import load_glossary
 from core.content.services import SERVICES_DIR, ServiceGuide, load_service_guide
+from nlu.controls import MAX_PAYLOAD_BYTES
 from tests.actions.helpers import (
     assert_one_question_last,
     payload_of,

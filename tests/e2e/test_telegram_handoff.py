@@ -7,12 +7,14 @@ bot answers again."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from bench.screens_gen import Screen, draw_screen
 from bot.channels.bubbles import PARAGRAPH
 from core.models import Event, EventType, Ticket
 from core.repositories.invites import create_invite
@@ -167,8 +169,9 @@ def test_telegram_handoff_loop(stack: RunningStack) -> None:
 
 
 def test_commands_and_files_without_a_handoff(stack: RunningStack) -> None:
-    """/start, /help and /menu answer in Vietnamese; a photo outside a handoff gets a polite
-    note that the bot reads text only; a long press of a button is answered."""
+    """/start, /help and /menu answer in Vietnamese; outside a handoff a photo that is no
+    picture gets a polite note, a screenshot of a known VNeID error its fix (read from the
+    fake Bot API's getFile + download); a long press of a button is answered."""
     tg = stack.telegram
     resident = tg.user("Tư")
     me = Chat(stack, resident["id"])
@@ -180,7 +183,16 @@ def test_commands_and_files_without_a_handoff(stack: RunningStack) -> None:
     tg.user_command(resident, "help")
     me.text("em hướng dẫn anh/chị từng bước")
     tg.user_photo(resident, b"anh-cccd")
-    me.text("chưa xem được ảnh, tệp hay tin nhắn thoại")
+    me.text("chưa mở được ảnh này")
+    screen = Screen("vneid", "Số thuê bao không chính chủ.", None, 1080, 2400, True, seed=3)
+    buffer = io.BytesIO()
+    draw_screen(screen).save(buffer, "PNG")
+    tg.user_photo(resident, buffer.getvalue())
+    me.text("Đây là lỗi ở bước 1/9")
+    fix = me.text("❓ Số điện thoại anh/chị đang dùng không đứng tên mình")
+    assert ("Vẫn chưa được", '/request_human{"service":"vneid_activation","step":1}') in (
+        buttons(fix)
+    )
     press = tg.press(resident, menu, text="Làm giấy khai sinh")
     me.text("Bước 1/")
     answered = [a for a in tg.answered_callbacks() if a["callback_query_id"] == press["id"]]

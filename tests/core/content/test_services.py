@@ -93,3 +93,44 @@ def test_find_returns_none_for_unknown_or_unsafe_keys() -> None:
     assert find_service_guide("no_such_service") is None
     assert find_service_guide("../lessons/zalo_basics") is None
     assert find_service_guide(None) is None
+
+
+def _first_screen_problem(data: dict[str, Any]) -> dict[str, Any]:
+    problem: dict[str, Any] = data["steps"][0]["problems"][0]
+    assert problem["screen_texts"], "vneid_activation step 1 lists the SIM-owner screen texts"
+    return problem
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [[""], ["  Số điện thoại không chính chủ"], ["Lỗi"], ["Mã OTP không đúng"] * 2],
+    ids=["empty", "padded", "too-short", "twice"],
+)
+def test_screen_texts_must_be_real_text(tmp_path: Path, texts: list[str]) -> None:
+    data = _valid()
+    _first_screen_problem(data)["screen_texts"] = texts
+    with pytest.raises(ValidationError):
+        load_guide_file(_write(tmp_path, data))
+
+
+def test_screen_texts_need_their_source_and_a_source_needs_texts(tmp_path: Path) -> None:
+    data = _valid()
+    del _first_screen_problem(data)["screen_source"]
+    with pytest.raises(ValidationError, match="screen_source"):
+        load_guide_file(_write(tmp_path, data))
+    data = _valid()
+    problem = _first_screen_problem(data)
+    problem["screen_texts"] = []
+    with pytest.raises(ValidationError, match="screen_source without"):
+        load_guide_file(_write(tmp_path, data))
+    data = _valid()
+    _first_screen_problem(data)["screen_source"] = {"title": "Nghe nói vậy"}
+    with pytest.raises(ValidationError):
+        load_guide_file(_write(tmp_path, data))
+
+
+def test_problems_the_screens_show_are_listed() -> None:
+    guide = find_service_guide("vneid_activation")
+    assert guide is not None
+    texts = {text for step in guide.steps for p in step.problems for text in p.screen_texts}
+    assert {"Số điện thoại không chính chủ", "Mã OTP không đúng"} <= texts
