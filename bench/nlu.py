@@ -14,20 +14,26 @@ from __future__ import annotations
 import argparse
 import platform
 import re
+import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from bench import phoatis, vilexnorm
+from bench.lexicon import with_lexicon
 from bench.rasa_nlu import DEFAULT_CONFIG, OUR_CONFIG, serve, train
 from cns.nlu_eval import (
     HELD_OUT_FILE,
     INDEPENDENT_FILE,
     STYLES,
+    TRAINING_DIR,
+    TUNING_FILE,
     Prediction,
     accuracy,
     by_style,
@@ -44,7 +50,14 @@ from cns.nlu_eval import (
 from core.settings import PROJECT_ROOT
 from nlu.vietnamese import Normalizer, strip_diacritics
 
+DEFAULT = "rasa init default"
+PREVIOUS = "previous config.yml and data"
+OURS = "ours (config.yml)"
 SEGMENTED = "ours + pyvi word segmentation"
+PREVIOUS_CONFIG = PROJECT_ROOT / "bench" / "configs" / "previous.yml"
+# Training files added by issue 17 (residents' voices, the learning loop's reviewed messages):
+# the previous pipeline's column is trained without them.
+ADDED_BY_ISSUE_17 = frozenset({"voices_conversation.yml", "voices_services.yml", "reviewed.yml"})
 REPORT = PROJECT_ROOT / "docs" / "benchmarks" / "nlu.md"
 WARMUP_MESSAGES = 20
 
@@ -55,17 +68,67 @@ class Result:
     train_seconds: float
     predictions: list[Prediction]  # the project's held-out set
     independent: list[Prediction]  # the independent held-out set
+    tuning: list[Prediction]  # the tuning set (chooses configurations)
 
 
-def with_segmentation(config: Path, out: Path) -> Path:
-    """Our pipeline with the tokenizer's pyvi word segmentation switched on."""
+@dataclass(frozen=True)
+class Pipeline:
+    """A configuration and the training data it is trained on."""
+
+    config: Path
+    nlu: Path = TRAINING_DIR
+
+
+def variant(config: Path, out: Path, name: str, change: Callable[[dict[str, Any]], None]) -> Path:
+    """A copy of `config` (written to `out/name.yml`) with `change` applied to its data."""
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
-    for component in data["pipeline"]:
-        if component["name"].endswith("VietnameseTokenizer"):
-            component["word_segmentation"] = "pyvi"
-    target = out / "ours_pyvi.yml"
+    change(data)
+    target = out / f"{name}.yml"
     target.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return target
+
+
+def _component(data: dict[str, Any], suffix: str) -> dict[str, Any]:
+    return next(c for c in data["pipeline"] if str(c["name"]).endswith(suffix))
+
+
+def _segmented(data: dict[str, Any]) -> None:
+    _component(data, "VietnameseTokenizer")["word_segmentation"] = "pyvi"
+
+
+def _no_transformer(data: dict[str, Any]) -> None:
+    _component(data, "DIETClassifier")["number_of_transformer_layers"] = 0
+
+
+def _regex_featurizer(data: dict[str, Any]) -> None:
+    tokenizer = data["pipeline"].index(_component(data, "VietnameseTokenizer"))
+    data["pipeline"].insert(tokenizer + 1, {"name": "RegexFeaturizer", "case_sensitive": False})
+
+
+def previous_training_data(out: Path) -> Path:
+    """The training data as it was before issue 17: without the files it added."""
+    directory = out / "nlu_previous"
+    directory.mkdir()
+    for path in sorted(TRAINING_DIR.glob("*.yml")):
+        if path.name not in ADDED_BY_ISSUE_17:
+            shutil.copy(path, directory / path.name)
+    return directory
+
+
+def pipelines(out: Path) -> dict[str, Pipeline]:
+    """Every pipeline the full bench trains, by the name its column carries."""
+    return {
+        DEFAULT: Pipeline(DEFAULT_CONFIG),
+        PREVIOUS: Pipeline(PREVIOUS_CONFIG, previous_training_data(out)),
+        OURS: Pipeline(OUR_CONFIG),
+        "ours without transformer layers": Pipeline(
+            variant(OUR_CONFIG, out, "ours_no_transformer", _no_transformer)
+        ),
+        "ours + lexicon (places, service names)": Pipeline(
+            variant(OUR_CONFIG, out, "ours_lexicon", _regex_featurizer), with_lexicon(out)
+        ),
+        SEGMENTED: Pipeline(variant(OUR_CONFIG, out, "ours_pyvi", _segmented)),
+    }
 
 
 def marked_only_training_data(out: Path) -> Path:
@@ -88,12 +151,17 @@ def marked_only_training_data(out: Path) -> Path:
     return directory
 
 
-def evaluate(model: Path) -> tuple[list[Prediction], list[Prediction]]:
-    """The model's predictions on the project's held-out set and on the independent one."""
+def evaluate(model: Path) -> tuple[list[Prediction], list[Prediction], list[Prediction]]:
+    """The model's predictions on the project's held-out set, the independent one and the
+    tuning set."""
     with serve(model) as url:
         examples = load_examples(HELD_OUT_FILE)
         parse_all(url, examples[:WARMUP_MESSAGES])  # first calls build TensorFlow graphs
-        return parse_all(url, examples), parse_all(url, load_examples(INDEPENDENT_FILE))
+        return (
+            parse_all(url, examples),
+            parse_all(url, load_examples(INDEPENDENT_FILE)),
+            parse_all(url, load_examples(TUNING_FILE)),
+        )
 
 
 def _pct(value: float) -> str:
@@ -160,17 +228,30 @@ def _confusion_table(heading: str, predictions: list[Prediction]) -> list[str]:
     ]
 
 
-def render_independent(results: list[Result]) -> str:
-    """The independent held-out set: accuracy per style and per voice, and the confusions."""
-    total = len(results[0].independent)
+INDEPENDENT_INTRO = (
+    "`tests/nlu/independent.yml`, {total} messages written from `docs/intents.md` alone by "
+    "writers who never saw the training data or the project's held-out set, in voices the "
+    "training data lacks; frozen on 2026-12-04 before any tuning (tuning on it would make it "
+    "one more development set: then write another). No configuration was chosen by it."
+)
+TUNING_INTRO = (
+    "`tests/nlu/tuning.yml`, {total} messages written the same way by another writer, in the "
+    "same voices, to CHOOSE between configurations (issue 17 chose config.yml's transformer "
+    "layer on it and on the project's held-out set): a development set, not a held-out measure."
+)
+
+
+def render_set(
+    results: list[Result], which: str, heading: str, intro: str, *, with_confusions: bool
+) -> str:
+    """One evaluation set (`which`: a Result field): accuracy and top-2 per style and per
+    voice, the error reduction against Rasa's default pipeline, and the confusions."""
+    sets: list[list[Prediction]] = [getattr(r, which) for r in results]
     lines = [
         "",
-        "## Independent held-out set",
+        heading,
         "",
-        f"`tests/nlu/independent.yml`, {total} messages written from `docs/intents.md` alone by "
-        "writers who never saw the training data or the project's held-out set, in voices the "
-        "training data lacks; frozen on 2026-12-04 before any tuning (tuning on it would make it "
-        "one more development set: then write another).",
+        intro.format(total=len(sets[0])),
         "",
         "| accuracy (%) | " + " | ".join(r.name for r in results) + " |",
         "| --- |" + " --- |" * len(results),
@@ -179,22 +260,35 @@ def render_independent(results: list[Result]) -> str:
     def row(label: str, values: list[str]) -> None:
         lines.append(f"| {label} | " + " | ".join(values) + " |")
 
-    styles = [by_style(r.independent) for r in results]
-    voices = [by_voice(r.independent) for r in results]
-    row("all", [_pct(accuracy(r.independent)) for r in results])
+    styles = [by_style(predictions) for predictions in sets]
+    voices = [by_voice(predictions) for predictions in sets]
+    row("all", [_pct(accuracy(predictions)) for predictions in sets])
     for style in STYLES:
         row(style, [_pct(accuracy(groups[style])) for groups in styles])
-    row("top-2, all", [_pct(top2_accuracy(r.independent)) for r in results])
+    row("top-2, all", [_pct(top2_accuracy(predictions)) for predictions in sets])
     for style in STYLES:
         row(f"top-2, {style}", [_pct(top2_accuracy(groups[style])) for groups in styles])
     for voice in voices[0]:
         row(f"voice: {voice}", [_pct(accuracy(groups[voice])) for groups in voices])
-    row("macro-F1, all", [_pct(macro_f1(r.independent)) for r in results])
-    row("fallback rate", [_pct(fallback_rate(r.independent)) for r in results])
-    for r in results:
-        lines += _confusion_table(
-            f"### Costliest confusions on the independent set: {r.name}", r.independent
-        )
+    row("macro-F1, all", [_pct(macro_f1(predictions)) for predictions in sets])
+    row("fallback rate", [_pct(fallback_rate(predictions)) for predictions in sets])
+    names = [r.name for r in results]
+    if DEFAULT in names:
+        baseline = styles[names.index(DEFAULT)]
+        for style in STYLES:
+            errors = 1 - accuracy(baseline[style])
+            row(
+                f"error reduction vs default, {style}",
+                [
+                    _pct((accuracy(groups[style]) - (1 - errors)) / errors) if errors else "—"
+                    for groups in styles
+                ],
+            )
+    if with_confusions:
+        for r, predictions in zip(results, sets, strict=True):
+            lines += _confusion_table(
+                f"### Costliest confusions, {heading[3:]}: {r.name}", predictions
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -223,7 +317,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="only our pipeline (here and on PhoATIS) and no ablation: minutes, not hours",
+        help="only ours and the previous pipeline (ours alone on PhoATIS), no ablation: "
+        "minutes, not hours",
+    )
+    parser.add_argument(
+        "--only",
+        type=lambda names: names.split(","),
+        default=[],
+        help="only the pipelines of these column names, comma-separated (no ablation)",
     )
     parser.add_argument(
         "--phoatis-default",
@@ -234,16 +335,14 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m bench.nlu --quick" if args.quick else "make bench-nlu"
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-nlu-") as tmp:
-        pipelines = {
-            "rasa init default": DEFAULT_CONFIG,
-            "ours (config.yml)": OUR_CONFIG,
-            SEGMENTED: with_segmentation(OUR_CONFIG, Path(tmp)),
-        }
+        chosen = pipelines(Path(tmp))
         if args.quick:
-            pipelines = {"ours (config.yml)": OUR_CONFIG}
-        for name, config in pipelines.items():
+            chosen = {name: chosen[name] for name in (PREVIOUS, OURS)}
+        elif args.only:
+            chosen = {name: p for name, p in chosen.items() if name in args.only}
+        for name, pipeline in chosen.items():
             print(f"==> {name}: training", flush=True)
-            model, seconds = train(config, Path(tmp))
+            model, seconds = train(pipeline.config, Path(tmp), nlu=pipeline.nlu)
             print(f"==> {name}: trained in {seconds:.0f} s; evaluating", flush=True)
             results.append(Result(name, seconds, *evaluate(model)))
         # Ablation: what the Vietnamese components buy when the training data has only
@@ -251,10 +350,10 @@ def main(argv: list[str] | None = None) -> int:
         marked = marked_only_training_data(Path(tmp))
         marked_examples = len(load_examples(marked / "marked.yml"))
         ablation = []
-        for name, config in [] if args.quick else list(pipelines.items())[:2]:
+        for name in [] if args.quick or args.only else [DEFAULT, OURS]:
             print(f"==> {name}, diacritics-only training data: training", flush=True)
             models = Path(tmp) / "marked_models"
-            model, seconds = train(config, models, nlu=marked)
+            model, seconds = train(chosen[name].config, models, nlu=marked)
             ablation.append(Result(name, seconds, *evaluate(model)))
         # The public benchmarks, each skipped with a message when var/datasets/ lacks it.
         public = (
@@ -263,7 +362,17 @@ def main(argv: list[str] | None = None) -> int:
             )
             + vilexnorm.section()
         )
-    report = render(results, command) + render_independent(results)
+    report = (
+        render(results, command)
+        + render_set(
+            results,
+            "independent",
+            "## Independent held-out set",
+            INDEPENDENT_INTRO,
+            with_confusions=True,
+        )
+        + render_set(results, "tuning", "## Tuning set", TUNING_INTRO, with_confusions=False)
+    )
     if ablation:
         report += render_ablation(ablation, marked_examples)
     report += public

@@ -26,6 +26,8 @@ from nlu.vietnamese import strip_diacritics
 
 HELD_OUT_FILE = PROJECT_ROOT / "tests" / "nlu" / "test_nlu.yml"
 INDEPENDENT_FILE = PROJECT_ROOT / "tests" / "nlu" / "independent.yml"
+# Written like the independent set by another writer, to choose between configurations.
+TUNING_FILE = PROJECT_ROOT / "tests" / "nlu" / "tuning.yml"
 TRAINING_DIR = PROJECT_ROOT / "data" / "nlu"
 STYLES = ("diacritics", "plain", "teencode")
 FALLBACK_INTENT = "nlu_fallback"

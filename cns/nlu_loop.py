@@ -25,6 +25,7 @@ from cns.nlu_eval import (
     HELD_OUT_FILE,
     INDEPENDENT_FILE,
     TRAINING_DIR,
+    TUNING_FILE,
     Guess,
     load_examples,
     load_training_examples,
@@ -39,7 +40,7 @@ from reports.model import Period
 DOMAIN_FILE = PROJECT_ROOT / "data" / "domain.yml"
 INTENTS_DOC = PROJECT_ROOT / "docs" / "intents.md"
 REVIEWED_FILE = "reviewed.yml"  # in the training data folder
-HELD_OUT_FILES = (HELD_OUT_FILE, INDEPENDENT_FILE)
+HELD_OUT_FILES = (HELD_OUT_FILE, INDEPENDENT_FILE, TUNING_FILE)
 # Rasa reads "[text](entity)", "[text]{...}" and "[text][...]" in an example as an entity.
 _ENTITY_LIKE = re.compile(r"\](?=[(\[{])")
 REVIEWED_HEADER = """\

@@ -1,5 +1,6 @@
-"""The training data and the two held-out sets (the project's, and the independent one written
-only from docs/intents.md): every intent covered in every style, and never overlapping."""
+"""The training data and the evaluation sets (the project's held-out set, the independent one
+written only from docs/intents.md, and the tuning set written the same way): every intent
+covered in every style, and never overlapping."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from cns.nlu_eval import (
     INDEPENDENT_FILE,
     STYLES,
     TRAINING_DIR,
+    TUNING_FILE,
     load_examples,
     load_training_examples,
     overlap_key,
@@ -21,8 +23,9 @@ from cns.nlu_eval import (
 from tests.domain import domain_intents
 
 MIN_TRAINING_EXAMPLES = 30
-# Each held-out set and the messages it has at least for every typed intent.
-HELD_OUT_SETS = {HELD_OUT_FILE: 10, INDEPENDENT_FILE: 25}
+# Each evaluation set and the messages it has at least for every typed intent (the tuning set
+# chooses configurations, so it must not overlap the training data either).
+HELD_OUT_SETS = {HELD_OUT_FILE: 10, INDEPENDENT_FILE: 25, TUNING_FILE: 10}
 held_out_sets = pytest.mark.parametrize("path", list(HELD_OUT_SETS), ids=lambda p: p.stem)
 
 
