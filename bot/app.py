@@ -26,10 +26,11 @@ from bot.desk import web as desk_web
 from bot.desk.handoff import DeskPolicy, Handoff
 from bot.desk.hours import DeskHours
 from bot.desk.timers import DeskTimers
-from bot.limits import API_BODY_LIMIT, WEBHOOK_BODY_LIMIT, BodyLimit
+from bot.limits import API_BODY_LIMIT, PHOTO_BODY_LIMIT, WEBHOOK_BODY_LIMIT, BodyLimit
 from bot.outbox import Outbox
 from bot.rasa_client import RasaClient
 from bot.router import Router
+from bot.screens import TOO_LARGE_REPLY as TOO_LARGE_PHOTO_REPLY
 from bot.screens import Screens
 from bot.tasks import Tasks
 from bot.typed_buttons import TypedButtons
@@ -145,7 +146,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit,
         limit=API_BODY_LIMIT,
-        per_prefix=[("/webhooks/", WEBHOOK_BODY_LIMIT)],
+        per_prefix=[
+            ("/webhooks/", WEBHOOK_BODY_LIMIT),
+            ("/api/chat/photo", PHOTO_BODY_LIMIT, _polite(413, TOO_LARGE, TOO_LARGE_PHOTO_REPLY)),
+        ],
         refusal=_polite(413, TOO_LARGE, TOO_LARGE_REPLY),
     )
     app.include_router(health.api)
