@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -136,7 +137,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             timers = DeskTimers(app.state.handoff)
             tasks.spawn("desk-timers", lambda: timers.run_forever(retention))
             assert app.state.router.screens is not None
-            stack.callback(app.state.router.screens.reader.close)  # its worker processes
+            reader = app.state.router.screens.reader
+            stack.callback(reader.close)  # its worker processes
+            if settings.screens_warm_start:  # in the background: the gateway serves at once
+                warming = asyncio.create_task(reader.warm(), name="ocr-warm")
+                stack.callback(warming.cancel)
             stack.push_async_callback(tasks.cancel)  # first thing done on the way out
             yield
         await app.state.rasa.aclose()

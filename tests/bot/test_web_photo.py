@@ -7,6 +7,7 @@ hold; only events are kept (the image is parsed in memory, never written anywher
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +21,7 @@ from bot.channels.web_identity import WebIdentities
 from bot.channels.web_photo import BadForm, image_kind, parse_form
 from bot.screens import HUMAN_BUTTON, NOT_A_SCREEN_REPLY, TOO_LARGE_REPLY
 from core.models import EventType
-from core.screens import MAX_IMAGE_BYTES
+from core.screens import MAX_IMAGE_BYTES, POOL_WORKERS
 from tests.bot.test_web_chat import PSEUDONYM_KEY, _event_types, _resident_id
 from tests.factories import offline_settings
 
@@ -185,3 +186,20 @@ def test_the_form_is_parsed_in_memory() -> None:
     assert image_kind(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "WEBP"
     assert image_kind(b"\xff\xd8\xff\xdb") == "JPEG"
     assert image_kind(b"RIFF\x00\x00\x00\x00AVI ") is None
+
+
+def test_the_ocr_workers_start_with_the_gateway(app_database: str) -> None:
+    """SCREENS_WARM_START: both workers are up before any photo comes (the factory's default
+    leaves them to the first photo)."""
+    settings = offline_settings(app_database, screens_warm_start=True)
+    with TestClient(create_app(settings)) as started:
+        reader = started.app.state.router.screens.reader  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 30
+        while len(reader.worker_pids()) < POOL_WORKERS:
+            assert time.monotonic() < deadline, "the OCR workers did not start"
+            time.sleep(0.1)
+        response = upload(started, screenshot("Mã OTP đã hết hạn."))
+        assert response.json()["messages"][1]["buttons"][0]["title"] == "Làm tiếp bước 5"
+    with TestClient(create_app(offline_settings(app_database))) as lazy:
+        time.sleep(0.5)
+        assert lazy.app.state.router.screens.reader.worker_pids() == []  # type: ignore[attr-defined]
