@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -26,10 +27,11 @@ from bot.desk import web as desk_web
 from bot.desk.handoff import DeskPolicy, Handoff
 from bot.desk.hours import DeskHours
 from bot.desk.timers import DeskTimers
-from bot.limits import API_BODY_LIMIT, WEBHOOK_BODY_LIMIT, BodyLimit
+from bot.limits import API_BODY_LIMIT, PHOTO_BODY_LIMIT, WEBHOOK_BODY_LIMIT, BodyLimit
 from bot.outbox import Outbox
 from bot.rasa_client import RasaClient
 from bot.router import Router
+from bot.screens import TOO_LARGE_REPLY as TOO_LARGE_PHOTO_REPLY
 from bot.screens import Screens
 from bot.tasks import Tasks
 from bot.typed_buttons import TypedButtons
@@ -135,7 +137,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             timers = DeskTimers(app.state.handoff)
             tasks.spawn("desk-timers", lambda: timers.run_forever(retention))
             assert app.state.router.screens is not None
-            stack.callback(app.state.router.screens.reader.close)  # its worker processes
+            reader = app.state.router.screens.reader
+            stack.callback(reader.close)  # its worker processes
+            if settings.screens_warm_start:  # in the background: the gateway serves at once
+                warming = asyncio.create_task(reader.warm(), name="ocr-warm")
+                stack.callback(warming.cancel)
             stack.push_async_callback(tasks.cancel)  # first thing done on the way out
             yield
         await app.state.rasa.aclose()
@@ -145,7 +151,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit,
         limit=API_BODY_LIMIT,
-        per_prefix=[("/webhooks/", WEBHOOK_BODY_LIMIT)],
+        per_prefix=[
+            ("/webhooks/", WEBHOOK_BODY_LIMIT),
+            ("/api/chat/photo", PHOTO_BODY_LIMIT, _polite(413, TOO_LARGE, TOO_LARGE_PHOTO_REPLY)),
+        ],
         refusal=_polite(413, TOO_LARGE, TOO_LARGE_REPLY),
     )
     app.include_router(health.api)

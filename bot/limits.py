@@ -6,7 +6,9 @@ streams in, and once it passes the limit the app sees the client as gone and wha
 would have answered is replaced by the refusal. Nothing the gateway accepts is near the
 limits: the web chat and the desk take 2,000 characters, and the largest Telegram update (a
 4,096-character message quoting another, with entities and a keyboard) stays well under
-the webhooks' limit.
+the webhooks' limit. The web chat's photo upload may carry an image of up to 10 MB (the
+reader's own cap, core.screens.MAX_IMAGE_BYTES) plus the form around it; a larger one is
+refused with its own polite words (a prefix may have its own refusal).
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ from dataclasses import dataclass
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.screens import MAX_IMAGE_BYTES
+
 API_BODY_LIMIT = 64 * 1024
 WEBHOOK_BODY_LIMIT = 256 * 1024
+PHOTO_BODY_LIMIT = MAX_IMAGE_BYTES + API_BODY_LIMIT  # the image and the form's other fields
 
 
 @dataclass
@@ -31,8 +36,9 @@ class _Body:
 
 
 class BodyLimit:
-    """Refuses request bodies over `limit` bytes (`per_prefix` overrides it for paths starting
-    with a prefix) with `refusal`, a ready response (413)."""
+    """Refuses request bodies over `limit` bytes with `refusal`, a ready response (413).
+    `per_prefix` overrides them for paths starting with a prefix (the first that matches):
+    `(prefix, limit)` or `(prefix, limit, refusal)`."""
 
     def __init__(
         self,
@@ -40,26 +46,27 @@ class BodyLimit:
         *,
         limit: int,
         refusal: Response,
-        per_prefix: Sequence[tuple[str, int]] = (),
+        per_prefix: Sequence[tuple[str, int] | tuple[str, int, Response]] = (),
     ) -> None:
         self.app = app
         self.limit = limit
         self.refusal = refusal
         self.per_prefix = tuple(per_prefix)
 
-    def limit_for(self, path: str) -> int:
-        for prefix, limit in self.per_prefix:
+    def limit_for(self, path: str) -> tuple[int, Response]:
+        """The limit of `path`'s bodies and the answer to a larger one."""
+        for prefix, limit, *refusal in self.per_prefix:
             if path.startswith(prefix):
-                return limit
-        return self.limit
+                return limit, refusal[0] if refusal else self.refusal
+        return self.limit, self.refusal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["path"])
+        limit, refusal = self.limit_for(scope["path"])
         if _declared_length(scope) > limit:
-            await self.refusal(scope, receive, send)
+            await refusal(scope, receive, send)
             return
         body = _Body()
 
@@ -86,7 +93,7 @@ class BodyLimit:
             if not body.too_large:
                 raise  # a failure of its own; a body cut short is answered below
         if body.too_large:
-            await self.refusal(scope, receive, send)
+            await refusal(scope, receive, send)
 
 
 def _declared_length(scope: Scope) -> int:

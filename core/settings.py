@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     zalo_refresh_token: SecretStr | None = None
     zalo_api_base_url: str = "https://openapi.zalo.me"
     zalo_oauth_base_url: str = "https://oauth.zaloapp.com"
+    # Hosts (and their subdomains) a resident's Zalo photo may be fetched from, comma-separated.
+    zalo_media_hosts: str = "zdn.vn,zadn.vn"
+    # Start the OCR workers (core.screens) with the gateway rather than at the first photo.
+    screens_warm_start: bool = True
 
     pseudonym_key: SecretStr = SecretStr(DEVELOPMENT_PSEUDONYM_KEY)
     retention_days: int = Field(default=90, ge=1)

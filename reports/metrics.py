@@ -59,6 +59,7 @@ _COUNTED = {
     EventType.FALLBACK: "fallbacks",
     EventType.SERVICE_STARTED: "services_started",
     EventType.SERVICE_COMPLETED: "services_completed",
+    EventType.SCREEN_READ: "screens_read",
     EventType.LESSON_STARTED: "lessons_started",
     EventType.LESSON_COMPLETED: "quizzes_taken",
     EventType.HANDOFF_REQUESTED: "handoffs_requested",
@@ -178,13 +179,18 @@ class _Scope:
         """Metrics per commune code (every commune in scope, zeros when idle)."""
         values: dict[str, dict[str, Any]] = {code: {} for code in self.codes}
         passed = func.sum(case((Event.value >= PASS_SHARE, 1), else_=0))
-        for code, type_, count, total, passes in self._rows(
-            select(Event.commune_code, Event.type, func.count(), func.sum(Event.value), passed)
+        keyed = func.sum(case((Event.key.is_not(None), 1), else_=0))
+        for code, type_, count, total, passes, with_key in self._rows(
+            select(
+                Event.commune_code, Event.type, func.count(), func.sum(Event.value), passed, keyed
+            )
             .where(self._where(*_COUNTED))
             .group_by(Event.commune_code, Event.type)
         ):
             field = _COUNTED[EventType(type_)]
             values[code][field] = count
+            if type_ == EventType.SCREEN_READ:  # the key names the problem it recognised
+                values[code]["screens_recognised"] = int(with_key or 0)
             if type_ == EventType.LESSON_COMPLETED:
                 values[code]["lessons_completed"] = count
                 values[code]["quizzes_passed"] = int(passes or 0)

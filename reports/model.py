@@ -83,6 +83,8 @@ class Metrics:
     fallbacks: int = 0
     services_started: int = 0
     services_completed: int = 0
+    screens_read: int = 0
+    screens_recognised: int = 0
     lessons_started: int = 0
     lessons_completed: int = 0
     quizzes_taken: int = 0

@@ -55,9 +55,15 @@ def press(payload: str, *, sender_id: str = "resident-1", channel: str | None = 
 
 def offline_settings(database_url: str, **overrides: Any) -> Settings:
     """Gateway settings for in-process app tests: the test database, Rasa and the action
-    server pointed at a port where nothing listens, no .env file."""
+    server pointed at a port where nothing listens, no .env file, OCR workers started only
+    when a photo comes."""
     nobody = f"http://127.0.0.1:{free_port()}"
-    values: dict[str, Any] = {"database_url": database_url, "rasa_url": nobody}
+    # The OCR workers start at the first photo: most app tests send none.
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "rasa_url": nobody,
+        "screens_warm_start": False,
+    }
     values["actions_url"] = nobody
     return Settings(_env_file=None, **(values | overrides))
 

@@ -1,5 +1,6 @@
-"""The web chat channel: `POST /api/chat` (used by the page at `/` and by API clients) and
-`GET /api/chat/updates`.
+"""The web chat channel: `POST /api/chat` (used by the page at `/` and by API clients),
+`POST /api/chat/photo` (the page's photo button: a screenshot read in memory, never stored,
+answered like a message) and `GET /api/chat/updates`.
 
 Residents are known by a token the server issues (bot/channels/web_identity.py): a request
 without `sender` and without the chat cookie starts a new resident; the token comes back as
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any
@@ -24,11 +26,16 @@ from redis.asyncio import Redis
 
 from bot.channels.web_identity import Identity, WebIdentities
 from bot.channels.web_mailbox import WebMailbox
-from bot.messages import InboundMessage, OutboundMessage
+from bot.channels.web_photo import BadForm, image_kind, parse_form
+from bot.messages import Attachment, Button, InboundMessage, OutboundMessage
 from bot.rasa_client import RasaUnavailable
 from bot.router import Router
+from bot.screens import HUMAN_BUTTON, NOT_A_SCREEN_REPLY
+from bot.screens import TOO_LARGE_REPLY as TOO_LARGE_PHOTO_REPLY
+from core.models import MessageKind
 from core.outages import STORAGE_OUTAGES
 from core.ratelimit import RateLimit
+from core.screens import MAX_IMAGE_BYTES
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,6 +59,9 @@ TOO_FAST_REPLY = "Dạ, anh/chị gửi hơi nhanh ạ. Anh/chị đợi một c
 TOO_MANY_NEW_REPLY = (
     "Dạ, có nhiều cuộc trò chuyện mới từ cùng một mạng quá ạ. "
     "Anh/chị vui lòng thử lại sau ít phút giúp em nhé."
+)
+NO_PHOTO_REPLY = (
+    "Dạ, em chưa nhận được ảnh nào ạ. Anh/chị bấm nút chụp/gửi ảnh rồi chọn lại ảnh giúp em nhé."
 )
 UNKNOWN_SENDER_REPLY = (
     "Dạ, em không nhận ra cuộc trò chuyện này ạ. "
@@ -85,10 +95,11 @@ class ChatResponse(BaseModel):
 class Refused(Exception):
     """The request is answered with this polite notice instead."""
 
-    def __init__(self, status: int, text: str) -> None:
+    def __init__(self, status: int, text: str, buttons: tuple[Button, ...] = ()) -> None:
         super().__init__(text)
         self.status = status
         self.text = text
+        self.buttons = buttons
 
 
 @dataclass(frozen=True)
@@ -202,21 +213,69 @@ api = APIRouter()
 @api.post("/api/chat", response_model=ChatResponse, responses={401: {}, 429: {}, 503: {}})
 async def chat(body: ChatRequest, request: Request) -> Any:
     """One resident message in, the bot's replies out, in order."""
+
+    def typed(resident: Identity) -> InboundMessage:
+        if not body.text.strip():
+            raise Refused(200, EMPTY_TEXT_REPLY)
+        return InboundMessage(channel=CHANNEL, channel_user_id=resident.user_id, text=body.text)
+
+    return await _turn(request, body.sender, typed)
+
+
+@api.post(
+    "/api/chat/photo",
+    response_model=ChatResponse,
+    responses={400: {}, 401: {}, 413: {}, 415: {}, 429: {}, 503: {}},
+)
+async def photo(request: Request) -> Any:
+    """A photo from the web chat's photo button (multipart/form-data: `photo`, optionally
+    `sender`), answered like a message: the fix of a known error screen
+    (bot/screens.py). The image is read in memory and never stored (bot/channels/web_photo.py).
+    Too large (413), not a JPEG/PNG/WebP (415) or no photo (400): a polite reply the page
+    shows."""
+    try:
+        form = parse_form(request.headers.get("content-type", ""), await request.body())
+    except BadForm as error:
+        log.info("Web chat photo: not a form: %s", error)
+        return _notice(request, 400, NO_PHOTO_REPLY)
+
+    def uploaded(resident: Identity) -> InboundMessage:
+        if not form.photo:
+            raise Refused(400, NO_PHOTO_REPLY)
+        if len(form.photo) > MAX_IMAGE_BYTES:
+            raise Refused(413, TOO_LARGE_PHOTO_REPLY)
+        if image_kind(form.photo) is None:
+            raise Refused(415, NOT_A_SCREEN_REPLY, (HUMAN_BUTTON,))
+        return InboundMessage(
+            channel=CHANNEL,
+            channel_user_id=resident.user_id,
+            text="",
+            attachment=Attachment(MessageKind.PHOTO),
+            image=form.photo,
+        )
+
+    return await _turn(request, form.fields.get("sender") or None, uploaded)
+
+
+async def _turn(
+    request: Request, sender: str | None, message_of: Callable[[Identity], InboundMessage]
+) -> JSONResponse:
+    """One turn of a web resident: the limits, their identity, their message (`message_of`
+    may refuse it), the router; the replies in the usual shape, or a polite refusal."""
     router: Router = request.app.state.router
     limits: WebLimits = request.app.state.web_limits
     resident: Identity | None = None
     try:
         if not await limits.per_address.hit(_address(request)):
             return _notice(request, 429, TOO_FAST_REPLY)
-        resident = await _resident(request, body.sender, limits)
-        if not body.text.strip():
-            return _answer(request, 200, [OutboundMessage(EMPTY_TEXT_REPLY)], resident)
+        resident = await _resident(request, sender, limits)
+        message = message_of(resident)
         if not await limits.per_resident.hit(resident.user_id):
             return _notice(request, 429, TOO_FAST_REPLY, resident)
-        message = InboundMessage(channel=CHANNEL, channel_user_id=resident.user_id, text=body.text)
         replies = await router.handle(message)
     except Refused as refused:
-        return _notice(request, refused.status, refused.text, resident)
+        reply = OutboundMessage(refused.text, refused.buttons)
+        return _answer(request, refused.status, [reply], resident)
     except RasaUnavailable as exc:
         log.error("Rasa unavailable: %s", exc)
         return _notice(request, 503, RASA_DOWN_REPLY, resident)

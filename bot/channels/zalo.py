@@ -14,6 +14,9 @@ Free replies: a consultation message is free for 48 hours after the resident's l
 at most 8 of them (the count resets when the resident writes). `ZaloWindow` tracks that per
 resident; a volunteer's message that would fall outside it is not sent, and the volunteer is
 told why (`Unreachable`), instead of the OA silently paying or failing.
+
+A photo (user_send_image) is fetched from its address on Zalo's CDN to be read, only from the
+hosts of ZALO_MEDIA_HOSTS (bot/channels/zalo_photos.py).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from fastapi import APIRouter, Request, Response
 from redis.asyncio import Redis
 
 from bot.channels.bubbles import join
+from bot.channels.zalo_photos import media_hosts, photo_fetcher
 from bot.desk.handoff import Handoff, Unreachable
 from bot.inbox import Inbox, Payload
 from bot.messages import Attachment, InboundMessage, OutboundMessage, storable_json
@@ -461,6 +465,9 @@ async def zalo_running(
         channel.inbox = Inbox(redis, CHANNEL, channel.process, sender_of, outbox)
         handoff.senders[CHANNEL] = ZaloSender(outbox, window)
         transport = ZaloTransport(settings, tokens, window, http)
+        if router.screens is not None:
+            hosts = media_hosts(settings.zalo_media_hosts)
+            router.screens.fetchers[CHANNEL] = photo_fetcher(http, hosts)
         tasks.spawn("zalo-outbox", lambda: outbox.run(CHANNEL, transport))
         channel.inbox.spawn(tasks)
         yield channel

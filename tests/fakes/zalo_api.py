@@ -34,7 +34,9 @@ What it reproduces:
   other attachments, follow, unfollow, user_received_message, user_seen_message and the
   OA's own oa_send_text echo), compact JSON signed with ``X-ZEvent-Signature:
   mac=<sha256 hex of app_id + raw body + timestamp + OA secret key>`` (plain SHA-256 over
-  the concatenation; timestamp is the event's ``timestamp`` field, milliseconds as text).
+  the concatenation; timestamp is the event's ``timestamp`` field, milliseconds as text);
+- the CDN that serves the photos users send: `FakeZalo.photo_url(data)` is an address on this
+  server (GET /media/<name>) to give to `user_image`; `media_requests` lists what was fetched.
 
 Tests play the users with thread-safe methods: create users (`FakeZalo.user`), make them
 write, follow, unfollow or press a button (``user_*``, each returning a `Delivery`), replay
@@ -284,6 +286,8 @@ class _State:
     webhook_url: str | None = None
     generation: int = 0
     authorization_codes: dict[str, str] = field(default_factory=dict)
+    media: dict[str, bytes] = field(default_factory=dict)  # photos users sent, by name
+    media_requests: list[str] = field(default_factory=list)
     """Codes of the permission step not yet exchanged, and the code_challenge each was given."""
 
     def user(self, user_id: str) -> _User:
@@ -563,6 +567,7 @@ class _HttpApi:
                 Route("/v3.0/oa/user/detail", self.user_detail, methods=["GET"]),
                 Route("/v4/oa/access_token", self.access_token, methods=["POST"]),
                 Route("/v4/oa/permission", self.permission, methods=["GET"]),
+                Route("/media/{name}", self.media, methods=["GET"]),
             ]
         )
 
@@ -592,6 +597,16 @@ class _HttpApi:
                 return JSONResponse(error.body(), headers=headers)
             s.calls.append({**entry, "ok": True, "error": 0})
         return JSONResponse(answer, headers=headers)
+
+    async def media(self, request: Request) -> Response:
+        """GET /media/{name}: a photo a user sent, as Zalo's CDN serves it."""
+        name = request.path_params["name"]
+        with self.s.lock:
+            self.s.media_requests.append(name)
+            data = self.s.media.get(name)
+        if data is None:
+            return Response(status_code=404)
+        return Response(data, media_type="image/jpeg")
 
     async def send_cs(self, request: Request) -> Response:
         """POST /v3.0/oa/message/cs."""
@@ -951,6 +966,20 @@ class FakeZalo(FakeService):
         return self._message(
             user_id, "user_send_text", {"text": text}, bad_signature=bad_signature, deliver=deliver
         )
+
+    def photo_url(self, data: bytes) -> str:
+        """An address on this server where `data` is served, as Zalo's CDN serves the photos
+        users send (give it to `user_image`)."""
+        name = f"{secrets.token_hex(8)}.jpg"
+        with self._state.lock:
+            self._state.media[name] = data
+        return f"{self.base_url}/media/{name}"
+
+    @property
+    def media_requests(self) -> list[str]:
+        """The photos fetched from this server (their names), oldest first."""
+        with self._state.lock:
+            return list(self._state.media_requests)
 
     def user_image(
         self,

@@ -240,6 +240,19 @@ def test_walkthroughs_and_where_residents_get_stuck(session: Session, log: Log) 
     assert (found.current.services_started, found.current.services_completed) == (4, 1)
 
 
+def test_screenshots_read_and_recognised(session: Session, log: Log) -> None:
+    log.add("2026-10-12 09:00", EventType.SCREEN_READ, "a", key="vneid_activation.1.0")
+    log.add("2026-10-12 09:05", EventType.SCREEN_READ, "a", key=None)  # no problem it knows
+    log.add("2026-10-13 10:00", EventType.SCREEN_READ, "b", key="public_portal_login.4.1")
+    log.add("2026-09-30 10:00", EventType.SCREEN_READ, "b", key=None)  # September
+    log.add("2026-10-13 10:00", EventType.SCREEN_READ, "c", key=None, commune=None)
+
+    found = commune_report(session=session, commune_code=X, period=OCT, now=NOW)
+
+    assert (found.current.screens_read, found.current.screens_recognised) == (3, 2)
+    assert (found.previous.screens_read, found.previous.screens_recognised) == (1, 0)
+
+
 def test_lessons_and_quiz_pass_rate(session: Session, log: Log) -> None:
     for resident in ("a", "b", "c"):
         log.add("2026-10-14 09:00", EventType.LESSON_STARTED, resident, key="safe_passwords")

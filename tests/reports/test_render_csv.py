@@ -42,7 +42,8 @@ def test_a_commune_report_in_long_format() -> None:
         [*ba_dinh, "2026-09", "summary", "residents", "", "987"]
     ]
     summary = {row[5]: row[7] for row in where(rows, period="2026-10", section="summary")}
-    assert len(summary) == 25
+    assert len(summary) == 27
+    assert (summary["screens_read"], summary["screens_recognised"]) == ("64", "51")
     assert summary["self_service_rate"] == "0.85"
     assert summary["fallback_rate"] == "0.065006"
     assert summary["claim_p90"] == "3900"
@@ -76,9 +77,9 @@ def test_a_commune_report_in_long_format() -> None:
         [*ba_dinh, "2026-10", "volunteer", "claimed", "Chị Lan", "140"],
         [*ba_dinh, "2026-10", "volunteer", "resolved", "Chị Lan", "135"],
     ]
-    # 2 × 25 summary, 5 weeks × 3, 3 services × 6, 2 lessons × 5, 3 channels × 2, 3 missed,
+    # 2 × 27 summary, 5 weeks × 3, 3 services × 6, 2 lessons × 5, 3 channels × 2, 3 missed,
     # 2 volunteers × 2
-    assert len(rows) == 1 + 50 + 15 + 18 + 10 + 6 + 3 + 4
+    assert len(rows) == 1 + 54 + 15 + 18 + 10 + 6 + 3 + 4
 
 
 def test_a_province_report_has_a_block_per_commune() -> None:
@@ -98,7 +99,7 @@ def test_a_province_report_has_a_block_per_commune() -> None:
         ("00025", "3"),
     ]
     assert where(rows, code="00070", period="2026-09", metric="residents")[0][7] == "6"
-    assert len(where(rows, scope="commune")) == 4 * 50 + 3
+    assert len(where(rows, scope="commune")) == 4 * 54 + 3
     assert {row[0] for row in where(rows, section="week")} == {"province"}
 
 

@@ -12,6 +12,7 @@ from openpyxl.chart import BarChart
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.excel import excel_bytes
+from reports.labels import SUMMARY
 from reports.model import Metrics, Report
 from tests.pii_corpus import CORPUS
 from tests.reports.factories import (
@@ -86,7 +87,7 @@ def test_the_summary_sheet_looks_like_an_official_report() -> None:
 
 def test_summary_values_and_number_formats() -> None:
     sheet = workbook(commune_report())["Tổng hợp"]
-    by_label = {row[1]: row for row in rows(sheet, TABLE + 1, TABLE + 16)}
+    by_label = {row[1]: row for row in rows(sheet, TABLE + 1, TABLE + len(SUMMARY))}
     number, _, now, before, change = by_label["Số người dân được hỗ trợ"]
     assert (number, now, before) == (1, 1234, 987)
     assert change == pytest.approx(1234 / 987 - 1)
@@ -99,7 +100,7 @@ def test_summary_values_and_number_formats() -> None:
 
     formats = {
         sheet.cell(row, 2).value: (sheet.cell(row, 3).number_format, sheet.cell(row, 5))
-        for row in range(TABLE + 1, TABLE + 17)
+        for row in range(TABLE + 1, TABLE + len(SUMMARY) + 1)
     }
     assert formats["Số người dân được hỗ trợ"][0] == "#,##0"
     assert formats["Số người dân được hỗ trợ"][1].number_format == '+0%;"−"0%;0%'

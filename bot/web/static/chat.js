@@ -6,6 +6,8 @@
   "use strict";
 
   var API_URL = "/api/chat";
+  var PHOTO_URL = "/api/chat/photo";
+  var MAX_PHOTO_BYTES = 10 * 1024 * 1024; // the server's cap (core.screens.MAX_IMAGE_BYTES)
   var UPDATES_URL = "/api/chat/updates";
   var UPDATES_EVERY_MS = 3000;
   var UPDATES_KEY = "cns.updates";
@@ -34,12 +36,16 @@
     "Dạ, tin nhắn chưa đúng định dạng hoặc dài quá " + MAX_LEN + " ký tự. Anh/chị kiểm tra lại giúp em ạ.";
   var TEXT_EMPTY_REPLY =
     "Dạ, em chưa có câu trả lời cho nội dung này. Anh/chị thử hỏi lại theo cách khác, hoặc chọn “Gặp người hỗ trợ” giúp em ạ.";
+  var TEXT_PHOTO_TOO_LARGE =
+    "Dạ, ảnh lớn quá (quá 10 MB) ạ. Anh/chị chụp màn hình rồi gửi lại giúp em.";
+  var TEXT_PHOTO = "📷 Ảnh màn hình";
+  var TEXT_PHOTO_ALT = "Ảnh anh/chị vừa gửi";
   var TEXT_RETRY = "Gửi lại";
   var TEXT_TYPING = "Đang trả lời…";
   var TEXT_NOT_SENT = "Chưa gửi được";
   var TEXT_RESENDING = "Đang gửi lại…";
 
-  var log, form, input, sendBtn, counter;
+  var log, form, input, sendBtn, counter, photoBtn, photoInput;
   var typingRow = null;
   var queue = [];
   var busy = false;
@@ -150,6 +156,38 @@
     bubble.className = "bubble";
     bubble.setAttribute("data-testid", "user-msg");
     bubble.textContent = text;
+    row.appendChild(bubble);
+    insertRow(row);
+    scrollToBottom();
+    return row;
+  }
+
+  /** The resident's photo: a thumbnail made on this phone (the image is not kept anywhere). */
+  function addPhotoBubble(file) {
+    var row = makeRow("user", "Anh/chị: ");
+    var bubble = document.createElement("div");
+    bubble.className = "bubble photo-msg";
+    bubble.setAttribute("data-testid", "user-photo");
+    if (window.URL && URL.createObjectURL) {
+      var img = document.createElement("img");
+      var url = URL.createObjectURL(file);
+      img.alt = TEXT_PHOTO_ALT;
+      img.className = "thumb";
+      img.addEventListener("load", function () {
+        URL.revokeObjectURL(url); // the picture stays on screen; the object URL is freed
+        scrollToBottom();
+      });
+      img.addEventListener("error", function () {
+        URL.revokeObjectURL(url);
+        if (img.parentNode) img.parentNode.removeChild(img);
+      });
+      img.src = url;
+      bubble.appendChild(img);
+    }
+    var caption = document.createElement("span");
+    caption.className = "photo-caption";
+    caption.textContent = TEXT_PHOTO;
+    bubble.appendChild(caption);
     row.appendChild(bubble);
     insertRow(row);
     scrollToBottom();
@@ -307,7 +345,22 @@
     return out;
   }
 
-  async function postChat(text) {
+  function postChat(text) {
+    return post(API_URL, {
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(token ? { sender: token, text: text } : { text: text }),
+    });
+  }
+
+  /** The photo as a form (the browser sets the multipart boundary); the token goes along. */
+  function postPhoto(file) {
+    var data = new FormData();
+    if (token) data.append("sender", token);
+    data.append("photo", file, file.name || "anh.jpg");
+    return post(PHOTO_URL, { headers: { Accept: "application/json" }, body: data });
+  }
+
+  async function post(url, request) {
     var ctrl = typeof AbortController === "function" ? new AbortController() : null;
     var timer = ctrl
       ? setTimeout(function () {
@@ -315,10 +368,10 @@
         }, REQUEST_TIMEOUT_MS)
       : null;
     try {
-      var res = await fetch(API_URL, {
+      var res = await fetch(url, {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify(token ? { sender: token, text: text } : { text: text }),
+        headers: request.headers,
+        body: request.body,
         credentials: "same-origin",
         cache: "no-store",
         signal: ctrl ? ctrl.signal : undefined,
@@ -414,6 +467,19 @@
     enqueue({ text: text, row: row, typed: !!typed });
   }
 
+  /** Send a photo the resident chose (a screenshot of an error, usually). */
+  function sendPhoto(file) {
+    if (!file) return;
+    var row = addPhotoBubble(file);
+    if (file.size > MAX_PHOTO_BYTES) {
+      // Not uploaded at all: the server would refuse it, and mobile data is dear.
+      setStatus(row, TEXT_NOT_SENT, false);
+      scrollToReply(addBotMessage(TEXT_PHOTO_TOO_LARGE, [], true));
+      return;
+    }
+    enqueue({ text: "", photo: file, row: row, typed: false });
+  }
+
   function enqueue(job) {
     queue.push(job);
     pump();
@@ -436,11 +502,18 @@
   async function runJob(job) {
     showTyping();
     var sentToken = token;
-    var result = await postChat(job.text);
+    var send = job.photo
+      ? function () {
+          return postPhoto(job.photo);
+        }
+      : function () {
+          return postChat(job.text);
+        };
+    var result = await send();
     if (result.status === 401 && sentToken) {
       // The server no longer knows that identity (e.g. it changed its key): start afresh.
       token = null;
-      result = await postChat(job.text);
+      result = await send();
     }
     hideTyping();
     if (result.data) adoptIdentity(result.data.sender);
@@ -464,7 +537,8 @@
 
     // ----- something went wrong: explain politely and let the resident resend
     var status = result.status;
-    var canRetry = status !== 422; // resending the same invalid text would not help
+    // Resending the same invalid text, or a photo the server refused, would not help.
+    var canRetry = status !== 422 && !(job.photo && status >= 400 && status < 500 && status !== 429);
     setStatus(job.row, TEXT_NOT_SENT, false);
 
     var serverHasButtons = false;
@@ -475,7 +549,7 @@
         return m.buttons.length > 0;
       });
     } else {
-      notices = [{ text: fallbackText(result), buttons: [] }];
+      notices = [{ text: fallbackText(result, job), buttons: [] }];
     }
 
     notices.forEach(function (m, i) {
@@ -494,8 +568,9 @@
     scrollToReply(firstRow);
   }
 
-  function fallbackText(result) {
+  function fallbackText(result, job) {
     if (result.timeout) return TEXT_TIMEOUT;
+    if (job.photo && result.status === 413) return TEXT_PHOTO_TOO_LARGE;
     switch (result.status) {
       case 0:
         return TEXT_OFFLINE;
@@ -528,7 +603,7 @@
           onInputChanged();
         }
         setStatus(job.row, TEXT_RESENDING, true);
-        enqueue({ text: job.text, row: job.row, typed: job.typed });
+        enqueue({ text: job.text, photo: job.photo, row: job.row, typed: job.typed });
       },
     };
   }
@@ -588,7 +663,21 @@
     input = document.getElementById("input");
     sendBtn = document.getElementById("send");
     counter = document.getElementById("counter");
+    photoBtn = document.getElementById("photo");
+    photoInput = document.getElementById("photo-input");
     if (!log || !form || !input || !sendBtn) return;
+
+    if (photoBtn && photoInput && window.FormData) {
+      photoBtn.hidden = false;
+      photoBtn.addEventListener("click", function () {
+        photoInput.click();
+      });
+      photoInput.addEventListener("change", function () {
+        var file = photoInput.files && photoInput.files[0];
+        photoInput.value = ""; // the same picture can be chosen again
+        sendPhoto(file);
+      });
+    }
 
     input.maxLength = MAX_LEN;
 
