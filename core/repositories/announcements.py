@@ -229,11 +229,16 @@ def unclaimed_targets(*, session: Session, announcement: Announcement, limit: in
 
 
 def claim_deliveries(
-    *, session: Session, announcement_id: int, targets: Iterable[tuple[Target, str, str | None]]
+    *,
+    session: Session,
+    announcement_id: int,
+    targets: Iterable[tuple[Target, str, str | None]],
+    now: datetime | None = None,
 ) -> dict[tuple[str, str], int]:
-    """Make the delivery rows (target, status, reason) in one INSERT … ON CONFLICT DO NOTHING;
-    the ids of those made now, by (resident id, channel): a row someone else made is theirs."""
-    now = utcnow()
+    """Make the delivery rows (target, status, reason) in one INSERT … ON CONFLICT DO NOTHING,
+    at `now` (the caller's clock, which `claimed_targets` compares with); the ids of those
+    made now, by (resident id, channel): a row someone else made is theirs."""
+    now = now or utcnow()
     rows = [
         {
             "announcement_id": announcement_id,
