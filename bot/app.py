@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import health
 from bot.admin import web as admin_web
+from bot.announcements import AnnouncementWorker
 from bot.channels import telegram, web, zalo
 from bot.channels.telegram import telegram_running
 from bot.channels.web_mailbox import WebMailbox
@@ -142,6 +143,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.screens_warm_start:  # in the background: the gateway serves at once
                 warming = asyncio.create_task(reader.warm(), name="ocr-warm")
                 stack.callback(warming.cancel)
+            announcer = AnnouncementWorker(
+                app.state.outbox,
+                app.state.mailbox,
+                app.state.redis,
+                senders=frozenset(
+                    name for name in ("telegram", "zalo") if hasattr(app.state, name)
+                ),
+            )
+            tasks.spawn("announcements", announcer.run_forever)
             stack.push_async_callback(tasks.cancel)  # first thing done on the way out
             yield
         await app.state.rasa.aclose()

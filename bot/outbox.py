@@ -18,6 +18,14 @@ was already answered (`bot/inbox.py`) and never answers it twice.
 A message whose send succeeded but whose removal was cut off by a crash is sent again on
 restart: delivery to the platform is at least once, with that one window (the round trip of
 the message in flight; Telegram and Zalo take no idempotency key).
+
+Bulk messages (announcements, `Envelope.bulk`) have a stream of their own,
+`outbox:<channel>:bulk`, read only a little at a time (`BULK_AHEAD`) and sent only in the
+slots no conversation reply wants: they share the pacing budget and take the spare capacity, so
+residents' answers are never starved. A message with a `tag` reports what became of it (sent,
+or refused and why) on `outbox:outcomes`, in the same transaction that removes it, for its
+producer to read (bot/announcements.py). `put_once` appends a producer's batches exactly once
+across restarts (a ledger of what was appended, kept in the same transaction).
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -50,6 +58,7 @@ CONSUMER = "sender"  # one sender per channel at a time (the lease), so one cons
 # within LEASE_SECONDS + LEASE_SECONDS / 3 (renewed every LEASE_SECONDS / 3).
 LEASE_SECONDS = 3
 IDLE_POLL = 0.2  # seconds between looks at the stream when nothing is due
+BULK_AHEAD = 64  # bulk messages read into a sender's queues at most (the rest wait in Redis)
 
 
 class RetryLater(Exception):
@@ -62,6 +71,14 @@ class RetryLater(Exception):
 
 class Refused(Exception):
     """The platform refused the message for good (bad request, blocked by the user)."""
+
+    outcome = "refused"  # the reason reported for a tagged message
+
+
+class Blocked(Refused):
+    """The resident blocked the bot (Telegram 403): nothing more can reach them there."""
+
+    outcome = "blocked"
 
 
 class Superseded(Exception):
@@ -86,6 +103,8 @@ class Envelope:
     message: OutboundMessage
     thread: int | None = None
     group: bool = False  # a group chat: counts against the per-group limit
+    bulk: bool = False  # an announcement: sent only in slots no reply wants
+    tag: str | None = None  # its outcome is reported on the outcomes stream
 
     def dumps(self) -> str:
         attachment = self.message.attachment
@@ -95,6 +114,8 @@ class Envelope:
                 "chat": self.chat,
                 "thread": self.thread,
                 "group": self.group,
+                "bulk": self.bulk,
+                "tag": self.tag,
                 "text": self.message.text,
                 "buttons": [[b.title, b.payload] for b in self.message.buttons],
                 "attachment": None
@@ -113,6 +134,8 @@ class Envelope:
             chat=data["chat"],
             thread=data["thread"],
             group=data["group"],
+            bulk=data.get("bulk", False),
+            tag=data.get("tag"),
             message=OutboundMessage(
                 data["text"],
                 tuple(Button(title, payload) for title, payload in data["buttons"]),
@@ -142,9 +165,22 @@ class Limits:
     max_backoff: float = 60.0
 
 
+Ref = tuple[str, str]  # (stream, entry id)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a tagged message: `reason` is None when the platform accepted it, else
+    "blocked", "refused", "gave_up" (retries exhausted) or "error"."""
+
+    entry: str  # its id on the outcomes stream
+    tag: str
+    reason: str | None
+
+
 @dataclass
 class _Chat:
-    queue: deque[tuple[str, Envelope]] = field(default_factory=deque)
+    queue: deque[tuple[Ref, Envelope]] = field(default_factory=deque)
     ready_at: float = 0.0
     attempts: int = 0
     busy: bool = False
@@ -170,10 +206,20 @@ class Outbox:
     limits: Limits = field(default_factory=Limits)
     clock: Callable[[], float] = time.monotonic
     namespace: str = "outbox"  # key prefix (tests use their own)
-    delivered: dict[str, set[str]] = field(default_factory=dict)  # by stream: see _Sender
+    delivered: dict[str, set[Ref]] = field(default_factory=dict)  # by channel: see _Sender
 
     def stream(self, channel: str) -> str:
         return f"{self.namespace}:{channel}"
+
+    def bulk_stream(self, channel: str) -> str:
+        return f"{self.namespace}:{channel}:bulk"
+
+    def stream_of(self, envelope: Envelope) -> str:
+        return (self.bulk_stream if envelope.bulk else self.stream)(envelope.channel)
+
+    @property
+    def outcomes(self) -> str:
+        return f"{self.namespace}:outcomes"
 
     @property
     def dead_letters(self) -> str:
@@ -186,7 +232,49 @@ class Outbox:
         if held is not None and held.open:
             held.envelopes.append(envelope)
             return
-        await self.redis.xadd(self.stream(envelope.channel), {"e": envelope.dumps()})
+        await self.redis.xadd(self.stream_of(envelope), {"e": envelope.dumps()})
+
+    async def put_once(
+        self, ledger: str, batches: Sequence[tuple[str, Sequence[Envelope]]], seconds: int
+    ) -> int:
+        """Append each (key, envelopes) batch unless Redis hash `ledger` already names its key,
+        and name it there, in one transaction: a producer that stopped after appending and
+        before recording that elsewhere appends nothing twice when it tries again. How many
+        batches were appended now."""
+        if not batches:
+            return 0
+        keys = [key for key, _ in batches]
+        while True:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                await pipe.watch(ledger)
+                seen = await pipe.hmget(ledger, keys)
+                pipe.multi()  # type: ignore[no-untyped-call]
+                fresh = [batch for batch, done in zip(batches, seen, strict=True) if done is None]
+                for _, envelopes in fresh:
+                    for envelope in envelopes:
+                        pipe.xadd(self.stream_of(envelope), {"e": envelope.dumps()})
+                pipe.hset(ledger, mapping=dict.fromkeys(keys, "1"))
+                pipe.expire(ledger, seconds)
+                try:
+                    await pipe.execute()
+                except WatchError:
+                    continue  # another producer wrote meanwhile: look again
+                return len(fresh)
+
+    async def read_outcomes(self, count: int = 500) -> list[Outcome]:
+        """The oldest reported outcomes (left there until `drop_outcomes`)."""
+        entries: list[tuple[str, dict[str, str]]] = await self.redis.xrange(  # type: ignore[assignment]
+            self.outcomes, count=count
+        )
+        return [
+            Outcome(entry, fields["tag"], fields.get("why") or None)
+            for entry, fields in entries
+            if "tag" in fields
+        ]
+
+    async def drop_outcomes(self, outcomes: Sequence[Outcome]) -> None:
+        if outcomes:
+            await self.redis.xdel(self.outcomes, *(o.entry for o in outcomes))
 
     @contextlib.asynccontextmanager
     async def hold(
@@ -223,7 +311,7 @@ class Outbox:
                     raise Superseded(marker)
                 pipe.multi()  # type: ignore[no-untyped-call]
             for envelope in held.envelopes:
-                pipe.xadd(self.stream(envelope.channel), {"e": envelope.dumps()})
+                pipe.xadd(self.stream_of(envelope), {"e": envelope.dumps()})
             pipe.set(marker, "1", ex=seconds)
             try:
                 await pipe.execute()
@@ -236,9 +324,10 @@ class Outbox:
         for message in messages:
             await self.put(Envelope(channel, chat, message, **where))
 
-    async def pending(self, channel: str) -> int:
-        """Messages not yet accepted by the platform."""
-        return int(await self.redis.xlen(self.stream(channel)))
+    async def pending(self, channel: str, *, bulk: bool = False) -> int:
+        """Messages (or bulk messages) not yet accepted by the platform."""
+        stream = self.bulk_stream(channel) if bulk else self.stream(channel)
+        return int(await self.redis.xlen(stream))
 
     async def run(self, channel: str, transport: Transport) -> None:
         """Send the channel's messages for as long as this task lives. A Redis error ends it
@@ -257,6 +346,7 @@ class _Sender:
         self.limits = outbox.limits
         self.clock = outbox.clock
         self.key = outbox.stream(channel)
+        self.bulk_key = outbox.bulk_stream(channel)
         self.transport = transport
         self.chats: dict[str, _Chat] = {}  # by chat: a group's topics share one queue
         self.next_send = 0.0  # the earliest moment of the next send (even spacing)
@@ -265,7 +355,7 @@ class _Sender:
         self.wake = asyncio.Event()
         # Sent but not yet removed from the stream (Redis failed in between): kept by the
         # Outbox, so that a restarted sender removes them instead of sending them again.
-        self.delivered = outbox.delivered.setdefault(self.key, set())
+        self.delivered = outbox.delivered.setdefault(channel, set())
 
     async def run(self) -> None:
         try:
@@ -296,11 +386,12 @@ class _Sender:
                     await asyncio.wait_for(self.wake.wait(), timeout=self._wait())
 
     async def _ensure_group(self) -> None:
-        try:
-            await self.redis.xgroup_create(self.key, GROUP, id="0", mkstream=True)
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        for key in (self.key, self.bulk_key):
+            try:
+                await self.redis.xgroup_create(key, GROUP, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
 
     async def _hold_lease(self) -> bool:
         lease = f"{self.key}:lease"
@@ -319,25 +410,31 @@ class _Sender:
                 await self.redis.delete(lease)
 
     async def _read(self, start: str) -> None:
-        """Take new entries (`>`) or this sender's unfinished ones (`0`) into the chat queues.
-        Never blocks in Redis: the loop polls (at most IDLE_POLL apart when idle)."""
-        known = {entry for chat in self.chats.values() for entry, _ in chat.queue}
-        try:
-            replies: list[
-                tuple[str, list[tuple[str, dict[str, str]]]]
-            ] = await self.redis.xreadgroup(GROUP, CONSUMER, {self.key: start}, count=500)  # type: ignore[assignment]
-        except ResponseError as exc:
-            if "NOGROUP" not in str(exc):
-                raise
-            await self._ensure_group()  # Redis lost the stream (restarted without its data)
-            return
-        for _, entries in replies or []:
-            for entry_id, fields in entries:
-                if entry_id in known or not fields:
-                    continue
-                envelope = Envelope.loads(fields["e"])
-                chat = self.chats.setdefault(envelope.chat, _Chat())
-                chat.queue.append((entry_id, envelope))
+        """Take new entries (`>`) or this sender's unfinished ones (`0`) into the chat queues:
+        replies, then bulk messages while fewer than BULK_AHEAD are queued here. Never blocks
+        in Redis: the loop polls (at most IDLE_POLL apart when idle)."""
+        queued = [ref for chat in self.chats.values() for ref, _ in chat.queue]
+        known = set(queued)
+        bulk_room = BULK_AHEAD - sum(1 for stream, _ in queued if stream == self.bulk_key)
+        for key, count in ((self.key, 500), (self.bulk_key, bulk_room)):
+            if count <= 0:
+                continue
+            try:
+                replies: list[
+                    tuple[str, list[tuple[str, dict[str, str]]]]
+                ] = await self.redis.xreadgroup(GROUP, CONSUMER, {key: start}, count=count)  # type: ignore[assignment]
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                await self._ensure_group()  # Redis lost the stream (restarted without its data)
+                return
+            for _, entries in replies or []:
+                for entry_id, fields in entries:
+                    if (key, entry_id) in known or not fields:
+                        continue
+                    envelope = Envelope.loads(fields["e"])
+                    chat = self.chats.setdefault(envelope.chat, _Chat())
+                    chat.queue.append(((key, entry_id), envelope))
 
     def _wait(self) -> float:
         waiting = [c.ready_at for c in self.chats.values() if c.queue and not c.busy]
@@ -348,11 +445,12 @@ class _Sender:
 
     def _dispatch(self) -> None:
         """Start the sends that are due, evenly spaced: bursts arriving with network jitter
-        would break Telegram's per-second limit even when the count per second is right."""
+        would break Telegram's per-second limit even when the count per second is right.
+        Replies first; bulk messages take the slots left."""
         now = self.clock()
         ordered = sorted(
             (c for c in self.chats.values() if c.queue and not c.busy and c.ready_at <= now),
-            key=lambda c: c.queue[0][0],
+            key=lambda c: (c.queue[0][1].bulk, c.queue[0][0][1]),
         )
         spacing = self.limits.margin / self.limits.global_per_second
         for chat in ordered:
@@ -386,19 +484,19 @@ class _Sender:
             times.popleft()
 
     async def _send(self, chat: _Chat) -> None:
-        entry_id, envelope = chat.queue[0]
+        ref, envelope = chat.queue[0]
         try:
-            if entry_id not in self.delivered:  # else only its removal failed (Redis down)
-                if not await self._deliver(chat, entry_id, envelope):
+            if ref not in self.delivered:  # else only its removal failed (Redis down)
+                if not await self._deliver(chat, ref, envelope):
                     return
-                self.delivered.add(entry_id)
-            await self._finish(chat, entry_id)
-            self.delivered.discard(entry_id)
+                self.delivered.add(ref)
+            await self._finish(chat, ref, envelope, None)
+            self.delivered.discard(ref)
             chat.ready_at = self.clock() + self.limits.per_chat_interval
         finally:
             chat.busy = False
 
-    async def _deliver(self, chat: _Chat, entry_id: str, envelope: Envelope) -> bool:
+    async def _deliver(self, chat: _Chat, ref: Ref, envelope: Envelope) -> bool:
         """Hand the message to the platform; False when it was not accepted (retried later,
         or buried)."""
         try:
@@ -406,7 +504,7 @@ class _Sender:
         except RetryLater as exc:
             chat.attempts += 1
             if chat.attempts >= self.limits.max_attempts:
-                await self._bury(chat, entry_id, envelope, f"gave up: {exc}")
+                await self._bury(chat, ref, envelope, f"gave up: {exc}", "gave_up")
             else:
                 backoff = min(self.limits.max_backoff, 2.0 ** (chat.attempts - 1))
                 delay = max(exc.seconds or 0.0, backoff)
@@ -414,23 +512,30 @@ class _Sender:
                 log.warning("outbox %s: %s; retrying in %.1fs", self.key, exc, delay)
             return False
         except Refused as exc:
-            await self._bury(chat, entry_id, envelope, f"refused: {exc}")
+            await self._bury(chat, ref, envelope, f"refused: {exc}", exc.outcome)
             return False
         except Exception as exc:  # a bug in a transport must not lose the message silently
             log.exception("outbox %s: unexpected failure", self.key)
-            await self._bury(chat, entry_id, envelope, f"error: {exc!r}")
+            await self._bury(chat, ref, envelope, f"error: {exc!r}", "error")
             return False
         return True
 
-    async def _finish(self, chat: _Chat, entry_id: str) -> None:
+    async def _finish(self, chat: _Chat, ref: Ref, envelope: Envelope, failure: str | None) -> None:
+        """Remove the entry and, for a tagged message, report its outcome (`failure` None:
+        accepted) in the same transaction."""
+        stream, entry_id = ref
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xack(self.key, GROUP, entry_id)
-            pipe.xdel(self.key, entry_id)
+            pipe.xack(stream, GROUP, entry_id)
+            pipe.xdel(stream, entry_id)
+            if envelope.tag is not None:
+                pipe.xadd(self.outbox.outcomes, {"tag": envelope.tag, "why": failure or ""})
             await pipe.execute()
         chat.queue.popleft()
         chat.attempts = 0
 
-    async def _bury(self, chat: _Chat, entry_id: str, envelope: Envelope, why: str) -> None:
-        log.error("outbox %s: dead letter %s: %s", self.key, entry_id, why)
+    async def _bury(
+        self, chat: _Chat, ref: Ref, envelope: Envelope, why: str, outcome: str
+    ) -> None:
+        log.error("outbox %s: dead letter %s: %s", ref[0], ref[1], why)
         await self.redis.xadd(self.outbox.dead_letters, {"e": envelope.dumps(), "why": why[:500]})
-        await self._finish(chat, entry_id)
+        await self._finish(chat, ref, envelope, outcome)

@@ -1,8 +1,9 @@
 """Erasing a resident's data on request (delete_my_data in chat, `cns forget` for staff), and
 their words when they withdraw consent.
 
-The profile and progress are deleted. Events keep the commune's counts but are moved to a fresh
-random id, so nothing left can be linked to the resident or to each other's past.
+The profile, progress and announcement subscriptions are deleted. Events and announcement
+deliveries keep the commune's counts but are moved to a fresh random id, so nothing left can
+be linked to the resident or to each other's past.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from core.models import (
     TicketState,
     utcnow,
 )
+from core.repositories.announcements import unlink_deliveries
 from core.repositories.events import record_event
+from core.repositories.subscriptions import drop_subscriptions
 from core.repositories.ticket_messages import drop_words
 from core.repositories.tickets import CLOSED_STATES
 
@@ -44,7 +47,8 @@ class Erasure:
 
 
 def erase_resident(*, session: Session, resident_id: str, channel: str) -> Erasure:
-    """Erase the resident's profile and progress and unlink their events; records data_erased."""
+    """Erase the resident's profile, progress and subscriptions and unlink their events and
+    announcement deliveries; records data_erased."""
     anonymous_id = ERASED_PREFIX + secrets.token_hex(12)
     resident = session.get(Resident, resident_id)
     commune = resident.commune_code if resident else None
@@ -53,6 +57,8 @@ def erase_resident(*, session: Session, resident_id: str, channel: str) -> Erasu
         update(Event).where(Event.resident_id == resident_id).values(resident_id=anonymous_id),
     )
     progress = rowcount(session, delete(Progress).where(Progress.resident_id == resident_id))
+    drop_subscriptions(session=session, resident_id=resident_id)
+    unlink_deliveries(session=session, resident_id=resident_id, anonymous_id=anonymous_id)
     # Tickets keep their counts and times but lose everything that points at the person.
     forget_words(session=session, resident_id=resident_id, tickets=ALL_TICKETS)
     rowcount(

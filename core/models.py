@@ -71,6 +71,10 @@ class EventType(enum.StrEnum):
     CONSENT_REFUSED = "consent_refused"
     DATA_ERASED = "data_erased"
     SCREEN_READ = "screen_read"  # key: the problem a screenshot shows (core.screen_match), or none
+    SUBSCRIBED = "subscribed"  # key = channel
+    UNSUBSCRIBED = "unsubscribed"  # key = why ("resident", "blocked", "unfollowed")
+    ANNOUNCEMENT_SENT = "announcement_sent"  # key = announcement id
+    ANNOUNCEMENT_FAILED = "announcement_failed"  # key = announcement id
 
 
 class Event(Base):
@@ -414,4 +418,106 @@ class ChannelToken(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     access_token: Mapped[str] = mapped_column(Text)
     refresh_token: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Subscription(Base):
+    """A resident's opt-in to their commune's announcements on one channel. `channel_user_id`
+    (the chat to send to) is kept only for that; the row goes with the resident's data."""
+
+    __tablename__ = "subscriptions"
+
+    resident_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    channel_user_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AnnouncementCategory(enum.StrEnum):
+    DEADLINE = "deadline"
+    EVENT = "event"
+    WARNING = "warning"  # the only kind sent in quiet hours
+    POLICY = "policy"
+
+
+class AnnouncementStatus(enum.StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    SENDING = "sending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+ANNOUNCEMENT_TEXT_LIMIT = 1000
+
+
+class Announcement(Base):
+    """A notice from commune or province staff to the subscribed residents of exactly one of
+    `commune_code` (that commune) or `province_code` (every commune of the province)."""
+
+    __tablename__ = "announcements"
+    __table_args__ = (
+        CheckConstraint("(commune_code IS NULL) <> (province_code IS NULL)", name="one_scope"),
+        CheckConstraint(f"length(text) <= {ANNOUNCEMENT_TEXT_LIMIT}", name="text_length"),
+        Index("ix_announcements_status_send_at", "status", "send_at"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    commune_code: Mapped[str | None] = mapped_column(String(5))
+    province_code: Mapped[str | None] = mapped_column(String(2))
+    title: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(500))
+    category: Mapped[str] = mapped_column(String(16))
+    send_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default=AnnouncementStatus.DRAFT)
+    author_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("staff.id", ondelete="SET NULL"),
+    )
+    approver_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("staff.id", ondelete="SET NULL"),
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DeliveryStatus(enum.StrEnum):
+    CLAIMED = "claimed"  # the row exists; handing it to the outbox may have been cut off
+    QUEUED = "queued"  # in the outbox (or the web mailbox)
+    SENT = "sent"  # the platform accepted it
+    FAILED = "failed"  # refused or given up (reason says why)
+    UNREACHABLE = "unreachable"  # no free message possible now (Zalo's 48 h window)
+
+
+class Delivery(Base):
+    """One announcement to one resident on one channel. The unique key is the claim: a row is
+    made once, so a resident gets an announcement once per channel, across gateway restarts.
+    On erasure the resident id is replaced like the events' (the counts stay)."""
+
+    __tablename__ = "announcement_deliveries"
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "resident_id", "channel", name="uq_delivery_once"),
+        Index("ix_announcement_deliveries_status", "announcement_id", "status"),
+        Index("ix_announcement_deliveries_resident", "resident_id"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    announcement_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("announcements.id", ondelete="CASCADE"),
+    )
+    resident_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.CLAIMED)
+    reason: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -21,7 +21,7 @@ from telegram.error import (
 
 from bot.channels.bubbles import join, size, split_text
 from bot.messages import Attachment, Button, OutboundMessage
-from bot.outbox import Envelope, Outbox, Refused, RetryLater
+from bot.outbox import Blocked, Envelope, Outbox, Refused, RetryLater
 from core.models import MessageKind
 
 if TYPE_CHECKING:
@@ -143,7 +143,9 @@ class TelegramTransport:
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             raise RetryLater(seconds, "Telegram 429") from exc
-        except (BadRequest, Forbidden, InvalidToken) as exc:
+        except Forbidden as exc:  # blocked by the user (or removed from a group)
+            raise Blocked(str(exc)) from exc
+        except (BadRequest, InvalidToken) as exc:
             raise Refused(str(exc)) from exc
         except (TimedOut, NetworkError) as exc:  # 5xx and connection trouble
             raise RetryLater(None, f"Telegram: {exc}") from exc

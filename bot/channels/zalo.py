@@ -42,10 +42,11 @@ from bot.channels.zalo_photos import media_hosts, photo_fetcher
 from bot.desk.handoff import Handoff, Unreachable
 from bot.inbox import Inbox, Payload
 from bot.messages import Attachment, InboundMessage, OutboundMessage, storable_json
-from bot.outbox import Envelope, Outbox, Refused, RetryLater
+from bot.outbox import Blocked, Envelope, Outbox, Refused, RetryLater
 from bot.tasks import Tasks
 from core.db import in_db
 from core.models import ChannelToken, MessageKind, utcnow
+from core.repositories.subscriptions import Unsubscribed, unsubscribe
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ FREE_WINDOW = timedelta(hours=48)
 FREE_REPLIES = 8
 INVALID_TOKEN = (-216, -220)
 RATE_LIMITED = -32
+NOT_FOLLOWING = -213  # the user unfollowed the OA
 REFRESH_WAIT_SECONDS = 30
 IGNORED_EVENTS = ("user_received_message", "user_seen_message")
 _TIMESTAMP = re.compile(rb'"timestamp"\s*:\s*"?([0-9]{1,20})"?')
@@ -314,6 +316,8 @@ class ZaloTransport:
             return
         if error == RATE_LIMITED:
             raise RetryLater(60.0, "Zalo rate limit")
+        if error == NOT_FOLLOWING:
+            raise Blocked(f"Zalo {error}: {data.get('message')}")
         raise Refused(f"Zalo {error}: {data.get('message')}")
 
     async def _send(self, envelope: Envelope, token: str) -> dict[str, Any]:
@@ -359,12 +363,28 @@ class ZaloChannel:
     inbox: Inbox | None = None
 
     async def process(self, payload: Payload) -> None:
+        if payload.get("event_name") == "unfollow":
+            await self._unfollowed(sender_of(payload))
+            return
         inbound = inbound_of(payload)
         if inbound is None:
             return
         await self.window.user_wrote(inbound.channel_user_id)
         replies = await self.router.answer(inbound)
         await put_pieces(self.outbox, inbound.channel_user_id, pieces(replies))
+
+    async def _unfollowed(self, user: str) -> None:
+        """A resident who unfollows the OA gets no more announcements (`unsubscribed`, key
+        `unfollowed`)."""
+        resident = self.router.resident_id(InboundMessage(CHANNEL, user, ""))
+        await in_db(
+            lambda session: unsubscribe(
+                session=session,
+                resident_id=resident,
+                channel=CHANNEL,
+                why=Unsubscribed.UNFOLLOWED,
+            )
+        )
 
 
 webhook = APIRouter()

@@ -17,7 +17,7 @@ from telegram.request import HTTPXRequest
 
 from bot.channels.telegram_wire import TelegramTransport, queue
 from bot.messages import OutboundMessage
-from bot.outbox import Limits, Outbox
+from bot.outbox import Envelope, Limits, Outbox
 from tests.fakes.telegram_api import FakeTelegram
 
 JSON = dict[str, Any]
@@ -219,3 +219,38 @@ async def test_long_text_is_split_before_queueing(
     assert all(len(p) <= 4096 for p in parts)
     assert all(p.endswith("nhé.") for p in parts)
     assert " ".join(parts) == (sentence * 300).strip()
+
+
+async def test_bulk_messages_take_only_the_slots_replies_leave(
+    make_outbox: Any, fresh_redis: Redis, telegram: FakeTelegram
+) -> None:
+    """60 announcement messages queued before a burst of 10 replies: the replies jump ahead of
+    every bulk message not yet started, and each tagged message reports its outcome."""
+    outbox = make_outbox()
+    crowd = residents(telegram, 60)
+    askers = residents(telegram, 10)
+    for n, user in enumerate(crowd):
+        await outbox.put(
+            Envelope("telegram", str(user["id"]), OutboundMessage("tb"), bulk=True, tag=f"t{n}")
+        )
+    telegram.block_bot(crowd[-1])
+    bot, task = await sender(outbox, telegram)
+    await wait_until(lambda: len(telegram.sent()) >= 5)
+    for user in askers:
+        await queue(outbox, user["id"], [OutboundMessage("trả lời")])
+    await wait_until(lambda: len(telegram.sent()) == 69)
+    async with asyncio.timeout(10):
+        while len(await outbox.read_outcomes()) < 60:  # noqa: ASYNC110 (Redis: nothing to await on)
+            await asyncio.sleep(0.05)
+    await stop(bot, task)
+    order = [m["text"] for m in telegram.sent()]
+    first_reply = order.index("trả lời")
+    assert order[first_reply : first_reply + 10] == ["trả lời"] * 10
+    assert first_reply <= 5 + 3  # a few bulk sends were already under way
+    outcomes = await outbox.read_outcomes()
+    assert sorted((o.tag, o.reason) for o in outcomes) == sorted(
+        [(f"t{n}", None) for n in range(59)] + [("t59", "blocked")]
+    )
+    await outbox.drop_outcomes(outcomes)
+    assert await outbox.read_outcomes() == []
+    assert telegram.rate_limited_count == 0

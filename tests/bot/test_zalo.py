@@ -30,7 +30,11 @@ from bot.outbox import Envelope
 from bot.router import BUSY_REPLY
 from core.db import session_scope
 from core.kv import make_redis
-from core.models import ChannelToken, InboundUpdate, utcnow
+from core.models import ChannelToken, EventType, InboundUpdate, utcnow
+from core.privacy import pseudonymize
+from core.repositories.events import list_events
+from core.repositories.residents import set_commune, set_consent
+from core.repositories.subscriptions import is_subscribed, subscribe
 from core.settings import Settings
 from tests.factories import offline_settings
 from tests.fakes.zalo_api import (
@@ -188,3 +192,28 @@ def test_odd_signed_events_are_stored_or_refused_never_a_500(client: TestClient)
     keys = [row.update_key for row in stored()]
     assert len(keys) == 2
     assert all(len(key) <= 128 for key in keys)
+
+
+def test_unfollowing_the_oa_ends_the_announcement_subscription(
+    client: TestClient, zalo: FakeZalo
+) -> None:
+    user = zalo.user("Bác Ba")
+    key = client.app.state.settings.pseudonym_key.get_secret_value()  # type: ignore[attr-defined]
+    resident = pseudonymize("zalo", user, key=key)
+    with session_scope() as session:
+        set_consent(session=session, resident_id=resident, consent=True)
+        set_commune(session=session, resident_id=resident, commune_code="00004")
+        subscribe(session=session, resident_id=resident, channel="zalo", channel_user_id=user)
+    assert post(client, zalo.user_unfollow(user, deliver=False)) == 200
+
+    def subscribed() -> bool:
+        with session_scope() as session:
+            return is_subscribed(session=session, resident_id=resident, channel="zalo")
+
+    deadline = time.monotonic() + 10
+    while subscribed() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not subscribed()
+    with session_scope() as session:
+        ended = list_events(session=session, resident_id=resident, type=EventType.UNSUBSCRIBED)
+        assert [(e.key, e.channel) for e in ended] == [("unfollowed", "zalo")]

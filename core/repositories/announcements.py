@@ -1,0 +1,400 @@
+"""Announcements from commune and province staff, and their deliveries to subscribed residents.
+
+A draft is approved (by a second staff member unless that step is switched off) and becomes
+due at `send_at`; the gateway's worker (bot/announcements.py) moves it to `sending`, claims one
+delivery row per subscribed resident and channel (the unique row is the claim: a resident gets
+an announcement once per channel, whichever gateway sends it and however often it restarts),
+and records `announcement_sent` / `announcement_failed` as the platforms answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from core.db import aware, rowcount
+from core.models import (
+    ANNOUNCEMENT_TEXT_LIMIT,
+    Announcement,
+    AnnouncementCategory,
+    AnnouncementStatus,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventType,
+    Resident,
+    Staff,
+    Subscription,
+    utcnow,
+)
+from core.places import commune_by_code, communes, province_by_code
+from core.repositories.staff import may_see, may_see_province
+
+TITLE_LIMIT = 120
+LINK_LIMIT = 500
+CANCELLABLE = (AnnouncementStatus.DRAFT, AnnouncementStatus.APPROVED, AnnouncementStatus.SENDING)
+
+
+class AnnouncementRefused(ValueError):
+    """The request cannot be done; the message (Vietnamese) says why, for the staff member."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a staff member writes: exactly one of `commune_code` or `province_code`."""
+
+    title: str
+    text: str
+    category: str
+    send_at: datetime
+    expires_at: datetime
+    link: str | None = None
+    commune_code: str | None = None
+    province_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """One subscription an announcement goes to."""
+
+    resident_id: str
+    channel: str
+    chat: str
+    commune_code: str | None
+
+
+def _check(draft: Draft, author: Staff) -> None:
+    if not draft.title.strip() or len(draft.title) > TITLE_LIMIT:
+        raise AnnouncementRefused(f"Tiêu đề cần có, dài tối đa {TITLE_LIMIT} ký tự.")
+    if not draft.text.strip() or len(draft.text) > ANNOUNCEMENT_TEXT_LIMIT:
+        raise AnnouncementRefused(f"Nội dung cần có, dài tối đa {ANNOUNCEMENT_TEXT_LIMIT} ký tự.")
+    if draft.link and (len(draft.link) > LINK_LIMIT or not draft.link.startswith("https://")):
+        raise AnnouncementRefused("Đường dẫn phải bắt đầu bằng https:// (tối đa 500 ký tự).")
+    if draft.category not in set(AnnouncementCategory):
+        raise AnnouncementRefused("Loại thông báo không hợp lệ.")
+    if aware(draft.expires_at) <= aware(draft.send_at):
+        raise AnnouncementRefused("Thời điểm hết hạn phải sau thời điểm gửi.")
+    if (draft.commune_code is None) == (draft.province_code is None):
+        raise AnnouncementRefused("Chọn một xã/phường hoặc cả tỉnh.")
+    if draft.commune_code is not None:
+        if commune_by_code(draft.commune_code) is None or not may_see(author, draft.commune_code):
+            raise AnnouncementRefused("Anh/chị không phụ trách xã/phường này.")
+    elif draft.province_code is None or province_by_code(draft.province_code) is None:
+        raise AnnouncementRefused("Không có tỉnh này.")
+    elif not may_see_province(author, draft.province_code):
+        raise AnnouncementRefused("Chỉ cán bộ của tỉnh gửi được thông báo cho cả tỉnh.")
+
+
+def create_announcement(*, session: Session, author: Staff, draft: Draft) -> Announcement:
+    """A new draft, checked against the limits and the author's scope."""
+    _check(draft, author)
+    announcement = Announcement(
+        title=draft.title.strip(),
+        text=draft.text.strip(),
+        link=draft.link or None,
+        category=draft.category,
+        send_at=draft.send_at,
+        expires_at=draft.expires_at,
+        commune_code=draft.commune_code,
+        province_code=draft.province_code,
+        status=AnnouncementStatus.DRAFT,
+        author_id=author.id,
+    )
+    session.add(announcement)
+    session.flush()
+    return announcement
+
+
+def may_manage(staff: Staff, announcement: Announcement) -> bool:
+    """Commune staff: their commune's announcements; province staff: the province's and its
+    communes'."""
+    if announcement.commune_code is not None:
+        return may_see(staff, announcement.commune_code)
+    return may_see_province(staff, announcement.province_code or "")
+
+
+def get_announcement(*, session: Session, announcement_id: int, staff: Staff) -> Announcement:
+    """The announcement, when the staff member may manage it."""
+    announcement = session.get(Announcement, announcement_id)
+    if announcement is None or not may_manage(staff, announcement):
+        raise AnnouncementRefused("Không tìm thấy thông báo này.")
+    return announcement
+
+
+def list_announcements(*, session: Session, staff: Staff) -> list[Announcement]:
+    """The announcements the staff member may manage, newest first."""
+    if staff.commune_code is not None:
+        where = Announcement.commune_code == staff.commune_code
+    else:
+        province = staff.province_code or ""
+        codes = [c.code for c in communes() if c.province.code == province]
+        where = (Announcement.province_code == province) | Announcement.commune_code.in_(codes)
+    return list(session.scalars(select(Announcement).where(where).order_by(Announcement.id.desc())))
+
+
+def approve_announcement(
+    *, session: Session, announcement_id: int, approver: Staff, second_person: bool
+) -> Announcement:
+    """Draft → approved; with `second_person` (APPROVAL_REQUIRED) never by its author."""
+    announcement = get_announcement(
+        session=session, announcement_id=announcement_id, staff=approver
+    )
+    if announcement.status != AnnouncementStatus.DRAFT:
+        raise AnnouncementRefused("Chỉ duyệt được bản nháp.")
+    if second_person and announcement.author_id == approver.id:
+        raise AnnouncementRefused("Cần một cán bộ khác duyệt thông báo này.")
+    announcement.status = AnnouncementStatus.APPROVED
+    announcement.approver_id = approver.id
+    announcement.approved_at = utcnow()
+    session.flush()
+    return announcement
+
+
+def cancel_announcement(*, session: Session, announcement_id: int, staff: Staff) -> Announcement:
+    """Stop it, also while sending: no more deliveries are claimed (the few already in the
+    outbox, at most the worker's backlog, still go)."""
+    announcement = get_announcement(session=session, announcement_id=announcement_id, staff=staff)
+    if announcement.status not in CANCELLABLE:
+        raise AnnouncementRefused("Thông báo này đã gửi xong hoặc đã hủy.")
+    announcement.status = AnnouncementStatus.CANCELLED
+    announcement.finished_at = utcnow()
+    session.flush()
+    return announcement
+
+
+def start_due(*, session: Session, now: datetime) -> int:
+    """Approved announcements whose time came move to `sending` (the conditional UPDATE runs
+    once across gateways); approved ones that expired first are cancelled. How many started."""
+    rowcount(
+        session,
+        update(Announcement)
+        .where(Announcement.status == AnnouncementStatus.APPROVED, Announcement.expires_at <= now)
+        .values(status=AnnouncementStatus.CANCELLED, finished_at=now),
+    )
+    return rowcount(
+        session,
+        update(Announcement)
+        .where(Announcement.status == AnnouncementStatus.APPROVED, Announcement.send_at <= now)
+        .values(status=AnnouncementStatus.SENDING, started_at=now),
+    )
+
+
+def sending(*, session: Session) -> Sequence[Announcement]:
+    return session.scalars(
+        select(Announcement)
+        .where(Announcement.status == AnnouncementStatus.SENDING)
+        .order_by(Announcement.send_at, Announcement.id)
+    ).all()
+
+
+def target_communes(announcement: Announcement) -> list[str]:
+    if announcement.commune_code is not None:
+        return [announcement.commune_code]
+    return [c.code for c in communes() if c.province.code == announcement.province_code]
+
+
+def _no_delivery_yet(announcement_id: int) -> object:
+    return ~exists().where(
+        Delivery.announcement_id == announcement_id,
+        Delivery.resident_id == Subscription.resident_id,
+        Delivery.channel == Subscription.channel,
+    )
+
+
+def unclaimed_targets(*, session: Session, announcement: Announcement, limit: int) -> list[Target]:
+    """Subscriptions in the announcement's communes (where the residents live now) that have
+    no delivery row yet."""
+    rows = session.execute(
+        select(
+            Subscription.resident_id,
+            Subscription.channel,
+            Subscription.channel_user_id,
+            Resident.commune_code,
+        )
+        .join(Resident, Resident.id == Subscription.resident_id)
+        .where(
+            Resident.commune_code.in_(target_communes(announcement)),
+            _no_delivery_yet(announcement.id),  # type: ignore[arg-type]
+        )
+        .order_by(Subscription.resident_id, Subscription.channel)
+        .limit(limit)
+    ).tuples()
+    return [Target(*row) for row in rows]
+
+
+def claim_deliveries(
+    *,
+    session: Session,
+    announcement_id: int,
+    targets: Iterable[tuple[Target, str, str | None]],
+    now: datetime | None = None,
+) -> dict[tuple[str, str], int]:
+    """Make the delivery rows (target, status, reason) in one INSERT … ON CONFLICT DO NOTHING,
+    at `now` (the caller's clock, which `claimed_targets` compares with); the ids of those
+    made now, by (resident id, channel): a row someone else made is theirs."""
+    now = now or utcnow()
+    rows = [
+        {
+            "announcement_id": announcement_id,
+            "resident_id": target.resident_id,
+            "channel": target.channel,
+            "status": status,
+            "reason": reason,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for target, status, reason in targets
+    ]
+    if not rows:
+        return {}
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(Delivery)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["announcement_id", "resident_id", "channel"])
+        .returning(Delivery.resident_id, Delivery.channel, Delivery.id)
+    )
+    return {(r, c): i for r, c, i in session.execute(statement).tuples()}
+
+
+def claimed_targets(
+    *, session: Session, announcement_id: int, older_than: datetime
+) -> list[tuple[int, Target | None]]:
+    """Delivery rows still `claimed` since before `older_than` (their gateway stopped between
+    claiming and queueing): (delivery id, the subscription now, or None when it ended)."""
+    rows = session.execute(
+        select(
+            Delivery.id,
+            Delivery.resident_id,
+            Delivery.channel,
+            Subscription.channel_user_id,
+            Resident.commune_code,
+        )
+        .outerjoin(
+            Subscription,
+            and_(
+                Subscription.resident_id == Delivery.resident_id,
+                Subscription.channel == Delivery.channel,
+            ),
+        )
+        .outerjoin(Resident, Resident.id == Delivery.resident_id)
+        .where(
+            Delivery.announcement_id == announcement_id,
+            Delivery.status == DeliveryStatus.CLAIMED,
+            Delivery.updated_at < older_than,
+        )
+        .order_by(Delivery.id)
+    ).tuples()
+    return [
+        (i, None if chat is None else Target(resident, channel, chat, commune))
+        for i, resident, channel, chat, commune in rows
+    ]
+
+
+def set_status(
+    *,
+    session: Session,
+    delivery_ids: Sequence[int],
+    status: DeliveryStatus,
+    only_from: DeliveryStatus,
+    reason: str | None = None,
+) -> int:
+    """Move these deliveries from `only_from` to `status` (a row already moved on stays)."""
+    if not delivery_ids:
+        return 0
+    return rowcount(
+        session,
+        update(Delivery)
+        .where(Delivery.id.in_(delivery_ids), Delivery.status == only_from)
+        .values(status=status, reason=reason, updated_at=utcnow()),
+    )
+
+
+def settle_delivery(
+    *, session: Session, delivery_id: int, sent: bool, reason: str | None = None
+) -> Delivery | None:
+    """The platform's answer for a queued delivery: sent, or failed (reason). Records
+    `announcement_sent` / `announcement_failed` once; None when it was settled before."""
+    status = DeliveryStatus.SENT if sent else DeliveryStatus.FAILED
+    moved = set_status(
+        session=session,
+        delivery_ids=[delivery_id],
+        status=status,
+        only_from=DeliveryStatus.QUEUED,
+        reason=reason,
+    )
+    delivery = session.get(Delivery, delivery_id)
+    if not moved or delivery is None:
+        return None
+    record_delivery_events(session=session, deliveries=[delivery], sent=sent)
+    return delivery
+
+
+def record_delivery_events(*, session: Session, deliveries: Sequence[Delivery], sent: bool) -> None:
+    """`announcement_sent` / `announcement_failed` (key = announcement id) for these rows, with
+    each resident's commune."""
+    kind = EventType.ANNOUNCEMENT_SENT if sent else EventType.ANNOUNCEMENT_FAILED
+    ids = {d.resident_id for d in deliveries}
+    homes = dict(
+        session.execute(select(Resident.id, Resident.commune_code).where(Resident.id.in_(ids)))
+        .tuples()
+        .all()
+    )
+    now = utcnow()
+    session.add_all(
+        Event(
+            type=kind.value,
+            channel=d.channel,
+            resident_id=d.resident_id,
+            commune_code=homes.get(d.resident_id),
+            key=str(d.announcement_id),
+            occurred_at=now,
+        )
+        for d in deliveries
+    )
+    session.flush()
+
+
+def finish_if_done(*, session: Session, announcement_id: int) -> bool:
+    """`sending` → `sent` once every target has a row and none is still only claimed."""
+    announcement = session.get(Announcement, announcement_id)
+    if announcement is None or announcement.status != AnnouncementStatus.SENDING:
+        return False
+    if unclaimed_targets(session=session, announcement=announcement, limit=1):
+        return False
+    pending = session.scalar(
+        select(Delivery.id)
+        .where(
+            Delivery.announcement_id == announcement_id, Delivery.status == DeliveryStatus.CLAIMED
+        )
+        .limit(1)
+    )
+    if pending is not None:
+        return False
+    return bool(
+        rowcount(
+            session,
+            update(Announcement)
+            .where(
+                Announcement.id == announcement_id,
+                Announcement.status == AnnouncementStatus.SENDING,
+            )
+            .values(status=AnnouncementStatus.SENT, finished_at=utcnow()),
+        )
+    )
+
+
+def unlink_deliveries(*, session: Session, resident_id: str, anonymous_id: str) -> int:
+    """Erasure: the resident's deliveries move to the erasure's anonymous id (counts stay)."""
+    return rowcount(
+        session,
+        update(Delivery)
+        .where(Delivery.resident_id == resident_id)
+        .values(resident_id=anonymous_id),
+    )
