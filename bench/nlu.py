@@ -124,7 +124,7 @@ def pipelines(out: Path) -> dict[str, Pipeline]:
         "ours without transformer layers": Pipeline(
             variant(OUR_CONFIG, out, "ours_no_transformer", _no_transformer)
         ),
-        "ours + lexicon (places, service names)": Pipeline(
+        "ours + lexicon of places and service names": Pipeline(
             variant(OUR_CONFIG, out, "ours_lexicon", _regex_featurizer), with_lexicon(out)
         ),
         SEGMENTED: Pipeline(variant(OUR_CONFIG, out, "ours_pyvi", _segmented)),
