@@ -1,6 +1,6 @@
 """The resident's commune: asked when a person is needed or, once, at the end of a walkthrough;
 resolved from free text, confirmed, remembered on the profile, changeable later ("tôi chuyển
-sang xã khác")."""
+sang xã khác"). A subscription to announcements waiting for the answer goes on at once."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from actions.announcements import SUBSCRIBE_PENDING_SLOT, subscribe_or_ask
 from actions.flows import ASK_HOW_TO_HELP, button, in_session, str_entity
 from actions.tracking import COMMUNE_SLOT, tracker_commune
 from core.places import Commune, commune_by_code, resolve_place
@@ -96,9 +97,14 @@ class ActionSetCommune(Action):
                 return latest_unfinished(session=session, resident_id=tracker.sender_id) is not None
 
             has_unfinished = await in_session(remember)
+            noted = f"Dạ, em đã ghi nhận anh/chị ở {commune.label} ạ."
+            if tracker.get_slot(SUBSCRIBE_PENDING_SLOT):  # asked to subscribe: do it now
+                dispatcher.utter_message(text=noted)
+                subscribed = await subscribe_or_ask(dispatcher, tracker)
+                return [SlotSet(COMMUNE_SLOT, commune.code), *subscribed]
             pending = tracker.get_slot(PENDING_HANDOFF_SLOT)
             dispatcher.utter_message(
-                text=f"Dạ, em đã ghi nhận anh/chị ở {commune.label} ạ.",
+                text=noted,
                 buttons=[RESUME_BUTTON] if has_unfinished and not pending else [],
             )
             if not pending:

@@ -19,6 +19,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from actions.announcements import subscribe_or_ask
 from actions.commune import PENDING_HANDOFF_SLOT
 from actions.fallback import FALLBACK_OFFER
 from actions.flows import ASK_HOW_TO_HELP, in_session, str_entity
@@ -86,6 +87,8 @@ async def go_on(
     pending = tracker.get_slot(PENDING_HANDOFF_SLOT)
     if moment == Moment.HANDOFF and pending:
         return await send_or_ask_commune(dispatcher, tracker, json.loads(pending))
+    if moment == Moment.SUBSCRIBE and agreed:
+        return await subscribe_or_ask(dispatcher, tracker)
     if moment == Moment.FALLBACK:
         dispatcher.utter_message(response=FALLBACK_OFFER)
         return []

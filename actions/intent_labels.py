@@ -16,6 +16,8 @@ INTENT_LABELS: dict[str, str] = {
     "report_scam": "Báo bị lừa đảo",
     "stuck": "Đang bị lỗi, bị kẹt",
     "delete_my_data": "Xóa dữ liệu của tôi",
+    "subscribe_announcements": "Nhận thông báo của xã, phường",
+    "unsubscribe_announcements": "Hủy nhận thông báo",
     "out_of_scope": "Việc khác",
     "service_vneid_activation": "Kích hoạt VNeID",
     "service_vneid_recovery": "Lấy lại tài khoản VNeID",

@@ -3,9 +3,11 @@ anonymous counters about a resident, never before and never in an emergency.
 
 The moments (`Moment`): opening a handoff (the volunteer reads what the resident writes; the
 summary and the conversation are kept), keeping the questions the bot missed, keeping a
-walkthrough or lesson half-way after the session. Each asks one short bubble: why, in one
-sentence, with "Đồng ý" / "Không lưu" / "Xem chi tiết". The buttons name the moment
-(`/consent{"choice":…,"reason":…}`), so action_consent goes on with what was interrupted.
+walkthrough or lesson half-way after the session, subscribing to the commune's announcements
+(actions/announcements.py: asked whenever a resident without consent asks to subscribe).
+Each asks one short bubble: why, in one sentence, with "Đồng ý" / "Không lưu" / "Xem chi
+tiết". The buttons name the moment (`/consent{"choice":…,"reason":…}`), so action_consent goes
+on with what was interrupted.
 Asked at most once a day until answered (`consent_notice_due`); no answer counts as no.
 """
 
@@ -31,6 +33,7 @@ class Moment(StrEnum):
     HANDOFF = "handoff"
     FALLBACK = "fallback"
     PROGRESS = "progress"
+    SUBSCRIBE = "subscribe"
 
 
 QUESTIONS = {
@@ -43,6 +46,10 @@ QUESTIONS = {
         "Anh/chị đồng ý không ạ?"
     ),
     Moment.PROGRESS: "Em lưu chỗ anh/chị đang làm để lần sau làm tiếp nhé?",
+    Moment.SUBSCRIBE: (
+        "🔒 Để gửi thông báo của xã, phường, em xin phép lưu xã, phường của anh/chị và cách "
+        "nhắn cho anh/chị. Anh/chị đồng ý không ạ?"
+    ),
 }
 
 

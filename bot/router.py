@@ -27,7 +27,8 @@ from core.models import EventType, TicketReason
 from core.privacy import mask_pii, pseudonymize
 from core.repositories.events import keep_fallback_text, record_events
 from core.repositories.residents import commune_of, has_consented
-from nlu.controls import ERASE_CONVERSATION, ERASED_AS, HANDOFF, STORE_TEXT
+from core.repositories.subscriptions import Subscribed, subscribe
+from nlu.controls import ERASE_CONVERSATION, ERASED_AS, HANDOFF, STORE_TEXT, SUBSCRIBE
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +120,9 @@ class Router:
     async def _rasa_turn(
         self, message: InboundMessage, resident: str, pressed: str | None, arrival: Arrival
     ) -> list[OutboundMessage]:
-        """Rasa's turn, then its outcome recorded: a
-        handoff, erasure, or consent withdrawn (Rasa's copy of the conversation, which holds
-        the words they had let us keep, is dropped)."""
+        """Rasa's turn, then its outcome recorded: a handoff, a subscription to announcements,
+        erasure, or consent withdrawn (Rasa's copy of the conversation, which holds the words
+        they had let us keep, is dropped)."""
         channel = message.channel
         masked = mask_pii(message.text)
         turn = await self.rasa.turn(
@@ -138,6 +139,8 @@ class Router:
         request = turn.control(HANDOFF)
         if request is not None:
             replies = replies + await self._open_ticket(message, resident, request)
+        if turn.control(SUBSCRIBE) is not None:
+            await in_db(partial(_subscribe, message=message, resident=resident))
         consented = await _recorded(channel, resident, _outcome(turn.intent, replies), masked)
         if arrival.consented and not consented:
             await forget_conversation(self.rasa, resident, self.rasa_tracker_database_url)
@@ -207,6 +210,19 @@ def _record(
             if event.type == EventType.FALLBACK:
                 keep_fallback_text(session=session, event=event, text=words)
     return consented
+
+
+def _subscribe(session: Session, *, message: InboundMessage, resident: str) -> None:
+    """The SUBSCRIBE control: the action checked consent and commune; only the gateway knows
+    the chat id the announcements go to."""
+    done = subscribe(
+        session=session,
+        resident_id=resident,
+        channel=message.channel,
+        channel_user_id=message.channel_user_id,
+    )
+    if done not in (Subscribed.NEW, Subscribed.ALREADY):
+        log.warning("subscription not made: %s", done.value)
 
 
 def _arrive(session: Session, *, channel: str, resident: str) -> Arrival:

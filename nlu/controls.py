@@ -26,6 +26,9 @@ ERASE_CONVERSATION = "erase_conversation"  # the resident's data was erased: dro
 ERASED_AS = "erased_as"  # the unlinkable id that counts the erasure exchange
 CONSENT_INTENT = "consent"
 CONSENT_ACTION = "action_consent"  # the notice in full, or records the resident's answer
+# Subscribe the resident to their commune's announcements on this channel (the gateway knows
+# the chat id; core/repositories/subscriptions.py): {"subscribe_announcements": true}
+SUBSCRIBE = "subscribe_announcements"
 HANDOFF = "handoff"  # open a ticket: {"handoff": true, "reason", "service", "step", "summary"}
 # Message metadata set by the gateway when the resident agreed that their words may be kept;
 # Rasa's tracker stores (nlu/tracker_store.py) and the actions keep no other text.

@@ -20,11 +20,11 @@ from bot.router import Router
 from bot.typed_buttons import TypedButtons
 from core.db import in_db, session_scope
 from core.kv import make_redis
-from core.models import EventType
+from core.models import EventType, Subscription
 from core.privacy import pseudonymize
 from core.repositories.events import list_events
-from core.repositories.residents import set_consent
-from nlu.controls import ERASE_CONVERSATION, ERASED_AS, STORE_TEXT
+from core.repositories.residents import set_commune, set_consent
+from nlu.controls import ERASE_CONVERSATION, ERASED_AS, STORE_TEXT, SUBSCRIBE
 from tests.bot.desk.memory import Clock, MemoryDesk, MemorySender, make_handoff
 from tests.fakes.server import FakeService, ServerThread
 
@@ -190,3 +190,38 @@ async def test_consent_withdrawn_in_the_turn_drops_rasas_copy(
     await router.handle(_said('/consent{"choice": "no"}'))
     assert rasa.turns[0]["metadata"][STORE_TEXT] is True
     assert rasa.forgotten == [RESIDENT]
+
+
+def _subscription(resident: str = RESIDENT) -> str | None:
+    """The chat id the resident's web subscription sends to, or None."""
+    with session_scope() as session:
+        found = session.get(Subscription, (resident, "web"))
+        return found.channel_user_id if found else None
+
+
+async def test_the_subscribe_control_subscribes_with_the_chat_id(
+    router: Router, rasa: FakeRasa
+) -> None:
+    _consent(True)
+    with session_scope() as session:
+        set_commune(session=session, resident_id=RESIDENT, commune_code="00004")
+    rasa.answer = {
+        "messages": [
+            {"recipient_id": "x", "custom": {SUBSCRIBE: True}},
+            _message("Dạ, em sẽ gửi thông báo của Phường Ba Đình cho anh/chị."),
+        ],
+        "intent": {"name": "subscribe_announcements", "confidence": 0.9},
+    }
+    replies = await router.handle(_said("dang ky nhan thong bao"))
+    assert [r.text for r in replies] == ["Dạ, em sẽ gửi thông báo của Phường Ba Đình cho anh/chị."]
+    assert _subscription() == "u1"  # the chat id only the gateway knows
+    assert ("subscribed", "web") in _events()
+    await router.handle(_said("dang ky nhan thong bao"))  # again: still one, one event
+    assert [e for e in _events() if e[0] == "subscribed"] == [("subscribed", "web")]
+
+
+async def test_without_consent_the_control_stores_nothing(router: Router, rasa: FakeRasa) -> None:
+    rasa.answer = {"messages": [{"recipient_id": "x", "custom": {SUBSCRIBE: True}}]}
+    await router.handle(_said("dang ky nhan thong bao"))
+    assert _subscription() is None
+    assert [e for e in _events() if e[0] == "subscribed"] == []

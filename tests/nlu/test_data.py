@@ -26,6 +26,14 @@ MIN_TRAINING_EXAMPLES = 30
 # Each evaluation set and the messages it has at least for every typed intent (the tuning set
 # chooses configurations, so it must not overlap the training data either).
 HELD_OUT_SETS = {HELD_OUT_FILE: 10, INDEPENDENT_FILE: 25, TUNING_FILE: 10}
+# Typed intents added after a frozen evaluation set was written: that set cannot have them
+# (its writers worked from docs/intents.md as it was then, and the sets are never edited
+# afterwards), so they are exempt from its coverage for that set only. The project's held-out
+# set is not frozen: it covers every intent.
+NEWER_THAN = {
+    INDEPENDENT_FILE: {"subscribe_announcements", "unsubscribe_announcements"},
+    TUNING_FILE: {"subscribe_announcements", "unsubscribe_announcements"},
+}
 held_out_sets = pytest.mark.parametrize("path", list(HELD_OUT_SETS), ids=lambda p: p.stem)
 
 
@@ -61,7 +69,7 @@ def given_two_intents(directory: Path = TRAINING_DIR) -> dict[str, set[str]]:
 
 def test_every_typed_domain_intent_is_trained() -> None:
     intents = domain_intents() - BUTTON_ONLY_INTENTS
-    assert len(intents) == 44
+    assert len(intents) == 46
     trained = Counter(e.intent for e in load_training_examples())
     assert set(trained) == intents
     assert {i: n for i, n in trained.items() if n < MIN_TRAINING_EXAMPLES} == {}
@@ -70,7 +78,7 @@ def test_every_typed_domain_intent_is_trained() -> None:
 @held_out_sets
 def test_every_typed_domain_intent_is_tested(path: Path) -> None:
     tested = Counter(e.intent for e in load_examples(path))
-    assert set(tested) == domain_intents() - BUTTON_ONLY_INTENTS
+    assert set(tested) == domain_intents() - BUTTON_ONLY_INTENTS - NEWER_THAN.get(path, set())
     assert {i: n for i, n in tested.items() if n < HELD_OUT_SETS[path]} == {}
 
 
