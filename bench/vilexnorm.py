@@ -167,8 +167,9 @@ def render(scores: list[Score], test_pairs: int) -> str:
         "",
         f"ViLexNorm's test split, {test_pairs} comments. Word accuracy = 1 − word-level edit "
         "distance to the gold normalisation / gold words, after one fixed view of every text "
-        "(NFC, lower case, punctuation split off, long numbers masked, one tone-mark "
-        "convention); ERR = (accuracy − baseline) / (1 − baseline), the baseline leaving the "
+        "(NFC, lower case, words only: no punctuation or emoticons, written-out laughter left "
+        "out, long numbers masked, one tone-mark convention); ERR = (accuracy − baseline) / "
+        "(1 − baseline), the baseline leaving the "
         "text as typed. The full scoring is written in `bench/vilexnorm.py`'s docstring.",
         "",
         "| system | word accuracy (%) | ERR (%) |",

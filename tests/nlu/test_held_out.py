@@ -24,13 +24,14 @@ from tests.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 
-MIN_ACCURACY = {"diacritics": 0.94, "plain": 0.94, "teencode": 0.93}
-# Measured 93.2 / 90.1 / 86.5 % on 2026-12-04 (1,299 messages).
-MIN_INDEPENDENT_ACCURACY = {"diacritics": 0.91, "plain": 0.88, "teencode": 0.84}
+MIN_ACCURACY = {"diacritics": 0.95, "plain": 0.95, "teencode": 0.95}
+# Measured 95.0 / 93.1 / 94.3 % on 2026-12-04 (1,299 messages) with one transformer layer and
+# the residents'-voices data (issue 17; 93.2 / 90.1 / 86.5 % before them).
+MIN_INDEPENDENT_ACCURACY = {"diacritics": 0.92, "plain": 0.90, "teencode": 0.91}
 # Top-2 (the right intent among the two the fallback offers), measured 2026-12-04:
-# 99.5 / 100 / 98.6 % on the project's set, 97.5 / 97.0 / 96.2 % on the independent one.
-MIN_TOP2 = {"diacritics": 0.98, "plain": 0.98, "teencode": 0.97}
-MIN_INDEPENDENT_TOP2 = {"diacritics": 0.96, "plain": 0.95, "teencode": 0.94}
+# 98.2 / 99.5 / 99.1 % on the project's set, 98.6 / 96.8 / 96.7 % on the independent one.
+MIN_TOP2 = {"diacritics": 0.96, "plain": 0.97, "teencode": 0.97}
+MIN_INDEPENDENT_TOP2 = {"diacritics": 0.96, "plain": 0.94, "teencode": 0.94}
 
 
 def _below(
