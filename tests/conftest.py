@@ -20,6 +20,7 @@ from tests.databases import (
     postgres_base_url,
     scratch_database,
 )
+from tests.fakes.zalo_api import FakeZalo
 from tests.stack import RunningStack, running_stack
 
 
@@ -66,6 +67,21 @@ async def redis(request: pytest.FixtureRequest) -> AsyncIterator[Redis]:
 def unique() -> str:
     """A short unique string, for keys shared with other test runs in real Redis."""
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+async def fresh_redis(redis: Redis, unique: str) -> AsyncIterator[Redis]:
+    """The shared Redis fixture with this test's keys (`unique`:*) cleared afterwards."""
+    yield redis
+    for key in await redis.keys(f"{unique}:*"):
+        await redis.delete(key)
+
+
+@pytest.fixture
+def zalo() -> Iterator[FakeZalo]:
+    """The fake Zalo OA API on 127.0.0.1 with its default app and keys."""
+    with FakeZalo() as fake:
+        yield fake
 
 
 @pytest.fixture(scope="session")

@@ -48,13 +48,6 @@ NIGHT = MORNING + timedelta(hours=12)  # 22:00 in Vietnam
 
 
 @pytest.fixture
-async def fresh_redis(redis: Redis, unique: str) -> AsyncIterator[Redis]:
-    yield redis
-    for key in await redis.keys(f"{unique}:*"):
-        await redis.delete(key)
-
-
-@pytest.fixture
 def telegram() -> Iterator[FakeTelegram]:
     with FakeTelegram(enforce_limits=True) as fake:
         yield fake

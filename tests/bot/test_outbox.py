@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,14 +21,6 @@ from bot.outbox import Envelope, Limits, Outbox
 from tests.fakes.telegram_api import FakeTelegram
 
 JSON = dict[str, Any]
-
-
-@pytest.fixture
-async def fresh_redis(redis: Redis, unique: str) -> AsyncIterator[Redis]:
-    """The shared Redis fixture with this test's keys cleared afterwards."""
-    yield redis
-    for key in await redis.keys(f"{unique}:*"):
-        await redis.delete(key)
 
 
 @pytest.fixture

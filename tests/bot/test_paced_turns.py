@@ -158,12 +158,6 @@ async def test_telegram_turns_queued_together_keep_their_order(
 
 
 @pytest.fixture
-def zalo() -> Iterator[FakeZalo]:
-    with FakeZalo() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def zalo_channel(
     app_database: str, zalo: FakeZalo, outbox: Outbox, redis: Redis
 ) -> AsyncIterator[ZaloChannel]:

@@ -52,12 +52,6 @@ def zalo_settings(database_url: str, zalo: FakeZalo) -> Settings:
 
 
 @pytest.fixture
-def zalo() -> Iterator[FakeZalo]:
-    with FakeZalo() as fake:
-        yield fake
-
-
-@pytest.fixture
 def client(app_database: str, zalo: FakeZalo) -> Iterator[TestClient]:
     with TestClient(create_app(zalo_settings(app_database, zalo))) as test_client:
         yield test_client

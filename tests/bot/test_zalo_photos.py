@@ -21,12 +21,6 @@ from tests.fakes.zalo_api import FakeZalo
 
 
 @pytest.fixture
-def zalo() -> Iterator[FakeZalo]:
-    with FakeZalo() as fake:
-        yield fake
-
-
-@pytest.fixture
 def client(app_database: str, zalo: FakeZalo) -> Iterator[TestClient]:
     """The gateway with the fake's own address as Zalo's CDN host."""
     settings = offline_settings(
