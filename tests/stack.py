@@ -28,7 +28,7 @@ from cns.supervisor import Stack
 from cns.training import ensure_model
 from core.db import make_engine
 from core.models import Event, EventType
-from core.privacy import pseudonymize
+from core.privacy import mask_pii, pseudonymize
 from core.repositories.events import list_events
 from core.settings import PROJECT_ROOT
 from tests.databases import postgres_base_url, scratch_database
@@ -40,6 +40,17 @@ STARTUP_TIMEOUT = 300.0
 
 class StackDidNotStart(RuntimeError):
     pass
+
+
+# Nonsense with a phone number in it, for `RunningStack.missed_message`.
+MISSED_CANDIDATES = (
+    "cai may giat nha toi bi hong 0912345678",
+    "ti vi nha toi mat tieng 0912345678",
+    "qwx zzv plok 0912345678",
+    "con meo nha toi keu suot dem 0912345678",
+    "ua ta noi cai do roi ma 0912345678",
+    "bla bla xyz 0912345678",
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,21 @@ class RunningStack:
                 yield session
         finally:
             engine.dispose()
+
+    def missed_message(self) -> str:
+        """A message with a phone number that this model does not understand (a fallback):
+        the first of a few nonsense ones it falls back on, asked at `/model/parse`, so the
+        privacy tests of kept words do not hang on one model's guess."""
+        for text in MISSED_CANDIDATES:
+            answer = httpx.post(
+                f"{self.rasa_url}/model/parse",
+                json={"text": mask_pii(text)},  # what the gateway hands Rasa
+                params={"token": self.rasa_token},
+                timeout=30,
+            ).json()
+            if answer["intent"]["name"] == "nlu_fallback":
+                return text
+        raise AssertionError("the model understood every nonsense message")
 
     def chat(self, name: str, text: str) -> list[dict[str, object]]:
         """The web resident `name` sends `text`; the bot's replies."""
