@@ -75,6 +75,8 @@ class EventType(enum.StrEnum):
     UNSUBSCRIBED = "unsubscribed"  # key = why ("resident", "blocked", "unfollowed")
     ANNOUNCEMENT_SENT = "announcement_sent"  # key = announcement id
     ANNOUNCEMENT_FAILED = "announcement_failed"  # key = announcement id
+    # A resident's message soon after an announcement reached them (key = announcement id)
+    ANNOUNCEMENT_REPLY = "announcement_reply"
 
 
 class Event(Base):
@@ -253,6 +255,7 @@ class TicketReason(enum.StrEnum):
     STUCK = "stuck"  # stuck at a service step
     FALLBACK = "fallback"  # the two-stage fallback failed
     SCAM = "scam"  # urgent
+    ANNOUNCEMENT = "announcement"  # "Hỏi thêm" under an announcement (ticket.announcement_id)
 
 
 class Ticket(Base):
@@ -293,6 +296,11 @@ class Ticket(Base):
         ForeignKey("volunteers.id", ondelete="SET NULL"),
     )
     rating: Mapped[int | None] = mapped_column(Integer)
+    # The announcement the resident asked about ("Hỏi thêm" or a reply soon after it).
+    announcement_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("announcements.id", ondelete="SET NULL"),
+    )
     # Service levels: the unclaimed-time clock starts at sla_from (the next desk opening when the
     # ticket came in out of hours); reminded/escalated mark the steps already taken, so the
     # timers survive a restart and run once across gateway replicas.
@@ -486,6 +494,19 @@ class Announcement(Base):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AnnouncementCommune(Base):
+    """The communes a province announcement was limited to (none: the whole province)."""
+
+    __tablename__ = "announcement_communes"
+
+    announcement_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("announcements.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    commune_code: Mapped[str] = mapped_column(String(5), primary_key=True)
 
 
 class DeliveryStatus(enum.StrEnum):

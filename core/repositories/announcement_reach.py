@@ -1,0 +1,117 @@
+"""How far each announcement reached: what staff see on its admin page and what the monthly
+report's announcements section counts. Counts only, never people.
+
+- targeted: delivery rows made (one per subscribed resident and channel)
+- sent / failed (by reason) / unreachable (by reason, e.g. outside Zalo's free window) / pending
+- unsubscribed: residents it reached who stopped their subscription within UNSUBSCRIBE_WINDOW
+  of its start
+- replies: residents who wrote back soon after it (`announcement_reply` events)
+- handoffs: tickets opened about it ("Hỏi thêm", or asking for a person while replying)
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from core.models import Announcement, Delivery, DeliveryStatus, Event, EventType, Ticket
+
+UNSUBSCRIBE_WINDOW = timedelta(days=7)
+
+
+@dataclass
+class Reach:
+    """One announcement's outcome so far."""
+
+    targeted: int = 0
+    sent: int = 0
+    failed: Counter[str] = field(default_factory=Counter)  # reason → deliveries
+    unreachable: Counter[str] = field(default_factory=Counter)  # reason → deliveries
+    pending: int = 0  # claimed or queued, no answer from the platform yet
+    unsubscribed: int = 0
+    replies: int = 0
+    handoffs: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "targeted": self.targeted,
+            "sent": self.sent,
+            "failed": sum(self.failed.values()),
+            "failed_by_reason": dict(sorted(self.failed.items())),
+            "unreachable": sum(self.unreachable.values()),
+            "unreachable_by_reason": dict(sorted(self.unreachable.items())),
+            "pending": self.pending,
+            "unsubscribed": self.unsubscribed,
+            "replies": self.replies,
+            "handoffs": self.handoffs,
+        }
+
+
+def reach(*, session: Session, announcement_ids: Sequence[int]) -> dict[int, Reach]:
+    """The reach of each of these announcements (every id gets an entry)."""
+    found = {i: Reach() for i in announcement_ids}
+    if not found:
+        return found
+    ids = list(found)
+    keys = [str(i) for i in ids]
+    statuses = session.execute(
+        select(Delivery.announcement_id, Delivery.status, Delivery.reason, func.count())
+        .where(Delivery.announcement_id.in_(ids))
+        .group_by(Delivery.announcement_id, Delivery.status, Delivery.reason)
+    ).tuples()
+    for announcement_id, status, reason, count in statuses:
+        one = found[announcement_id]
+        one.targeted += count
+        if status == DeliveryStatus.SENT:
+            one.sent += count
+        elif status == DeliveryStatus.FAILED:
+            one.failed[reason or "unknown"] += count
+        elif status == DeliveryStatus.UNREACHABLE:
+            one.unreachable[reason or "unknown"] += count
+        else:
+            one.pending += count
+
+    starts = session.execute(
+        select(Announcement.id, Announcement.started_at).where(Announcement.id.in_(ids))
+    ).tuples()
+    for announcement_id, started in starts:
+        if started is None:
+            continue
+        found[announcement_id].unsubscribed = (
+            session.scalar(
+                select(func.count(distinct(Delivery.resident_id)))
+                .join(Event, Event.resident_id == Delivery.resident_id)
+                .where(
+                    Delivery.announcement_id == announcement_id,
+                    Delivery.status == DeliveryStatus.SENT,
+                    Event.type == EventType.UNSUBSCRIBED.value,
+                    Event.occurred_at >= started,
+                    Event.occurred_at < started + UNSUBSCRIBE_WINDOW,
+                )
+            )
+            or 0
+        )
+
+    replies = session.execute(
+        select(Event.key, func.count(distinct(Event.resident_id)))
+        .where(Event.type == EventType.ANNOUNCEMENT_REPLY.value, Event.key.in_(keys))
+        .group_by(Event.key)
+    ).tuples()
+    for key, count in replies:
+        if key is not None:
+            found[int(key)].replies = count
+
+    handoffs = session.execute(
+        select(Ticket.announcement_id, func.count())
+        .where(Ticket.announcement_id.in_(ids))
+        .group_by(Ticket.announcement_id)
+    ).tuples()
+    for ticket_announcement, count in handoffs:
+        if ticket_announcement is not None:
+            found[ticket_announcement].handoffs = count
+    return found
