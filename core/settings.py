@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     # At most this many new handoff tickets per commune per window; beyond, "busy, try later".
     desk_new_tickets_per_commune: int = Field(default=20, ge=1)
     desk_new_tickets_window_minutes: int = Field(default=60, ge=1)
+    # Announcements: a second staff member approves before one goes (false: the author may).
+    announcement_approval: bool = True
     log_level: str = "INFO"
 
     # Closed doors (issue 13): where the action server listens, the secret Rasa sends it, and

@@ -23,6 +23,7 @@ from core.models import (
     ANNOUNCEMENT_TEXT_LIMIT,
     Announcement,
     AnnouncementCategory,
+    AnnouncementCommune,
     AnnouncementStatus,
     Delivery,
     DeliveryStatus,
@@ -47,7 +48,8 @@ class AnnouncementRefused(ValueError):
 
 @dataclass(frozen=True)
 class Draft:
-    """What a staff member writes: exactly one of `commune_code` or `province_code`."""
+    """What a staff member writes: exactly one of `commune_code` or `province_code`; a province
+    announcement may be limited to some of its `communes` (none: the whole province)."""
 
     title: str
     text: str
@@ -57,6 +59,7 @@ class Draft:
     link: str | None = None
     commune_code: str | None = None
     province_code: str | None = None
+    communes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,12 @@ def _check(draft: Draft, author: Staff) -> None:
         raise AnnouncementRefused("Không có tỉnh này.")
     elif not may_see_province(author, draft.province_code):
         raise AnnouncementRefused("Chỉ cán bộ của tỉnh gửi được thông báo cho cả tỉnh.")
+    if draft.communes and draft.province_code is None:
+        raise AnnouncementRefused("Chỉ thông báo của tỉnh mới chọn được các xã/phường.")
+    for code in draft.communes:
+        commune = commune_by_code(code)
+        if commune is None or commune.province.code != draft.province_code:
+            raise AnnouncementRefused(f"Xã/phường mã {code} không thuộc tỉnh này.")
 
 
 def create_announcement(*, session: Session, author: Staff, draft: Draft) -> Announcement:
@@ -108,7 +117,23 @@ def create_announcement(*, session: Session, author: Staff, draft: Draft) -> Ann
     )
     session.add(announcement)
     session.flush()
+    session.add_all(
+        AnnouncementCommune(announcement_id=announcement.id, commune_code=code)
+        for code in sorted(set(draft.communes))
+    )
+    session.flush()
     return announcement
+
+
+def chosen_communes(*, session: Session, announcement_id: int) -> list[str]:
+    """The communes a province announcement was limited to (empty: the whole province)."""
+    return list(
+        session.scalars(
+            select(AnnouncementCommune.commune_code)
+            .where(AnnouncementCommune.announcement_id == announcement_id)
+            .order_by(AnnouncementCommune.commune_code)
+        )
+    )
 
 
 def may_manage(staff: Staff, announcement: Announcement) -> bool:
@@ -141,7 +166,7 @@ def list_announcements(*, session: Session, staff: Staff) -> list[Announcement]:
 def approve_announcement(
     *, session: Session, announcement_id: int, approver: Staff, second_person: bool
 ) -> Announcement:
-    """Draft → approved; with `second_person` (APPROVAL_REQUIRED) never by its author."""
+    """Draft → approved; with `second_person` (ANNOUNCEMENT_APPROVAL) never by its author."""
     announcement = get_announcement(
         session=session, announcement_id=announcement_id, staff=approver
     )
@@ -193,10 +218,13 @@ def sending(*, session: Session) -> Sequence[Announcement]:
     ).all()
 
 
-def target_communes(announcement: Announcement) -> list[str]:
+def target_communes(*, session: Session, announcement: Announcement) -> list[str]:
+    """Where its residents live: its commune, the province's chosen communes, or every commune
+    of the province."""
     if announcement.commune_code is not None:
         return [announcement.commune_code]
-    return [c.code for c in communes() if c.province.code == announcement.province_code]
+    chosen = chosen_communes(session=session, announcement_id=announcement.id)
+    return chosen or [c.code for c in communes() if c.province.code == announcement.province_code]
 
 
 def _no_delivery_yet(announcement_id: int) -> object:
@@ -219,7 +247,7 @@ def unclaimed_targets(*, session: Session, announcement: Announcement, limit: in
         )
         .join(Resident, Resident.id == Subscription.resident_id)
         .where(
-            Resident.commune_code.in_(target_communes(announcement)),
+            Resident.commune_code.in_(target_communes(session=session, announcement=announcement)),
             _no_delivery_yet(announcement.id),  # type: ignore[arg-type]
         )
         .order_by(Subscription.resident_id, Subscription.channel)

@@ -26,6 +26,7 @@ from core.repositories.announcements import (
     Target,
     approve_announcement,
     cancel_announcement,
+    chosen_communes,
     claim_deliveries,
     claimed_targets,
     create_announcement,
@@ -35,6 +36,7 @@ from core.repositories.announcements import (
     set_status,
     settle_delivery,
     start_due,
+    target_communes,
     unclaimed_targets,
 )
 from core.repositories.events import list_events
@@ -43,7 +45,7 @@ from core.repositories.staff import add_staff
 from core.repositories.subscriptions import subscribe, unsubscribe
 
 PASSWORD = "mat-khau-rat-dai-1"
-BA_DINH, NGOC_HA, THU_DAU_MOT = "00004", "00008", "25747"
+BA_DINH, NGOC_HA, HOAN_KIEM, THU_DAU_MOT = "00004", "00008", "00070", "25747"
 
 
 def _staff(session: Session, name: str, **scope: str) -> Staff:
@@ -200,6 +202,42 @@ def test_each_subscription_is_claimed_once(session: Session) -> None:
     session.commit()
     assert unclaimed_targets(session=session, announcement=province, limit=10) == []
     assert len(unclaimed_targets(session=session, announcement=commune, limit=10)) == 2
+
+
+def test_a_province_announcement_goes_to_its_chosen_communes_only(session: Session) -> None:
+    hanoi = _staff(session, "ha", province_code="01")
+    lan = _staff(session, "lan", commune_code=BA_DINH)
+    _resident(session, "a", BA_DINH, "telegram")
+    _resident(session, "b", NGOC_HA, "web")
+    _resident(session, "c", HOAN_KIEM, "zalo")
+    province = {"commune_code": None, "province_code": "01"}
+    for refused in (
+        _draft(**province, communes=(THU_DAU_MOT,)),  # another province
+        _draft(**province, communes=(BA_DINH, "99999")),
+        _draft(communes=(BA_DINH,)),  # a commune's announcement has no communes to choose
+    ):
+        with pytest.raises(AnnouncementRefused):
+            create_announcement(session=session, author=hanoi, draft=refused)
+    with pytest.raises(AnnouncementRefused):
+        create_announcement(session=session, author=lan, draft=_draft(communes=(BA_DINH,)))
+    chosen = create_announcement(
+        session=session,
+        author=hanoi,
+        draft=_draft(**province, communes=(NGOC_HA, BA_DINH, BA_DINH)),
+    )
+    whole = create_announcement(session=session, author=hanoi, draft=_draft(**province))
+    session.commit()
+    assert chosen_communes(session=session, announcement_id=chosen.id) == [BA_DINH, NGOC_HA]
+    assert target_communes(session=session, announcement=chosen) == [BA_DINH, NGOC_HA]
+    assert chosen_communes(session=session, announcement_id=whole.id) == []
+    assert HOAN_KIEM in target_communes(session=session, announcement=whole)
+
+    def residents(announcement: Announcement) -> list[str]:
+        found = unclaimed_targets(session=session, announcement=announcement, limit=10)
+        return [t.resident_id for t in found]
+
+    assert residents(chosen) == ["a", "b"]
+    assert residents(whole) == ["a", "b", "c"]
 
 
 def test_stale_claims_outcomes_and_finishing(session: Session) -> None:
