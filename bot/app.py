@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import health
+from bot.admin import announcements as admin_announcements
 from bot.admin import web as admin_web
 from bot.announcements import AnnouncementWorker
 from bot.channels import telegram, web, zalo
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web.api)
     app.include_router(desk_web.desk)
     app.include_router(admin_web.admin)
+    app.include_router(admin_announcements.api)
     app.include_router(telegram.webhook)
     app.include_router(zalo.webhook)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -48,7 +48,7 @@ REPORT_PAGE_POLICY = (
 STAFF = SignIn("admin", Staff)
 
 
-def _staff(session: Session, user: WebUser) -> Staff:
+def signed_in_staff(session: Session, user: WebUser) -> Staff:
     staff = session.get(Staff, user.id)
     if staff is None:  # removed while signed in
         raise HTTPException(401, SIGNED_OUT)
@@ -67,7 +67,7 @@ def _months() -> tuple[list[dict[str, str]], str]:
 
 
 def _me(session: Session, user: WebUser) -> dict[str, Any]:
-    staff = _staff(session, user)
+    staff = signed_in_staff(session, user)
     scope = scope_of(staff)
     months, default = _months()
     return {
@@ -130,7 +130,7 @@ async def report(
     period = _period(month)
 
     def build(session: Session) -> Report:
-        staff = _staff(session, user)
+        staff = signed_in_staff(session, user)
         if commune is not None and may_see(staff, commune):
             return commune_report(session=session, commune_code=commune, period=period)
         if province is not None and may_see_province(staff, province):

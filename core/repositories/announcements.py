@@ -46,6 +46,10 @@ class AnnouncementRefused(ValueError):
     """The request cannot be done; the message (Vietnamese) says why, for the staff member."""
 
 
+class AnnouncementNotFound(AnnouncementRefused):
+    """No such announcement, or not one the staff member may manage (the same to them)."""
+
+
 @dataclass(frozen=True)
 class Draft:
     """What a staff member writes: exactly one of `commune_code` or `province_code`; a province
@@ -72,15 +76,28 @@ class Target:
     commune_code: str | None
 
 
-def _check(draft: Draft, author: Staff) -> None:
-    if not draft.title.strip() or len(draft.title) > TITLE_LIMIT:
+def _check_content(*, title: str, text: str, link: str | None, category: str) -> None:
+    """What residents will read: within the limits (AnnouncementRefused says which not)."""
+    if not title.strip() or len(title) > TITLE_LIMIT:
         raise AnnouncementRefused(f"Tiêu đề cần có, dài tối đa {TITLE_LIMIT} ký tự.")
-    if not draft.text.strip() or len(draft.text) > ANNOUNCEMENT_TEXT_LIMIT:
+    if not text.strip() or len(text) > ANNOUNCEMENT_TEXT_LIMIT:
         raise AnnouncementRefused(f"Nội dung cần có, dài tối đa {ANNOUNCEMENT_TEXT_LIMIT} ký tự.")
-    if draft.link and (len(draft.link) > LINK_LIMIT or not draft.link.startswith("https://")):
+    if link and (len(link) > LINK_LIMIT or not link.startswith("https://")):
         raise AnnouncementRefused("Đường dẫn phải bắt đầu bằng https:// (tối đa 500 ký tự).")
-    if draft.category not in set(AnnouncementCategory):
+    if category not in set(AnnouncementCategory):
         raise AnnouncementRefused("Loại thông báo không hợp lệ.")
+
+
+def unsaved(*, title: str, text: str, link: str | None, category: str) -> Announcement:
+    """The announcement residents would read, checked but not saved (what staff preview)."""
+    _check_content(title=title, text=text, link=link, category=category)
+    return Announcement(
+        title=title.strip(), text=text.strip(), link=link or None, category=category
+    )
+
+
+def _check_reach(draft: Draft, author: Staff) -> None:
+    """When and where: times in order, a place the author is responsible for."""
     if aware(draft.expires_at) <= aware(draft.send_at):
         raise AnnouncementRefused("Thời điểm hết hạn phải sau thời điểm gửi.")
     if (draft.commune_code is None) == (draft.province_code is None):
@@ -102,19 +119,16 @@ def _check(draft: Draft, author: Staff) -> None:
 
 def create_announcement(*, session: Session, author: Staff, draft: Draft) -> Announcement:
     """A new draft, checked against the limits and the author's scope."""
-    _check(draft, author)
-    announcement = Announcement(
-        title=draft.title.strip(),
-        text=draft.text.strip(),
-        link=draft.link or None,
-        category=draft.category,
-        send_at=draft.send_at,
-        expires_at=draft.expires_at,
-        commune_code=draft.commune_code,
-        province_code=draft.province_code,
-        status=AnnouncementStatus.DRAFT,
-        author_id=author.id,
+    announcement = unsaved(
+        title=draft.title, text=draft.text, link=draft.link, category=draft.category
     )
+    _check_reach(draft, author)
+    announcement.send_at = draft.send_at
+    announcement.expires_at = draft.expires_at
+    announcement.commune_code = draft.commune_code
+    announcement.province_code = draft.province_code
+    announcement.status = AnnouncementStatus.DRAFT
+    announcement.author_id = author.id
     session.add(announcement)
     session.flush()
     session.add_all(
@@ -148,7 +162,7 @@ def get_announcement(*, session: Session, announcement_id: int, staff: Staff) ->
     """The announcement, when the staff member may manage it."""
     announcement = session.get(Announcement, announcement_id)
     if announcement is None or not may_manage(staff, announcement):
-        raise AnnouncementRefused("Không tìm thấy thông báo này.")
+        raise AnnouncementNotFound("Không tìm thấy thông báo này.")
     return announcement
 
 
