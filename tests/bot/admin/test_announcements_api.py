@@ -19,6 +19,7 @@ from bot.announcements import AnnouncementWorker
 from bot.app import create_app
 from bot.channels.web_mailbox import WebMailbox
 from bot.outbox import Outbox
+from bot.tasks import Tasks
 from core.db import session_scope
 from core.kv import make_redis
 from core.models import Delivery, EventType, Ticket
@@ -286,7 +287,8 @@ def _own_worker(client: TestClient, batch: int) -> AnnouncementWorker:
     """The gateway's own announcement worker stopped; one the test drives round by round at
     MORNING instead, running the Zalo sender only (Telegram deliveries fail: channel off)."""
     assert client.portal is not None
-    client.portal.call(client.app.state.tasks.cancel)  # type: ignore[attr-defined]
+    tasks: Tasks = client.app.state.tasks  # type: ignore[attr-defined]
+    client.portal.call(tasks.cancel)
     redis = make_redis(None)
     return AnnouncementWorker(
         Outbox(redis),
