@@ -75,8 +75,12 @@ def sign_in(page: Page, username: str) -> None:
 
 @pytest.mark.parametrize(
     ("path", "username", "name"),
-    [("/desk", "lan", "Chị Lan"), ("/admin/reports", "hung", "Anh Hùng")],
-    ids=["desk", "reports"],
+    [
+        ("/desk", "lan", "Chị Lan"),
+        ("/admin/reports", "hung", "Anh Hùng"),
+        ("/admin/announcements", "hung", "Anh Hùng"),
+    ],
+    ids=["desk", "reports", "announcements"],
 )
 def test_each_page_signs_in_and_out_without_script_errors(
     gateway: str, phone_page: Page, script_errors: list[str], path: str, username: str, name: str

@@ -18,7 +18,11 @@ from tests.factories import offline_settings
 
 MODULES = sorted((STATIC_DIR / "js").rglob("*.js"))
 IMPORT = re.compile(r'^\s*import\s[^"]*?from\s+"([^"]+)";', re.MULTILINE)
-PAGES = {"/desk": "js/desk/main.js", "/admin/reports": "js/admin/main.js"}
+PAGES = {
+    "/desk": "js/desk/main.js",
+    "/admin/reports": "js/admin/main.js",
+    "/admin/announcements": "js/announcements/main.js",
+}
 
 
 @pytest.fixture

@@ -6,20 +6,17 @@ reach and preview in its detail."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect
 
 from bot.app import create_app
-from cns.stack import free_port
 from core.db import session_scope
 from core.repositories.staff import add_staff
 from tests.browser import chromium_fixture, phone_page_fixture  # noqa: F401
 from tests.factories import offline_settings
+from tests.serving import served
 
 PASSWORD = "mat-khau-rat-dai-1"
 TEXT = "Sáng thứ Bảy 8:00, nhà văn hóa tổ 3 hướng dẫn cài VNeID. Mang theo CCCD ạ."
@@ -37,22 +34,8 @@ def gateway(app_database: str) -> Iterator[str]:
             add_staff(
                 session=session, username=username, display_name=name, password=PASSWORD, **scope
             )
-    port = free_port()
-    app = create_app(offline_settings(app_database))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the gateway did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with served(create_app(offline_settings(app_database))) as url:
+        yield url
 
 
 def _sign_in(page: Page, url: str, username: str) -> None:
@@ -129,9 +112,7 @@ def test_a_commune_draft_is_previewed_and_approved_by_a_second_person(
     expect(item.get_by_role("button", name="Duyệt")).to_have_count(0)
 
 
-def test_province_staff_choose_communes_and_read_the_detail(
-    gateway: str, phone_page: Page
-) -> None:
+def test_province_staff_choose_communes_and_read_the_detail(gateway: str, phone_page: Page) -> None:
     page = phone_page
     _sign_in(page, gateway, "hung")
     expect(page.get_by_text("Toàn tỉnh – Thành phố Hà Nội")).to_be_visible()
