@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.router import forget_conversation
+from cns.announce import announce
 from cns.nlu import nlu
 from cns.replicas import Replicas, ReplicasRefused, check_replicas
 from cns.reports import report
@@ -60,6 +61,7 @@ cli.add_command(staff)
 cli.add_command(seed_demo)
 cli.add_command(zalo)
 cli.add_command(nlu)
+cli.add_command(announce)
 
 
 @cli.command()

@@ -38,6 +38,8 @@ EXERCISED: tuple[tuple[str, str], ...] = (
     (r"cns staff (add|list|remove)\b",
      "tests/cns/test_staff.py::test_add_by_code_and_by_name_then_list_and_remove"),
     (r"cns staff password\b", "tests/cns/test_staff.py::test_password_sets_a_new_hashed_password"),
+    (r"cns announce (create|list|show|approve|cancel)\b",
+     "tests/cns/test_announce.py::test_a_commune_draft_approved_by_a_second_person_then_cancelled"),
     (r"cns volunteer (add|list|remove)\b",
      "tests/cns/test_volunteers.py::test_add_by_code_and_by_name_then_list_and_remove"),
     (r"cns volunteer invite\b",

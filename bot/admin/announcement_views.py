@@ -61,7 +61,7 @@ WAITING_FOR_SECOND = "Chờ một cán bộ khác duyệt (người soạn khôn
 
 def parse_time(value: str | None, *, what: str) -> datetime | None:
     """An ISO 8601 time typed by staff (`2026-12-05T08:00`, Vietnam time unless it carries an
-    offset); None when empty. AnnouncementRefused, naming `what`, when it is not a time."""
+    offset), in UTC; None when empty. AnnouncementRefused, naming `what`, when it is not a time."""
     if value is None or not value.strip():
         return None
     try:
@@ -70,7 +70,8 @@ def parse_time(value: str | None, *, what: str) -> datetime | None:
         raise AnnouncementRefused(
             f"{what} chưa đúng. Anh/chị nhập dạng năm-tháng-ngày giờ:phút, ví dụ 2026-12-05 08:00."
         ) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM)
+    local = moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM)
+    return local.astimezone(UTC)  # stored as UTC (SQLite keeps no offset)
 
 
 def draft_times(
