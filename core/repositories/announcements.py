@@ -100,6 +100,8 @@ def _check_reach(draft: Draft, author: Staff) -> None:
     """When and where: times in order, a place the author is responsible for."""
     if aware(draft.expires_at) <= aware(draft.send_at):
         raise AnnouncementRefused("Thời điểm hết hạn phải sau thời điểm gửi.")
+    if aware(draft.expires_at) <= utcnow():
+        raise AnnouncementRefused("Thời điểm hết hạn đã qua. Anh/chị chọn một thời điểm sắp tới.")
     if (draft.commune_code is None) == (draft.province_code is None):
         raise AnnouncementRefused("Chọn một xã/phường hoặc cả tỉnh.")
     if draft.commune_code is not None:
@@ -158,9 +160,12 @@ def may_manage(staff: Staff, announcement: Announcement) -> bool:
     return may_see_province(staff, announcement.province_code or "")
 
 
-def get_announcement(*, session: Session, announcement_id: int, staff: Staff) -> Announcement:
-    """The announcement, when the staff member may manage it."""
-    announcement = session.get(Announcement, announcement_id)
+def get_announcement(
+    *, session: Session, announcement_id: int, staff: Staff, lock: bool = False
+) -> Announcement:
+    """The announcement, when the staff member may manage it; with `lock`, its row is locked
+    until the transaction ends (a change never crosses the worker's)."""
+    announcement = session.get(Announcement, announcement_id, with_for_update=lock)
     if announcement is None or not may_manage(staff, announcement):
         raise AnnouncementNotFound("Không tìm thấy thông báo này.")
     return announcement
@@ -182,10 +187,12 @@ def approve_announcement(
 ) -> Announcement:
     """Draft → approved; with `second_person` (ANNOUNCEMENT_APPROVAL) never by its author."""
     announcement = get_announcement(
-        session=session, announcement_id=announcement_id, staff=approver
+        session=session, announcement_id=announcement_id, staff=approver, lock=True
     )
     if announcement.status != AnnouncementStatus.DRAFT:
         raise AnnouncementRefused("Chỉ duyệt được bản nháp.")
+    if aware(announcement.expires_at) <= utcnow():
+        raise AnnouncementRefused("Thông báo này đã quá hạn, không duyệt được nữa.")
     if second_person and announcement.author_id == approver.id:
         raise AnnouncementRefused("Cần một cán bộ khác duyệt thông báo này.")
     announcement.status = AnnouncementStatus.APPROVED
@@ -198,7 +205,9 @@ def approve_announcement(
 def cancel_announcement(*, session: Session, announcement_id: int, staff: Staff) -> Announcement:
     """Stop it, also while sending: no more deliveries are claimed (the few already in the
     outbox, at most the worker's backlog, still go)."""
-    announcement = get_announcement(session=session, announcement_id=announcement_id, staff=staff)
+    announcement = get_announcement(
+        session=session, announcement_id=announcement_id, staff=staff, lock=True
+    )
     if announcement.status not in CANCELLABLE:
         raise AnnouncementRefused("Thông báo này đã gửi xong hoặc đã hủy.")
     announcement.status = AnnouncementStatus.CANCELLED

@@ -82,6 +82,7 @@ def test_drafts_are_checked(session: Session) -> None:
         _draft(link="http://example.vn"),
         _draft(category="ads"),
         _draft(expires_at=utcnow() - timedelta(days=1)),
+        _draft(send_at=utcnow() - timedelta(days=2), expires_at=utcnow() - timedelta(hours=1)),
         _draft(commune_code=NGOC_HA),  # not hers
         _draft(commune_code=None, province_code="01"),  # commune staff
         _draft(commune_code=None),
@@ -145,16 +146,19 @@ def test_due_later_and_expired_ones_do_not_start(session: Session) -> None:
     later = create_announcement(
         session=session, author=lan, draft=_draft(send_at=now + timedelta(hours=1))
     )
-    stale = create_announcement(
-        session=session,
-        author=lan,
-        draft=_draft(send_at=now - timedelta(days=2), expires_at=now - timedelta(hours=1)),
-    )
+    stale = create_announcement(session=session, author=lan, draft=_draft())
+    lapsed = create_announcement(session=session, author=lan, draft=_draft())
     for made in (later, stale):
         approve_announcement(
             session=session, announcement_id=made.id, approver=hoa, second_person=True
         )
+    for made in (stale, lapsed):  # its expiry passed before it went, or before it was approved
+        made.send_at, made.expires_at = now - timedelta(days=2), now - timedelta(hours=1)
     session.commit()
+    with pytest.raises(AnnouncementRefused, match="đã quá hạn"):
+        approve_announcement(
+            session=session, announcement_id=lapsed.id, approver=hoa, second_person=True
+        )
     assert start_due(session=session, now=now) == 0
     session.refresh(stale)
     assert stale.status == AnnouncementStatus.CANCELLED
