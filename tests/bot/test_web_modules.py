@@ -1,7 +1,8 @@
 """The staff pages' scripts are ES modules under bot/web/static/js, loaded without a build
 step: every module is served as JavaScript (browsers refuse a module of another type), every
-relative import names a module that exists, each page loads its entry module, and every module
-is loaded by a page."""
+relative import names a module that exists, each page loads its entry module, every module is
+loaded by a page, and a browser revalidates a module before reusing it (no old module next to
+new ones after a deploy)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,14 @@ def test_every_module_is_served_as_javascript(client: TestClient) -> None:
             "text/javascript",
             "application/javascript",
         }, module
+        assert response.headers["cache-control"] == "no-cache", module
+
+
+def test_a_browser_revalidates_a_module_before_reusing_it(client: TestClient) -> None:
+    first = client.get("/static/js/desk/main.js")
+    again = client.get("/static/js/desk/main.js", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert again.headers["cache-control"] == "no-cache"
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.relative_to(STATIC_DIR).as_posix())

@@ -90,7 +90,7 @@ export function createApi({ base, timeoutMs = 20000, onResponse = null }) {
 
   async function post(path, body) {
     let result = await call("POST", path, body);
-    if (result.status === 403 && api.onUnauthorized) {
+    if (result.status === 403 && api.onUnauthorized) { // someone is signed in: account.js set it
       const me = await call("GET", "/me");
       if (me.ok && me.data && me.data.csrf && me.data.csrf !== api.csrf) {
         api.csrf = me.data.csrf;
