@@ -145,3 +145,9 @@ def test_province_staff_choose_communes_and_read_the_detail(gateway: str, phone_
     expect(page.locator("#status")).to_have_text("Đã hủy thông báo.")
     expect(item.locator(".badge-status")).to_have_text("Đã hủy")
     expect(page.locator("#detail-title")).to_have_text("Lịch tiêm chủng – Đã hủy")
+    page.get_by_role("button", name="Cập nhật").click()
+    expect(page.get_by_role("button", name="Cập nhật")).to_be_enabled()
+    expect(item.get_by_role("button", name="Xem kết quả")).to_have_accessible_description(
+        "Lịch tiêm chủng"
+    )
+    expect(page.locator("#detail-title")).to_have_text("Lịch tiêm chủng – Đã hủy")

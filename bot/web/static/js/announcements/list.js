@@ -2,6 +2,7 @@
  * times, who wrote and approved each, a line of its reach, and the buttons it allows ("Duyệt",
  * "Hủy gửi"); "Xem kết quả" opens its detail (GET /announcements/{id}): the reach in full, with
  * failures and what could not be sent by reason, and what residents received on each channel.
+ * "Cập nhật" reads the list (and the open detail) again, e.g. while one is being sent.
  *
  *   const list = createList({ api, say });
  *   await list.refresh()  → the list response ({approval, categories, announcements}) or null
@@ -37,6 +38,7 @@ export function createList({ api, say }) {
     detailReach: "detail-reach",
     detailPreview: "detail-preview",
     detailClose: "detail-close",
+    update: "list-update",
   });
 
   function item(a) {
@@ -44,7 +46,9 @@ export function createList({ api, say }) {
     node.dataset.id = a.id;
     node.dataset.status = a.status;
     const head = make("div", "announcement-head");
-    head.append(make("h3", "announcement-title", a.title), make("span", "badge-status", a.status_label));
+    const title = make("h3", "announcement-title", a.title);
+    title.id = "announcement-" + a.id;
+    head.append(title, make("span", "badge-status", a.status_label));
     node.append(head, make("p", "announcement-category", a.category_label), make("p", "hint", metaText(a)));
     if (a.waiting) node.append(make("p", "waiting", a.waiting));
     if (a.reach.targeted) node.append(make("p", "reach-line", T.reachLine(a.reach)));
@@ -52,6 +56,7 @@ export function createList({ api, say }) {
     if (a.may_approve) actions.append(button(T.approve, "btn btn-success", () => act(a, "approve")));
     if (a.may_cancel) actions.append(button(T.cancel, "btn btn-secondary", () => cancel(a)));
     actions.append(button(T.details, "btn btn-secondary", () => open(a.id)));
+    for (const action of actions.children) action.setAttribute("aria-describedby", title.id);
     node.append(actions);
     return node;
   }
@@ -118,20 +123,28 @@ export function createList({ api, say }) {
     el.detail.hidden = false;
   }
 
-  async function open(id) {
+  async function open(id, scroll = true) {
     const result = await api.call("GET", "/announcements/" + id);
     if (!result.ok || !result.data) {
       say(problemText(result), "error");
       return;
     }
     show(result.data);
-    el.detail.scrollIntoView({ block: "start", behavior: "smooth" });
+    if (scroll) el.detail.scrollIntoView({ block: "start", behavior: "smooth" });
   }
 
   function close() {
     el.detail.hidden = true;
   }
 
+  async function update() {
+    el.update.disabled = true;
+    const data = await refresh();
+    if (data && !el.detail.hidden) await open(el.detail.dataset.id, false);
+    el.update.disabled = false;
+  }
+
   el.detailClose.addEventListener("click", close);
+  el.update.addEventListener("click", update);
   return { refresh, close };
 }
