@@ -102,22 +102,22 @@ def preview(announcement: Announcement) -> list[dict[str, Any]]:
     ]
 
 
-def _place(session: Session, announcement: Announcement) -> dict[str, Any]:
+def _place(announcement: Announcement, chosen: Sequence[str]) -> dict[str, Any]:
     if announcement.commune_code is not None:
         commune = commune_by_code(announcement.commune_code)
         name = commune.label if commune else announcement.commune_code
         return {"kind": "commune", "code": announcement.commune_code, "name": name, "communes": []}
     code = announcement.province_code or ""
     province = province_by_code(code)
-    chosen = []
-    for commune_code in chosen_communes(session=session, announcement_id=announcement.id):
+    communes = []
+    for commune_code in chosen:
         commune = commune_by_code(commune_code)
-        chosen.append({"code": commune_code, "name": commune.name if commune else commune_code})
+        communes.append({"code": commune_code, "name": commune.name if commune else commune_code})
     return {
         "kind": "province",
         "code": code,
         "name": province.name if province else code,
-        "communes": chosen,
+        "communes": communes,
     }
 
 
@@ -147,7 +147,9 @@ def describe(
     second_person: bool,
 ) -> list[dict[str, Any]]:
     """Each announcement as the viewer sees it, with its reach and what they may do with it."""
-    reached = reach(session=session, announcement_ids=[a.id for a in announcements])
+    ids = [a.id for a in announcements]
+    reached = reach(session=session, announcement_ids=ids)
+    chosen = chosen_communes(session=session, announcement_ids=ids)
     people = {a.author_id for a in announcements} | {a.approver_id for a in announcements}
     named = select(Staff.id, Staff.display_name).where(Staff.id.in_(people))
     names = dict(session.execute(named).tuples().all())
@@ -166,7 +168,7 @@ def describe(
                 "category_label": CATEGORY_LABELS[AnnouncementCategory(a.category)],
                 "status": a.status,
                 "status_label": STATUS_LABELS[AnnouncementStatus(a.status)],
-                "place": _place(session, a),
+                "place": _place(a, chosen.get(a.id, [])),
                 "send_at": _time(a.send_at),
                 "expires_at": _time(a.expires_at),
                 "created_at": _time(a.created_at),

@@ -141,15 +141,18 @@ def create_announcement(*, session: Session, author: Staff, draft: Draft) -> Ann
     return announcement
 
 
-def chosen_communes(*, session: Session, announcement_id: int) -> list[str]:
-    """The communes a province announcement was limited to (empty: the whole province)."""
-    return list(
-        session.scalars(
-            select(AnnouncementCommune.commune_code)
-            .where(AnnouncementCommune.announcement_id == announcement_id)
-            .order_by(AnnouncementCommune.commune_code)
-        )
-    )
+def chosen_communes(*, session: Session, announcement_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The communes each province announcement was limited to, by code (an announcement sent
+    to the whole province, or a commune's, has no entry)."""
+    chosen: dict[int, list[str]] = {}
+    rows = session.execute(
+        select(AnnouncementCommune.announcement_id, AnnouncementCommune.commune_code)
+        .where(AnnouncementCommune.announcement_id.in_(announcement_ids))
+        .order_by(AnnouncementCommune.announcement_id, AnnouncementCommune.commune_code)
+    ).tuples()
+    for announcement_id, code in rows:
+        chosen.setdefault(announcement_id, []).append(code)
+    return chosen
 
 
 def may_manage(staff: Staff, announcement: Announcement) -> bool:
@@ -246,8 +249,10 @@ def target_communes(*, session: Session, announcement: Announcement) -> list[str
     of the province."""
     if announcement.commune_code is not None:
         return [announcement.commune_code]
-    chosen = chosen_communes(session=session, announcement_id=announcement.id)
-    return chosen or [c.code for c in communes() if c.province.code == announcement.province_code]
+    chosen = chosen_communes(session=session, announcement_ids=[announcement.id])
+    return chosen.get(announcement.id) or [
+        c.code for c in communes() if c.province.code == announcement.province_code
+    ]
 
 
 def _no_delivery_yet(announcement_id: int) -> object:
