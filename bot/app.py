@@ -14,7 +14,6 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import health
@@ -36,6 +35,7 @@ from bot.screens import TOO_LARGE_REPLY as TOO_LARGE_PHOTO_REPLY
 from bot.screens import Screens
 from bot.tasks import Tasks
 from bot.typed_buttons import TypedButtons
+from bot.web.static_files import RevalidatedStaticFiles
 from core.kv import make_redis
 from core.logging import configure_logging, secret_values
 from core.outages import STORAGE_OUTAGES
@@ -173,7 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_web.admin)
     app.include_router(telegram.webhook)
     app.include_router(zalo.webhook)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:

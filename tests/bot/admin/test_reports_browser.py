@@ -4,17 +4,13 @@ in the sandboxed frame, download the Excel file, sign out."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect
 
 from bot.app import create_app
-from cns.stack import free_port
 from core.db import session_scope
 from core.models import EventType, utcnow
 from core.repositories.events import record_event
@@ -23,6 +19,7 @@ from reports import labels
 from reports.model import Period
 from tests.browser import chromium_fixture, phone_page_fixture  # noqa: F401
 from tests.factories import offline_settings
+from tests.serving import served
 
 PASSWORD = "mat-khau-rat-dai-1"
 LAST_MONTH = Period.containing(utcnow()).previous()
@@ -46,22 +43,8 @@ def gateway(app_database: str) -> Iterator[str]:
                 resident_id=f"r{n}", commune_code="00008",
                 occurred_at=LAST_MONTH.start + timedelta(days=3),
             )  # fmt: skip
-    port = free_port()
-    app = create_app(offline_settings(app_database))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the gateway did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with served(create_app(offline_settings(app_database))) as url:
+        yield url
 
 
 def _sign_in(page: Page, url: str, username: str) -> None:

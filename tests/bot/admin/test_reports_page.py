@@ -67,12 +67,12 @@ def test_the_page_is_static_html_under_a_strict_content_policy(client: TestClien
     response = client.get("/admin/reports")
     assert response.status_code == 200
     assert 'lang="vi"' in response.text
-    assert '<script src="/static/admin.js" defer></script>' in response.text
+    assert '<script type="module" src="/static/js/admin/main.js"></script>' in response.text
     assert "<script>" not in response.text
     policy = response.headers["content-security-policy"]
     assert "default-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
-    for name in ("admin.js", "admin.css", "base.css"):
+    for name in ("js/admin/main.js", "admin.css", "base.css"):
         assert client.get(f"/static/{name}").status_code == 200
 
 
