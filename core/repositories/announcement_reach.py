@@ -7,19 +7,34 @@ report's announcements section counts. Counts only, never people.
   of its start
 - replies: residents who wrote back soon after it (`announcement_reply` events)
 - handoffs: tickets opened about it ("Hỏi thêm", or asking for a person while replying)
+
+With `communes`, only the residents of those communes count (a commune's monthly report): a
+delivery belongs to the commune stamped on its `announcement_sent` / `announcement_failed`
+event, else (no event: unreachable, pending, failed before sending) the resident's commune now,
+else (the resident erased their data) the commune on their `data_erased` event; replies and
+unsubscriptions to the commune stamped on their events, handoffs to the ticket's commune.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import ColumnElement, String, cast, distinct, func, select, true
 from sqlalchemy.orm import Session
 
-from core.models import Announcement, Delivery, DeliveryStatus, Event, EventType, Ticket
+from core.models import (
+    Announcement,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventType,
+    Resident,
+    Ticket,
+)
 
 UNSUBSCRIBE_WINDOW = timedelta(days=7)
 
@@ -52,8 +67,14 @@ class Reach:
         }
 
 
-def reach(*, session: Session, announcement_ids: Sequence[int]) -> dict[int, Reach]:
-    """The reach of each of these announcements (every id gets an entry)."""
+def reach(
+    *,
+    session: Session,
+    announcement_ids: Sequence[int],
+    communes: Collection[str] | None = None,
+) -> dict[int, Reach]:
+    """The reach of each of these announcements (every id gets an entry), among the residents
+    of `communes` when given."""
     found = {i: Reach() for i in announcement_ids}
     if not found:
         return found
@@ -61,7 +82,10 @@ def reach(*, session: Session, announcement_ids: Sequence[int]) -> dict[int, Rea
     keys = [str(i) for i in ids]
     statuses = session.execute(
         select(Delivery.announcement_id, Delivery.status, Delivery.reason, func.count())
-        .where(Delivery.announcement_id.in_(ids))
+        .where(
+            Delivery.announcement_id.in_(ids),
+            _among(_delivery_commune(), communes),
+        )
         .group_by(Delivery.announcement_id, Delivery.status, Delivery.reason)
     ).tuples()
     for announcement_id, status, reason, count in statuses:
@@ -92,6 +116,7 @@ def reach(*, session: Session, announcement_ids: Sequence[int]) -> dict[int, Rea
                     Event.type == EventType.UNSUBSCRIBED.value,
                     Event.occurred_at >= started,
                     Event.occurred_at < started + UNSUBSCRIBE_WINDOW,
+                    _among(Event.commune_code, communes),
                 )
             )
             or 0
@@ -99,7 +124,11 @@ def reach(*, session: Session, announcement_ids: Sequence[int]) -> dict[int, Rea
 
     replies = session.execute(
         select(Event.key, func.count(distinct(Event.resident_id)))
-        .where(Event.type == EventType.ANNOUNCEMENT_REPLY.value, Event.key.in_(keys))
+        .where(
+            Event.type == EventType.ANNOUNCEMENT_REPLY.value,
+            Event.key.in_(keys),
+            _among(Event.commune_code, communes),
+        )
         .group_by(Event.key)
     ).tuples()
     for key, count in replies:
@@ -108,10 +137,37 @@ def reach(*, session: Session, announcement_ids: Sequence[int]) -> dict[int, Rea
 
     handoffs = session.execute(
         select(Ticket.announcement_id, func.count())
-        .where(Ticket.announcement_id.in_(ids))
+        .where(Ticket.announcement_id.in_(ids), _among(Ticket.commune_code, communes))
         .group_by(Ticket.announcement_id)
     ).tuples()
     for ticket_announcement, count in handoffs:
         if ticket_announcement is not None:
             found[ticket_announcement].handoffs = count
     return found
+
+
+def _delivery_commune() -> ColumnElement[str | None]:
+    """The commune a delivery counts in (see the module's docstring), for a query over
+    `Delivery`."""
+
+    def stamped(*where: ColumnElement[bool]) -> Any:
+        return (
+            select(Event.commune_code)
+            .where(Event.resident_id == Delivery.resident_id, *where)
+            .order_by(Event.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    settled = stamped(
+        Event.type.in_([EventType.ANNOUNCEMENT_SENT.value, EventType.ANNOUNCEMENT_FAILED.value]),
+        Event.key == cast(Delivery.announcement_id, String),
+        Event.channel == Delivery.channel,
+    )
+    home = select(Resident.commune_code).where(Resident.id == Delivery.resident_id)
+    erased = stamped(Event.type == EventType.DATA_ERASED.value)
+    return func.coalesce(settled, home.scalar_subquery(), erased)
+
+
+def _among(commune: Any, communes: Collection[str] | None) -> ColumnElement[bool]:
+    return true() if communes is None else commune.in_(list(communes))

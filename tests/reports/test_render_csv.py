@@ -78,8 +78,9 @@ def test_a_commune_report_in_long_format() -> None:
         [*ba_dinh, "2026-10", "volunteer", "resolved", "Chị Lan", "135"],
     ]
     # 2 × 27 summary, 5 weeks × 3, 3 services × 6, 2 lessons × 5, 3 channels × 2, 3 missed,
-    # 2 volunteers × 2
-    assert len(rows) == 1 + 54 + 15 + 18 + 10 + 6 + 3 + 4
+    # 2 volunteers × 2, 2 announcements × 12 and their 4 reasons, 3 channels × 3 subscription
+    # counts and 3 reasons to unsubscribe
+    assert len(rows) == 1 + 54 + 15 + 18 + 10 + 6 + 3 + 4 + 28 + 12
 
 
 def test_a_province_report_has_a_block_per_commune() -> None:

@@ -55,6 +55,7 @@ def test_a_commune_workbook_has_a_sheet_per_topic() -> None:
         "Hỗ trợ trực tiếp",
         "Kênh",
         "Câu hỏi chưa hiểu",
+        "Thông báo",
         "Tình nguyện viên",
     ]
 
@@ -197,9 +198,9 @@ def test_topic_sheets_hold_the_sections() -> None:
 
 def test_the_chart_sheet_has_native_charts() -> None:
     charts = charts_of(workbook(commune_report()))
-    assert len(charts) == 4  # weeks, services, lessons, handoff times
-    assert [chart.type for chart in charts] == ["col", "bar", "bar", "bar"]
-    assert [len(chart.series) for chart in charts] == [2, 2, 2, 2]
+    assert len(charts) == 5  # weeks, services, lessons, handoff times, announcements
+    assert [chart.type for chart in charts] == ["col", "bar", "bar", "bar", "bar"]
+    assert [len(chart.series) for chart in charts] == [2, 2, 2, 2, 2]
     weeks = charts[0].series[0]
     assert weeks.val.numRef.f == "'Theo tuần'!$C$5:$C$9"  # conversations, without the total
     assert weeks.cat.numRef.f == "'Theo tuần'!$A$5:$A$9"
@@ -236,7 +237,7 @@ def test_a_province_workbook_ranks_its_communes() -> None:
     assert ranked[2][-2:] == (0, "—")  # no residents last month; change undefined
     assert ranked[1][-1] == pytest.approx(40 / 30 - 1)
     idle = book["Xã chưa hoạt động"]
-    assert idle["A2"].value == "IX. Xã, phường chưa có hoạt động (1)"
+    assert idle["A2"].value == "X. Xã, phường chưa có hoạt động (1)"
     assert rows(idle, 5, 5) == [(1, "00070", "Phường Hoàn Kiếm", 20)]
     assert book["Tổng hợp"]["A2"].value == "TỔ CÔNG NGHỆ SỐ CỘNG ĐỒNG"
     assert book["Tổng hợp"]["A6"].value == (

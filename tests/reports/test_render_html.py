@@ -97,6 +97,7 @@ def test_the_official_heading_and_every_section() -> None:
         "handoff",
         "channel",
         "missed",
+        "announcement",
         "volunteer",
     ]
     assert page.headings == [
@@ -107,7 +108,8 @@ def test_the_official_heading_and_every_section() -> None:
         "V. Hỗ trợ trực tiếp của Tổ công nghệ số",
         "VI. Kênh liên lạc người dân sử dụng",
         "VII. Những câu hỏi trợ lý chưa hiểu nhiều nhất",
-        "VIII. Hoạt động của thành viên",
+        "VIII. Thông báo của xã/phường",
+        "IX. Hoạt động của thành viên",
     ]
     assert "Dữ liệu mô phỏng" not in text
 
@@ -137,15 +139,16 @@ def test_small_counts_are_hidden_and_their_change_too() -> None:
     assert page.cells[row + 8 : row + 10] == ["0", "—"]
 
 
-def test_four_svg_charts_drawn_inline() -> None:
+def test_five_svg_charts_drawn_inline() -> None:
     _html, page = parse(commune_report())
-    assert page.tags.count("svg") == 4
+    assert page.tags.count("svg") == 5
     titles = [value for tag, name, value in page.attrs if tag == "svg" and name == "aria-label"]
     assert titles == [
         "Cuộc trò chuyện và tin nhắn theo tuần",
         "Lượt hướng dẫn theo dịch vụ",
         "Lượt học theo bài",
         "Thời gian phản hồi (phút)",
+        "Cần gửi và đã gửi theo thông báo",
     ]
     assert page.tags.count("rect") >= 2 * 5 + 2 * 3 + 2 * 2 + 2 * 2
     assert "1 ngày 02 giờ" in "".join(page.text)  # the longest bar's label
@@ -183,7 +186,7 @@ def test_the_synthetic_banner() -> None:
 
 def test_a_province_page_lists_its_communes_and_the_idle_ones() -> None:
     _, page = parse(province_report())
-    assert page.sections[-3:] == ["missed", "commune", "inactive"]
+    assert page.sections[-4:] == ["missed", "announcement", "commune", "inactive"]
     assert "volunteer" not in page.sections
     text = "".join(page.text)
     assert "TỔ CÔNG NGHỆ SỐ CỘNG ĐỒNG" in text
