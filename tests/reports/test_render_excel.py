@@ -273,3 +273,38 @@ def test_free_text_stored_before_masking_is_masked_in_the_workbook() -> None:
     assert len(shown) == len(CORPUS)
     assert [(s.text, text) for s, text in zip(CORPUS, shown, strict=True) if s.leaks(text)] == []
     assert book["Tình nguyện viên"]["A8"].value == "Lan [số điện thoại]"
+
+
+def test_the_announcements_sheet() -> None:
+    sheet = workbook(commune_report())["Thông báo"]
+    assert sheet["A2"].value == "VIII. Thông báo của xã/phường"
+    assert str(sheet["A4"].value).startswith("Từng thông báo bắt đầu gửi trong tháng")
+    found = rows(sheet, 5, sheet.max_row)
+    assert found[0][:5] == ("Thông báo", "Loại", "Nơi gửi", "Ngày gửi", "Cần gửi")
+    assert found[1] == (
+        "Ngày hỗ trợ cài VNeID tại nhà văn hóa tổ 3",
+        "Sự kiện",
+        "Phường Ba Đình",
+        "03/10/2026",
+        420,
+        371,
+        11,
+        38,
+        "chặn bot: 9; gửi lại nhiều lần không được: < 5; "
+        "Zalo quá 48 giờ từ tin cuối của người dân: 38",
+        6,
+        44,
+        7,
+    )
+    assert found[2][5:8] == (430, 0, "< 5")
+    assert ("Trang web", "< 5", 0, 13) in [row[:4] for row in found]
+    assert ("Tổng cộng", 98, 13, 433) in [row[:4] for row in found]
+    assert ("Chặn bot Telegram", "< 5") in [row[:2] for row in found]
+    assert sheet.page_setup.orientation == "landscape"
+
+
+def test_a_month_without_announcements_says_so() -> None:
+    sheet = workbook(empty_commune_report())["Thông báo"]
+    texts = [cell for row in rows(sheet, 1, sheet.max_row) for cell in row if cell]
+    assert "Không có thông báo nào được gửi trong tháng." in texts
+    assert "Chưa có người dân nào đăng ký nhận thông báo." in texts

@@ -202,3 +202,55 @@ def test_free_text_stored_before_masking_is_masked_on_the_page() -> None:
     assert all(text in page.cells for text in masked)
     assert [(s.text, text) for s, text in zip(CORPUS, masked, strict=True) if s.leaks(text)] == []
     assert "0912.345.678" not in html
+
+
+def test_the_announcements_section() -> None:
+    _, page = parse(commune_report())
+    cells = page.cells
+    row = cells.index("Ngày hỗ trợ cài VNeID tại nhà văn hóa tổ 3")
+    assert cells[row : row + 12] == [
+        "Ngày hỗ trợ cài VNeID tại nhà văn hóa tổ 3",
+        "Sự kiện",
+        "Phường Ba Đình",
+        "03/10/2026",
+        "420",
+        "371",
+        "11",
+        "38",
+        "chặn bot: 9; gửi lại nhiều lần không được: < 5; "
+        "Zalo quá 48 giờ từ tin cuối của người dân: 38",
+        "6",
+        "44",
+        "7",
+    ]
+    row = cells.index("Cảnh báo cuộc gọi giả danh công an yêu cầu cài ứng dụng")
+    assert cells[row + 1 : row + 3] == ["Cảnh báo", "Thành phố Hà Nội"]
+    assert cells[row + 6 : row + 10] == [
+        "0",
+        "< 5",
+        "Zalo quá 48 giờ từ tin cuối của người dân: < 5",
+        "< 5",
+    ]
+    row = cells.index("Đang đăng ký cuối tháng")
+    assert cells[row + 1 : row + 13] == [
+        *("Zalo OA", "61", "8", "240"),
+        *("Telegram", "33", "5", "180"),
+        *("Trang web", "< 5", "0", "13"),
+    ]
+    assert cells[row + 13 : row + 17] == ["Tổng cộng", "98", "13", "433"]
+    row = cells.index("Lý do hủy đăng ký")
+    assert cells[row + 2 : row + 8] == [
+        *("Người dân tự hủy", "7"),
+        *("Chặn bot Telegram", "< 5"),
+        *("Bỏ quan tâm Zalo OA", "< 5"),
+    ]
+
+
+def test_a_month_without_announcements_says_so() -> None:
+    _, page = parse(empty_commune_report())
+    text = "".join(page.text)
+    assert "VIII. Thông báo của xã/phường" in page.headings
+    assert "Không có thông báo nào được gửi trong tháng." in text
+    assert "Chưa có người dân nào đăng ký nhận thông báo." in text
+    assert "Không có lượt hủy đăng ký nào trong tháng." in text
+    assert "Ngày gửi" in page.cells  # the table's header is still there
