@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, distinct, func, select, true
+from sqlalchemy import ColumnElement, Select, String, and_, cast, distinct, func, select, true
 from sqlalchemy.orm import Session
 
 from core.models import (
@@ -80,14 +80,14 @@ def reach(
         return found
     ids = list(found)
     keys = [str(i) for i in ids]
-    statuses = session.execute(
+    deliveries = (
         select(Delivery.announcement_id, Delivery.status, Delivery.reason, func.count())
-        .where(
-            Delivery.announcement_id.in_(ids),
-            _among(_delivery_commune(), communes),
-        )
+        .where(Delivery.announcement_id.in_(ids))
         .group_by(Delivery.announcement_id, Delivery.status, Delivery.reason)
-    ).tuples()
+    )
+    if communes is not None:
+        deliveries = _in_communes(deliveries, keys, communes)
+    statuses = session.execute(deliveries).tuples()
     for announcement_id, status, reason, count in statuses:
         one = found[announcement_id]
         one.targeted += count
@@ -146,27 +146,45 @@ def reach(
     return found
 
 
-def _delivery_commune() -> ColumnElement[str | None]:
-    """The commune a delivery counts in (see the module's docstring), for a query over
-    `Delivery`."""
-
-    def stamped(*where: ColumnElement[bool]) -> Any:
-        return (
-            select(Event.commune_code)
-            .where(Event.resident_id == Delivery.resident_id, *where)
-            .order_by(Event.id.desc())
-            .limit(1)
-            .scalar_subquery()
+def _in_communes(query: Select[Any], keys: list[str], communes: Collection[str]) -> Select[Any]:
+    """`query` over `Delivery` limited to the deliveries that count in `communes` (see the
+    module's docstring): three outer joins, each to a table or a small grouped set."""
+    settled = (
+        select(
+            Event.resident_id,
+            Event.channel,
+            Event.key,
+            func.max(Event.commune_code).label("commune"),
         )
-
-    settled = stamped(
-        Event.type.in_([EventType.ANNOUNCEMENT_SENT.value, EventType.ANNOUNCEMENT_FAILED.value]),
-        Event.key == cast(Delivery.announcement_id, String),
-        Event.channel == Delivery.channel,
+        .where(
+            Event.type.in_(
+                [EventType.ANNOUNCEMENT_SENT.value, EventType.ANNOUNCEMENT_FAILED.value]
+            ),
+            Event.key.in_(keys),
+        )
+        .group_by(Event.resident_id, Event.channel, Event.key)
+        .subquery()
     )
-    home = select(Resident.commune_code).where(Resident.id == Delivery.resident_id)
-    erased = stamped(Event.type == EventType.DATA_ERASED.value)
-    return func.coalesce(settled, home.scalar_subquery(), erased)
+    erased = (
+        select(Event.resident_id, func.max(Event.commune_code).label("commune"))
+        .where(Event.type == EventType.DATA_ERASED.value)
+        .group_by(Event.resident_id)
+        .subquery()
+    )
+    home = func.coalesce(settled.c.commune, Resident.commune_code, erased.c.commune)
+    return (
+        query.outerjoin(
+            settled,
+            and_(
+                settled.c.resident_id == Delivery.resident_id,
+                settled.c.channel == Delivery.channel,
+                settled.c.key == cast(Delivery.announcement_id, String),
+            ),
+        )
+        .outerjoin(Resident, Resident.id == Delivery.resident_id)
+        .outerjoin(erased, erased.c.resident_id == Delivery.resident_id)
+        .where(home.in_(list(communes)))
+    )
 
 
 def _among(commune: Any, communes: Collection[str] | None) -> ColumnElement[bool]:
