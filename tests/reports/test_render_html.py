@@ -254,3 +254,12 @@ def test_a_month_without_announcements_says_so() -> None:
     assert "Chưa có người dân nào đăng ký nhận thông báo." in text
     assert "Không có lượt hủy đăng ký nào trong tháng." in text
     assert "Ngày gửi" in page.cells  # the table's header is still there
+
+
+def test_tables_of_many_columns_scroll_sideways_on_a_phone() -> None:
+    html, _page = parse(commune_report())
+    assert html.count('<table class="wide">') == 1  # the announcements, 12 columns
+    assert "table.wide{min-width:880px}" in html
+    assert "table.wide{min-width:0;font-size:10pt}" in html  # fits A4 when printed
+    _, page = parse(province_report())
+    assert ("table", "class", "wide") in page.attrs  # the ranked communes too
