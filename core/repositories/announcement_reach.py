@@ -23,7 +23,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, cast, distinct, func, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    cast,
+    distinct,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from core.models import (
@@ -103,24 +114,30 @@ def reach(
     starts = session.execute(
         select(Announcement.id, Announcement.started_at).where(Announcement.id.in_(ids))
     ).tuples()
-    for announcement_id, started in starts:
-        if started is None:
-            continue
-        found[announcement_id].unsubscribed = (
-            session.scalar(
-                select(func.count(distinct(Delivery.resident_id)))
-                .join(Event, Event.resident_id == Delivery.resident_id)
-                .where(
-                    Delivery.announcement_id == announcement_id,
-                    Delivery.status == DeliveryStatus.SENT,
-                    Event.type == EventType.UNSUBSCRIBED.value,
-                    Event.occurred_at >= started,
-                    Event.occurred_at < started + UNSUBSCRIBE_WINDOW,
-                    _among(Event.commune_code, communes),
-                )
-            )
-            or 0
+    windows = [
+        and_(
+            Delivery.announcement_id == announcement_id,
+            Event.occurred_at >= started,
+            Event.occurred_at < started + UNSUBSCRIBE_WINDOW,
         )
+        for announcement_id, started in starts
+        if started is not None
+    ]
+    if windows:  # one query for all: each announcement's week after its start
+        unsubscribed = session.execute(
+            select(Delivery.announcement_id, func.count(distinct(Delivery.resident_id)))
+            .join(Event, Event.resident_id == Delivery.resident_id)
+            .where(
+                Delivery.announcement_id.in_(ids),
+                Delivery.status == DeliveryStatus.SENT,
+                Event.type == EventType.UNSUBSCRIBED.value,
+                or_(*windows),
+                _among(Event.commune_code, communes),
+            )
+            .group_by(Delivery.announcement_id)
+        ).tuples()
+        for announcement_id, count in unsubscribed:
+            found[announcement_id].unsubscribed = count
 
     replies = session.execute(
         select(Event.key, func.count(distinct(Event.resident_id)))
