@@ -49,15 +49,15 @@ def seed_demo(
     seed: int,
     clear: bool,
 ) -> None:
-    """Make synthetic residents, conversations, handoffs and ratings for demos (replacing
-    earlier synthetic data); real data is never touched."""
+    """Make synthetic residents, conversations, handoffs, ratings and announcements for demos
+    (replacing earlier synthetic data); real data is never touched."""
     with session_scope() as session:
         cleared = demo.clear_demo(session=session)
-        if cleared.events or cleared.volunteers or clear:
+        if cleared.events or cleared.volunteers or cleared.announcements or clear:
             click.echo(
                 f"Deleted earlier synthetic data: {cleared.events:,} events, "
                 f"{cleared.fallback_texts:,} unanswered questions, {cleared.tickets:,} tickets, "
-                f"{cleared.volunteers:,} volunteers."
+                f"{cleared.volunteers:,} volunteers, {cleared.announcements:,} announcements."
             )
         if clear:
             return
@@ -83,8 +83,9 @@ def seed_demo(
     )
     click.echo(
         f"Made {made.residents:,} residents, {made.events:,} events, "
-        f"{made.fallback_texts:,} unanswered questions, {made.tickets:,} handoff tickets and "
-        f"{made.volunteers:,} volunteers (names marked “(mô phỏng)”)\n"
+        f"{made.fallback_texts:,} unanswered questions, {made.tickets:,} handoff tickets, "
+        f"{made.volunteers:,} volunteers and {made.announcements:,} announcements with "
+        f"{made.deliveries:,} deliveries (names and titles marked “(mô phỏng)”)\n"
         f"in {names} ({places[0].province.name}),\n"
         f"from {made.start.astimezone(LOCAL_TZ):%d/%m/%Y} to "
         f"{made.end.astimezone(LOCAL_TZ):%d/%m/%Y}.\n"

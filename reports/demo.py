@@ -1,12 +1,17 @@
 """Synthetic activity for demos and benchmarks (`cns seed-demo`): a believable few months of
 residents in some communes — conversations, service walkthroughs, lessons, questions the bot
-missed, handoffs to synthetic volunteers and ratings — written in bulk to the tables the
-reports read, as the gateway, the actions and the desk would have written them.
+missed, handoffs to synthetic volunteers and ratings, subscriptions to announcements and a few
+announcements of the province and the communes with their deliveries, replies and the
+handoffs they caused — written in bulk to the tables the reports read, as the gateway, the
+actions and the desk would have written them.
 
 Everything made here is recognisable and removed by `clear_demo`: events and fallback texts
-have `synthetic` set; tickets belong to residents whose id starts with "demo-" and to the
-channel account "demo"; volunteers' names end with "(mô phỏng)". The same seed, places and
-`now` always give the same rows.
+have `synthetic` set; tickets, and the profiles of residents who subscribed, belong to
+residents whose id starts with "demo-" (tickets also to the channel account "demo");
+volunteers' names and announcements' titles end with "(mô phỏng)"; announcements have no
+author and the link `DEMO_LINK` (a reserved domain that never resolves), and their deliveries
+go with them. The same seed, places and `now` always give the same rows (announcement ids
+aside).
 """
 
 from __future__ import annotations
@@ -24,9 +29,15 @@ from core.content.lessons import lesson_keys, load_lesson
 from core.content.services import SERVICES_DIR, load_service_guide
 from core.db import rowcount
 from core.models import (
+    Announcement,
+    AnnouncementCategory,
+    AnnouncementStatus,
+    Delivery,
+    DeliveryStatus,
     Event,
     EventType,
     FallbackText,
+    Resident,
     Ticket,
     TicketReason,
     TicketState,
@@ -41,6 +52,7 @@ from reports.model import LOCAL_TZ, Period
 DEMO_PREFIX = "demo-"
 DEMO_ACCOUNT = "demo"  # tickets' channel_user_id: no real account behind them
 VOLUNTEER_MARK = "(mô phỏng)"
+DEMO_LINK = "https://du-lieu-mo-phong.invalid/"
 DEFAULT_PROVINCE = "01"
 DEFAULT_COMMUNE = "00004"  # Phường Ba Đình
 FALLBACK_INTENT = "nlu_fallback"
@@ -106,12 +118,24 @@ MISSED_CANDIDATES = (
     "stuck",
     "request_human",
 )
+# Announcements each month: (day of the month, category, title, sent by the province or by the
+# commune at this index of the demo's communes).
+NOTICES: tuple[tuple[int, AnnouncementCategory, str, int | None], ...] = (
+    (6, AnnouncementCategory.WARNING, "Cảnh báo cuộc gọi giả danh công an yêu cầu cài ứng dụng",
+     None),
+    (13, AnnouncementCategory.EVENT, "Ngày hỗ trợ cài đặt VNeID tại nhà văn hóa", 0),
+    (20, AnnouncementCategory.DEADLINE, "Hạn gia hạn bảo hiểm y tế hộ gia đình", 1),
+)  # fmt: skip
+SUBSCRIBE_SHARE = 0.4  # of residents who consented, at their first visit
+ZALO_FREE_WINDOW = timedelta(hours=48)
 RATINGS = (1, 2, 3, 4, 5)
 RATING_WEIGHTS = (3, 4, 9, 30, 54)
 # Core tables: an ORM bulk insert splits rows by which values are None, row by row here.
 _EVENTS = cast(Table, Event.__table__)
 _TEXTS = cast(Table, FallbackText.__table__)
 _TICKETS = cast(Table, Ticket.__table__)
+_DELIVERIES = cast(Table, Delivery.__table__)
+_RESIDENTS = cast(Table, Resident.__table__)
 
 
 @dataclass(frozen=True)
@@ -124,6 +148,8 @@ class SeedSummary:
     fallback_texts: int
     tickets: int
     volunteers: int
+    announcements: int
+    deliveries: int
     start: datetime
     end: datetime
 
@@ -140,6 +166,7 @@ class Cleared:
     fallback_texts: int
     tickets: int
     volunteers: int
+    announcements: int
 
 
 def demo_communes(province_code: str = DEFAULT_PROVINCE, count: int = 5) -> tuple[str, ...]:
@@ -172,6 +199,7 @@ def seed_demo(
         start = start.previous()
     world = _World(rng, places, start.start, now - QUIET_END)
     world.volunteers = _insert_volunteers(session, rng, places, world.start)
+    world.notices = _insert_notices(session, places, world.start, world.end)
     made = 0
     while (residents is None or made < residents) and (
         events is None or len(world.log.events) < events
@@ -186,6 +214,8 @@ def seed_demo(
         fallback_texts=len(world.log.texts),
         tickets=len(world.log.tickets),
         volunteers=sum(len(ids) for ids in world.volunteers.values()),
+        announcements=len(world.notices),
+        deliveries=len(world.log.deliveries),
         start=world.start,
         end=now,
     )
@@ -208,7 +238,15 @@ def clear_demo(*, session: Session) -> Cleared:
     )
     session.execute(delete(VolunteerCommune).where(VolunteerCommune.volunteer_id.in_(made_here)))
     volunteers = rowcount(session, delete(Volunteer).where(Volunteer.id.in_(made_here)))
-    return Cleared(events, texts, tickets, volunteers)
+    notices = select(Announcement.id).where(
+        Announcement.title.endswith(f" {VOLUNTEER_MARK}"),
+        Announcement.author_id.is_(None),
+        Announcement.link == DEMO_LINK,
+    )
+    session.execute(delete(Delivery).where(Delivery.announcement_id.in_(notices)))
+    announcements = rowcount(session, delete(Announcement).where(Announcement.id.in_(notices)))
+    session.execute(delete(Resident).where(Resident.id.startswith(DEMO_PREFIX)))
+    return Cleared(events, texts, tickets, volunteers, announcements)
 
 
 def _commune(code: str) -> Commune:
@@ -229,6 +267,20 @@ class _Log:
     events: list[dict[str, Any]] = field(default_factory=list)
     texts: list[tuple[int, str]] = field(default_factory=list)
     tickets: list[dict[str, Any]] = field(default_factory=list)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    residents: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Notice:
+    """A synthetic announcement: to one commune, or (commune None) to the whole province."""
+
+    id: int
+    started: datetime
+    commune: str | None
+
+    def reaches(self, commune: str) -> bool:
+        return self.commune is None or self.commune == commune
 
 
 class _World:
@@ -240,6 +292,7 @@ class _World:
         self.rng, self.places, self.start, self.end = rng, places, start, end
         self.log = _Log()
         self.volunteers: dict[str, list[int]] = {}
+        self.notices: list[_Notice] = []
         # Communes are not equally busy: the first (e.g. Ba Đình) the most.
         self.place_weights = [1.0 / (1 + 0.6 * n) for n in range(len(places))]
         self.services = sorted(path.stem for path in SERVICES_DIR.glob("*.yml"))
@@ -290,17 +343,39 @@ class _Resident:
         self.commune = world.place()
         self.consented: bool | None = None
         self.clock = world.moment()
+        self.subscribed: datetime | None = None  # since when, on their channel
+        self.first_subscribed: datetime | None = None
+        self.last_message: datetime | None = None  # Zalo's free window runs from it
+        self.heard = self.clock  # announcements before this were dealt with
 
     def live(self) -> None:
+        """Their visits; a profile (commune, consent) for those who subscribed, as the bot
+        keeps one to send them announcements."""
+        self.visits()
+        if self.first_subscribed is not None:
+            self.log.residents.append(
+                {
+                    "id": self.id,
+                    "commune_code": self.commune.code,
+                    "consent": True,
+                    "consent_at": self.first_subscribed,
+                    "created_at": self.first_subscribed,
+                    "updated_at": self.clock,
+                }
+            )
+
+    def visits(self) -> None:
         visits = 1 + min(int(self.rng.expovariate(1 / 1.8)), 9)
         for visit in range(visits):
             if visit and len(self.world.places) > 1 and self.rng.random() < 0.03:
                 self.commune = self.world.place()  # moved house (or said another commune)
             self.visit(first=visit == 0)
             following = self._next_visit()
+            self.hear(until=following or self.world.end)
             if following is None:
-                return
-            self.clock = following
+                break
+            self.clock = max(following, self.clock + timedelta(hours=2))
+        self.hear(until=self.world.end)  # still subscribed after their last visit
 
     def _next_visit(self) -> datetime | None:
         day = (self.clock + timedelta(days=self.rng.uniform(1, 25))).astimezone(LOCAL_TZ).date()
@@ -318,6 +393,11 @@ class _Resident:
             self.consented = rng.random() < 0.85
             kind = EventType.CONSENT_GIVEN if self.consented else EventType.CONSENT_REFUSED
             self.event(kind, gap=(5, 40))
+        chance = SUBSCRIBE_SHARE if first else 0.05
+        if self.consented and self.subscribed is None and rng.random() < chance:
+            self.event(EventType.SUBSCRIBED, key=self.channel, gap=(5, 60))
+            self.subscribed = self.clock
+            self.first_subscribed = self.first_subscribed or self.clock
         goal = rng.choices(GOALS, GOAL_WEIGHTS)[0]
         if goal == "service":
             self.walkthrough()
@@ -333,6 +413,8 @@ class _Resident:
             self.handoff(TicketReason.SCAM)
         if rng.random() < 0.5:
             self.turn(rng.choice(("thank", "goodbye")), replies=1)
+        if self.subscribed and self.channel == "zalo" and rng.random() < 0.02:
+            self.unsubscribe("unfollowed")
 
     def walkthrough(self) -> None:
         rng, world = self.rng, self.world
@@ -388,6 +470,71 @@ class _Resident:
         if missed >= 2 and rng.random() < 0.4:
             self.handoff(TicketReason.FALLBACK)
 
+    # -- announcements ---------------------------------------------------------------------
+
+    def hear(self, *, until: datetime) -> None:
+        """The announcements that started since the last look, up to `until`."""
+        for notice in self.world.notices:
+            if not self.heard <= notice.started < until or self.subscribed is None:
+                continue
+            if self.subscribed <= notice.started and notice.reaches(self.commune.code):
+                self.receive(notice)
+        self.heard = until
+
+    def receive(self, notice: _Notice) -> None:
+        """One delivery as the gateway's worker settles it; a reply, a question to a volunteer
+        ("Hỏi thêm") or an unsubscription for some."""
+        rng = self.rng
+        self.clock = max(self.clock, notice.started) + timedelta(seconds=rng.uniform(5, 900))
+        status, reason = self._outcome()
+        self.log.deliveries.append(
+            {
+                "announcement_id": notice.id,
+                "resident_id": self.id,
+                "channel": self.channel,
+                "status": status.value,
+                "reason": reason,
+                "created_at": notice.started,
+                "updated_at": self.clock,
+            }
+        )
+        key = str(notice.id)
+        if status == DeliveryStatus.FAILED:
+            self.event(EventType.ANNOUNCEMENT_FAILED, key=key, gap=(0, 0))
+            if reason == "blocked":
+                self.unsubscribe("blocked")
+        if status != DeliveryStatus.SENT:
+            return
+        self.event(EventType.ANNOUNCEMENT_SENT, key=key, gap=(0, 0))
+        roll = rng.random()
+        if roll < 0.03:
+            self.unsubscribe("resident", gap=(60, 7200))
+        elif roll < 0.15:
+            self.event(EventType.MESSAGE_IN, gap=(60, 5400))
+            self.event(EventType.ANNOUNCEMENT_REPLY, key=key, gap=(0, 0))
+            self.replies(1)
+            if rng.random() < 0.3:
+                self.handoff(TicketReason.ANNOUNCEMENT, announcement=notice.id)
+
+    def _outcome(self) -> tuple[DeliveryStatus, str | None]:
+        """Web: in the mailbox; Zalo: only within 48 hours of the resident's last message;
+        Telegram: now and then blocked, or given up after retries."""
+        if self.channel == "zalo":
+            last = self.last_message
+            if last is None or self.clock - last >= ZALO_FREE_WINDOW:
+                return DeliveryStatus.UNREACHABLE, "zalo_48h"
+        elif self.channel == "telegram":
+            roll = self.rng.random()
+            if roll < 0.02:
+                return DeliveryStatus.FAILED, "blocked"
+            if roll < 0.03:
+                return DeliveryStatus.FAILED, "gave_up"
+        return DeliveryStatus.SENT, None
+
+    def unsubscribe(self, why: str, gap: tuple[float, float] = (0, 0)) -> None:
+        self.event(EventType.UNSUBSCRIBED, key=why, gap=gap)
+        self.subscribed = None
+
     # -- what the gateway records --------------------------------------------------------
 
     def event(
@@ -401,6 +548,8 @@ class _Resident:
     ) -> int:
         """Append one event `gap` seconds (a range) after the previous one; its index."""
         self.clock += timedelta(seconds=self.rng.uniform(*gap))
+        if type_ == EventType.MESSAGE_IN:
+            self.last_message = self.clock
         self.log.events.append(
             {
                 "occurred_at": self.clock,
@@ -447,7 +596,11 @@ class _Resident:
     # -- the desk --------------------------------------------------------------------------
 
     def handoff(
-        self, reason: TicketReason, service: str | None = None, step: int | None = None
+        self,
+        reason: TicketReason,
+        service: str | None = None,
+        step: int | None = None,
+        announcement: int | None = None,
     ) -> None:
         """A ticket from request to close: claimed (minutes to hours, scams fast) and resolved,
         or expired after a day unclaimed; a rating for most resolved ones."""
@@ -470,6 +623,7 @@ class _Resident:
             "claimed_at": None,
             "claimed_by": None,
             "rating": None,
+            "announcement_id": announcement,
         }
         self.log.tickets.append(record)
         self.replies(1)
@@ -554,9 +708,52 @@ def _insert_volunteers(
     return teams
 
 
+def _insert_notices(
+    session: Session, places: list[Commune], start: datetime, end: datetime
+) -> list[_Notice]:
+    """The month's announcements (`NOTICES`) of every month from `start` that started before
+    `end`, at 08:30 local time, already sent."""
+    rows: list[dict[str, Any]] = []
+    period = Period.containing(start)
+    while period.start < end:
+        for day, category, title, sender in NOTICES:
+            started = datetime.combine(
+                date(period.year, period.month, day), time(8, 30), LOCAL_TZ
+            ).astimezone(UTC)
+            if not start <= started < end or (sender is not None and sender >= len(places)):
+                continue
+            rows.append(
+                {
+                    "commune_code": None if sender is None else places[sender].code,
+                    "province_code": places[0].province.code if sender is None else None,
+                    "title": f"{title} {VOLUNTEER_MARK}",
+                    "text": f"{title}. Dữ liệu mô phỏng.",
+                    "link": DEMO_LINK,
+                    "category": category.value,
+                    "send_at": started,
+                    "expires_at": started + timedelta(days=7),
+                    "status": AnnouncementStatus.SENT.value,
+                    "created_at": started - timedelta(days=1),
+                    "approved_at": started - timedelta(hours=20),
+                    "started_at": started,
+                    "finished_at": started + timedelta(hours=1),
+                }
+            )
+        period = period.next()
+    if not rows:
+        return []
+    ids = session.scalars(
+        insert(Announcement).returning(Announcement.id, sort_by_parameter_order=True), rows
+    )
+    return [
+        _Notice(id_, row["started_at"], row["commune_code"])
+        for id_, row in zip(ids, rows, strict=True)
+    ]
+
+
 def _write(session: Session, log: _Log) -> None:
     """Tickets, then events (pointing at the tickets' ids), then the kept words (pointing at
-    their fallback events' ids), in batches."""
+    their fallback events' ids), then announcement deliveries, in batches."""
     ticket_ids: list[int] = []
     for batch in _batches(log.tickets):
         ticket_ids += session.scalars(
@@ -588,6 +785,10 @@ def _write(session: Session, log: _Log) -> None:
     ]
     for batch in _batches(texts):
         session.execute(insert(_TEXTS), batch)
+    for batch in _batches(log.residents):
+        session.execute(insert(_RESIDENTS), batch)
+    for batch in _batches(log.deliveries):
+        session.execute(insert(_DELIVERIES), batch)
 
 
 def _batches(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:

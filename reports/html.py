@@ -21,6 +21,7 @@ from reports.sections import (
 )
 from reports.svg import chart_svg
 
+WIDE_COLUMNS = 8
 # The key figures shown as cards above the summary table.
 KEY_FIGURES = ("residents", "conversations", "self_service_rate", "handoffs_resolved")
 
@@ -46,6 +47,7 @@ h2{margin:36px 0 12px;font-size:18px;border-bottom:2px solid #1f3864;padding-bot
 .card .what{font-size:13px;color:#333}
 .card .delta{font-size:13px;color:#333}
 .scroll{overflow-x:auto}
+table.wide{min-width:880px}
 table{border-collapse:collapse;width:100%;margin:0 0 8px;font-size:14px}
 caption{text-align:left;font-style:italic;padding:4px 0}
 th,td{border:1px solid #777;padding:5px 8px;vertical-align:top}
@@ -73,6 +75,7 @@ footer{margin-top:32px;font-size:13px}
  table,svg,.cards,.signers{break-inside:avoid}
  tr{break-inside:avoid}
  thead{display:table-header-group}
+ table.wide{min-width:0;font-size:10pt}
 }
 """
 
@@ -161,11 +164,13 @@ def _table(table: Table) -> str:
     else:
         span = len(table.columns)
         body = f'<tr><td class="empty" colspan="{span}">{escape(table.empty)}</td></tr>'
+    # Many columns: the table keeps readable widths and scrolls sideways on a phone.
+    wide = ' class="wide"' if len(table.columns) > WIDE_COLUMNS else ""
     foot = ""
     if table.total is not None and table.rows:
         foot = f"<tfoot><tr>{''.join(_cell(v) for v in table.total)}</tr></tfoot>"
     return (
-        f'<div class="scroll"><table>{caption}<thead><tr>{head}</tr></thead>'
+        f'<div class="scroll"><table{wide}>{caption}<thead><tr>{head}</tr></thead>'
         f"<tbody>{body}</tbody>{foot}</table></div>"
     )
 

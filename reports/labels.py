@@ -116,6 +116,32 @@ INTENTS = {
     "delete_my_data": "Xóa dữ liệu cá nhân",
     "out_of_scope": "Ngoài phạm vi hỗ trợ",
 }
+CATEGORIES = {
+    "deadline": "Hạn chót",
+    "event": "Sự kiện",
+    "warning": "Cảnh báo",
+    "policy": "Chính sách",
+}
+# Why an announcement did not reach a resident (a delivery's reason; definitions.md).
+DELIVERY_REASONS = {
+    "blocked": "chặn bot",
+    "refused": "nền tảng từ chối",
+    "gave_up": "gửi lại nhiều lần không được",
+    "error": "lỗi khi gửi",
+    "channel_off": "kênh chưa bật",
+    "unsubscribed": "đã hủy nhận trước khi gửi",
+    "zalo_48h": "Zalo quá 48 giờ từ tin cuối của người dân",
+    "zalo_replies": "Zalo hết lượt nhắn miễn phí",
+    "zalo": "Zalo ngoài khung nhắn miễn phí",
+    "pending": "đang chờ gửi",
+    "unknown": "không rõ",
+}
+UNSUBSCRIBE_REASONS = {
+    "resident": "Người dân tự hủy",
+    "blocked": "Chặn bot Telegram",
+    "unfollowed": "Bỏ quan tâm Zalo OA",
+    "unknown": "Không rõ",
+}
 MISSED_KINDS = {"text": "Lời người dân (đã che thông tin cá nhân)", "intent": "Ý định gần nhất"}
 
 
@@ -130,6 +156,16 @@ def kind(metric: str) -> Kind:
 def channel_name(channel: str) -> str:
     """ "zalo" → "Zalo OA"; an unknown channel keeps its own name."""
     return CHANNELS.get(channel, channel)
+
+
+def reasons(counts: dict[str, int]) -> str:
+    """Deliveries by reason in words, resident counts hidden as everywhere:
+    {"blocked": 7, "zalo_48h": 2} → "chặn bot: 7; Zalo quá 48 giờ …: < 5"; "" for none."""
+    return "; ".join(
+        f"{DELIVERY_REASONS.get(reason, reason)}: {residents(count)}"
+        for reason, count in counts.items()
+        if count
+    )
 
 
 def intent_name(intent: str) -> str:

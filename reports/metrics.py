@@ -1,4 +1,5 @@
-"""The report's numbers, aggregated in SQL from the `events` table (never chat text).
+"""The report's numbers, aggregated in SQL from the `events` table (never chat text), and the
+reach of the month's announcements (`core.repositories.announcement_reach`).
 
 Every query is bounded by the communes in scope and the month (index `ix_events_commune_time`)
 and grouped in the database, so a report costs the same whatever the table's total size.
@@ -28,13 +29,26 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from core.content.lessons import PASS_SHARE, find_lesson
 from core.content.services import find_service_guide
-from core.models import Event, EventType, FallbackText, Ticket, Volunteer, utcnow
+from core.db import aware
+from core.models import (
+    Announcement,
+    AnnouncementCommune,
+    Event,
+    EventType,
+    FallbackText,
+    Ticket,
+    Volunteer,
+    utcnow,
+)
 from core.places import Commune, commune_by_code, communes, province_by_code
+from core.repositories.announcement_reach import reach
 from reports.model import (
+    LOCAL_TZ,
+    AnnouncementRow,
     ChannelRow,
     CommuneRow,
     LessonRow,
@@ -44,6 +58,7 @@ from reports.model import (
     Place,
     Report,
     ServiceRow,
+    SubscriptionRow,
     VolunteerRow,
     WeekRow,
 )
@@ -96,6 +111,9 @@ def commune_report(
         channels=scope.channels(),
         volunteers=scope.volunteers(),
         missed=scope.missed(),
+        announcements=scope.announcements(),
+        subscriptions=scope.subscriptions(),
+        unsubscribed_by=scope.unsubscribed_by(),
         synthetic=scope.synthetic(),
     )
 
@@ -126,6 +144,9 @@ def province_report(
         channels=scope.channels(),
         missed=scope.missed(),
         communes=_ranked(members, now_rows, before_rows),
+        announcements=scope.announcements(),
+        subscriptions=scope.subscriptions(),
+        unsubscribed_by=scope.unsubscribed_by(),
         synthetic=scope.synthetic(),
     )
 
@@ -447,6 +468,138 @@ class _Scope:
         )
         return [MissedQuestion(text, kind, count) for text, kind, count in rows]
 
+    # -- announcements ---------------------------------------------------------------------
+
+    def announcements(self) -> list[AnnouncementRow]:
+        """Announcements addressed to the scope's communes (their own, or their province's
+        for all its communes or chosen ones among them) that started sending in the month,
+        with their reach among the scope's residents."""
+        provinces = {place.province.code for place in map(commune_by_code, self.codes) if place}
+        chosen = exists().where(AnnouncementCommune.announcement_id == Announcement.id)
+        chosen_here = exists().where(
+            AnnouncementCommune.announcement_id == Announcement.id,
+            AnnouncementCommune.commune_code.in_(self.codes),
+        )
+        found = self._rows(
+            select(
+                Announcement.id,
+                Announcement.title,
+                Announcement.category,
+                Announcement.commune_code,
+                Announcement.province_code,
+                Announcement.started_at,
+            )
+            .where(
+                Announcement.started_at >= self.period.start,
+                Announcement.started_at < self.period.end,
+                or_(
+                    Announcement.commune_code.in_(self.codes),
+                    and_(
+                        Announcement.province_code.in_(sorted(provinces)),
+                        or_(~chosen, chosen_here),
+                    ),
+                ),
+            )
+            .order_by(Announcement.started_at, Announcement.id)
+        )
+        reached = reach(
+            session=self.session, announcement_ids=[row[0] for row in found], communes=self.codes
+        )
+        rows = []
+        for id_, title, category, commune, province, started in found:
+            one = reached[id_]
+            rows.append(
+                AnnouncementRow(
+                    id=id_,
+                    title=title,
+                    category=category,
+                    sender=_sender(commune, province),
+                    started=aware(started).astimezone(LOCAL_TZ).date(),
+                    targeted=one.targeted,
+                    sent=one.sent,
+                    failed=dict(sorted(one.failed.items())),
+                    unreachable=dict(sorted(one.unreachable.items())),
+                    pending=one.pending,
+                    unsubscribed=one.unsubscribed,
+                    replies=one.replies,
+                    handoffs=one.handoffs,
+                )
+            )
+        return rows
+
+    def subscriptions(self) -> list[SubscriptionRow]:
+        """Per channel: subscriptions made (`subscribed`, key = channel) and ended
+        (`unsubscribed`) in the month, and running at its end."""
+        made = dict(self._per(Event.key, EventType.SUBSCRIBED))
+        ended = dict(self._per(Event.channel, EventType.UNSUBSCRIBED))
+        running = self._subscribers()
+        rows = [
+            SubscriptionRow(
+                channel, made.get(channel, 0), ended.get(channel, 0), running.get(channel, 0)
+            )
+            for channel in {*made, *ended, *running}
+            if channel is not None
+        ]
+        return sorted(rows, key=lambda row: (-row.subscribers, -row.subscribed, row.channel))
+
+    def unsubscribed_by(self) -> dict[str, int]:
+        """Subscriptions ended in the month, by why (`unsubscribed` key)."""
+        found = self._per(Event.key, EventType.UNSUBSCRIBED)
+        return {why or "unknown": count for why, count in sorted(found, key=lambda r: -r[1])}
+
+    def _per(self, column: Any, type_: EventType) -> Sequence[Any]:
+        return self._rows(select(column, func.count()).where(self._where(type_)).group_by(column))
+
+    def _subscribers(self) -> dict[str, int]:
+        """Subscriptions running at the end of the month, per channel: (resident, channel)
+        whose last `subscribed` / `unsubscribed` event before the end is `subscribed`, stamped
+        with a commune of the scope, and not erased with the resident since."""
+        end = self.period.end
+        subscribed = EventType.SUBSCRIBED.value
+        theirs = select(Event.resident_id).where(
+            Event.type == subscribed, Event.commune_code.in_(self.codes), Event.occurred_at < end
+        )
+        latest = (
+            select(
+                Event.resident_id,
+                Event.channel,
+                Event.type,
+                Event.commune_code,
+                Event.occurred_at,
+                func.row_number()
+                .over(
+                    partition_by=(Event.resident_id, Event.channel),
+                    order_by=(Event.occurred_at.desc(), Event.id.desc()),
+                )
+                .label("n"),
+            )
+            .where(
+                Event.type.in_([subscribed, EventType.UNSUBSCRIBED.value]),
+                Event.occurred_at < end,
+                Event.resident_id.in_(theirs),
+            )
+            .subquery()
+        )
+        erasure = aliased(Event)
+        erased = exists().where(
+            erasure.type == EventType.DATA_ERASED.value,
+            erasure.resident_id == latest.c.resident_id,
+            erasure.occurred_at >= latest.c.occurred_at,
+            erasure.occurred_at < end,
+        )
+        return dict(
+            self._rows(
+                select(latest.c.channel, func.count())
+                .where(
+                    latest.c.n == 1,
+                    latest.c.type == subscribed,
+                    latest.c.commune_code.in_(self.codes),
+                    ~erased,
+                )
+                .group_by(latest.c.channel)
+            )
+        )
+
     def synthetic(self) -> bool:
         return bool(
             self.session.scalar(select(exists().where(self._where(), Event.synthetic.is_(True))))
@@ -467,6 +620,13 @@ def _percentiles(durations: dict[str, list[float]]) -> dict[str, float | None]:
             p50, p90 = cuts[4], cuts[8]
         found[f"{name}_p50"], found[f"{name}_p90"] = p50, p90
     return found
+
+
+def _sender(commune: str | None, province: str | None) -> str:
+    """The name of the commune or province an announcement came from (its code when the
+    place no longer exists)."""
+    place = commune_by_code(commune) if commune else province_by_code(province or "")
+    return place.name if place is not None else commune or province or ""
 
 
 def _name(content: Any, key: str) -> str:

@@ -189,6 +189,38 @@ class MissedQuestion:
 
 
 @dataclass(frozen=True)
+class AnnouncementRow:
+    """An announcement that started sending in the month, and how far it reached the
+    report's residents (`core.repositories.announcement_reach`). Delivery counts are one per
+    resident and channel; the reasons map a reason key to deliveries."""
+
+    id: int
+    title: str
+    category: str  # deadline | event | warning | policy
+    sender: str  # the commune or province that sent it
+    started: date  # local day it started sending
+    targeted: int
+    sent: int
+    failed: dict[str, int]
+    unreachable: dict[str, int]
+    pending: int
+    unsubscribed: int  # residents it reached who unsubscribed within a week
+    replies: int  # residents who wrote back
+    handoffs: int  # tickets opened about it
+
+
+@dataclass(frozen=True)
+class SubscriptionRow:
+    """Announcement subscriptions on one channel: made and ended in the month, and how many
+    are running at its end."""
+
+    channel: str
+    subscribed: int
+    unsubscribed: int
+    subscribers: int
+
+
+@dataclass(frozen=True)
 class Place:
     """The commune or province a report is about."""
 
@@ -227,6 +259,9 @@ class Report:
     volunteers: list[VolunteerRow] = field(default_factory=list)
     missed: list[MissedQuestion] = field(default_factory=list)
     communes: list[CommuneRow] = field(default_factory=list)
+    announcements: list[AnnouncementRow] = field(default_factory=list)
+    subscriptions: list[SubscriptionRow] = field(default_factory=list)
+    unsubscribed_by: dict[str, int] = field(default_factory=dict)  # why → unsubscriptions
     synthetic: bool = False  # built (partly) from `cns seed-demo` data
 
     @property

@@ -9,12 +9,20 @@ caught a format never leak into a report.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from core.privacy import mask_pii
 from reports import labels
 from reports.labels import Kind
-from reports.model import CommuneRow, Metrics, Report, change, residents_shown
+from reports.model import (
+    AnnouncementRow,
+    CommuneRow,
+    Metrics,
+    Report,
+    change,
+    residents_shown,
+)
 
 Cell = int | float | str | None
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
@@ -374,6 +382,103 @@ def _volunteers(report: Report) -> Section:
     return Section("volunteer", "Tình nguyện viên", "Hoạt động của thành viên", (table,))
 
 
+def _not_delivered(row: AnnouncementRow) -> dict[str, int]:
+    """Deliveries that did not reach the resident, by reason: failed, unreachable, pending."""
+    found = Counter(row.failed)
+    found.update(row.unreachable)
+    found["pending"] += row.pending
+    return dict(found)
+
+
+def _announcements(report: Report) -> Section:
+    whose = (
+        "người dân toàn tỉnh (thông báo của tỉnh và của các xã, phường)"
+        if report.kind == "province"
+        else "người dân của xã, phường (thông báo của xã và của tỉnh gửi tới xã)"
+    )
+    reach = _table(
+        (
+            Column("Thông báo", Kind.TEXT, 34),
+            Column("Loại", Kind.TEXT, 11),
+            Column("Nơi gửi", Kind.TEXT, 16),
+            Column("Ngày gửi", Kind.TEXT, 11),
+            Column("Cần gửi", Kind.RESIDENTS, 9),
+            Column("Đã gửi", Kind.RESIDENTS, 9),
+            Column("Gửi lỗi", Kind.RESIDENTS, 9),
+            Column("Zalo chưa nhắn được", Kind.RESIDENTS, 10),
+            Column("Lý do chưa gửi được", Kind.TEXT, 28),
+            Column("Hủy nhận trong 7 ngày", Kind.RESIDENTS, 10),
+            Column("Người trả lời", Kind.RESIDENTS, 9),
+            Column("Yêu cầu gặp Tổ", Kind.COUNT, 9),
+        ),
+        [
+            (
+                row.title,
+                labels.CATEGORIES.get(row.category, row.category),
+                row.sender,
+                labels.day(row.started),
+                residents_shown(row.targeted),
+                residents_shown(row.sent),
+                residents_shown(sum(row.failed.values())),
+                residents_shown(sum(row.unreachable.values())),
+                labels.reasons(_not_delivered(row)),
+                residents_shown(row.unsubscribed),
+                residents_shown(row.replies),
+                row.handoffs,
+            )
+            for row in report.announcements
+        ],
+        caption=f"Từng thông báo bắt đầu gửi trong tháng, tính trên {whose}",
+        empty="Không có thông báo nào được gửi trong tháng.",
+    )
+    channels = report.subscriptions
+    subscriptions = _table(
+        (
+            Column("Kênh", Kind.TEXT, 34),
+            Column("Đăng ký mới", Kind.RESIDENTS, 11),
+            Column("Hủy đăng ký", Kind.RESIDENTS, 11),
+            Column("Đang đăng ký cuối tháng", Kind.RESIDENTS, 16),
+        ),
+        [
+            (
+                labels.channel_name(row.channel),
+                residents_shown(row.subscribed),
+                residents_shown(row.unsubscribed),
+                residents_shown(row.subscribers),
+            )
+            for row in channels
+        ],
+        total=(
+            "Tổng cộng",
+            residents_shown(sum(row.subscribed for row in channels)),
+            residents_shown(sum(row.unsubscribed for row in channels)),
+            residents_shown(sum(row.subscribers for row in channels)),
+        ),
+        caption="Đăng ký nhận thông báo trong tháng (mỗi kênh tính riêng)",
+        empty="Chưa có người dân nào đăng ký nhận thông báo.",
+    )
+    why = _table(
+        (Column("Lý do hủy đăng ký", Kind.TEXT, 34), Column("Số lượt", Kind.RESIDENTS, 11)),
+        [
+            (labels.UNSUBSCRIBE_REASONS.get(reason, reason), residents_shown(count))
+            for reason, count in report.unsubscribed_by.items()
+        ],
+        caption="Lý do hủy đăng ký trong tháng",
+        empty="Không có lượt hủy đăng ký nào trong tháng.",
+    )
+    return Section(
+        "announcement",
+        "Thông báo",
+        "Thông báo của xã/phường",
+        (reach, subscriptions, why),
+        "Cần gửi: mỗi người dân đăng ký nhận, mỗi kênh một lượt. Zalo chưa nhắn được: Zalo chỉ "
+        "cho nhắn miễn phí trong 48 giờ sau tin cuối của người dân. Hủy nhận trong 7 ngày: "
+        "người đã nhận rồi hủy đăng ký trong 7 ngày kể từ lúc bắt đầu gửi. Người trả lời: "
+        "người dân nhắn lại ngay sau khi nhận. Yêu cầu gặp Tổ: yêu cầu hỗ trợ mở từ thông báo.",
+        (Chart("Cần gửi và đã gửi theo thông báo", reach, (4, 5), horizontal=True),),
+    )
+
+
 def _commune_cells(row: CommuneRow) -> tuple[Cell, ...]:
     now = row.current
     return (
@@ -451,7 +556,7 @@ def _communes(report: Report) -> tuple[Section, Section]:
 def sections(report: Report) -> list[Section]:
     """The topic sections after the summary, numbered II, III… (I is the summary)."""
     found = [_weeks(report), _services(report), _lessons(report), _handoffs(report)]
-    found += [_channels(report), _missed(report)]
+    found += [_channels(report), _missed(report), _announcements(report)]
     if report.kind == "province":
         found.extend(_communes(report))
     else:

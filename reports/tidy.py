@@ -9,6 +9,12 @@
 - this month only: `week` (dimension = the Monday, ISO date), `service` and `lesson` (the
   key), `channel`, `missed` (metric = "text" or "intent", dimension = the words or the intent,
   value = how many times) and, in a commune report, `volunteer` (the display name).
+- `announcement` (dimension = the announcement's id): `title`, `category`, `sender`,
+  `started` (ISO date) as text, then `targeted`, `sent`, `failed`, `unreachable`, `pending`,
+  `unsubscribed`, `replies`, `handoffs`, and per reason `failed.<reason>` /
+  `unreachable.<reason>` (e.g. `failed.blocked`, `unreachable.zalo_48h`).
+- `subscription`: `subscribed`, `unsubscribed` and `subscribers` (at the month's end) with
+  dimension = the channel, and `unsubscribed_reason` with dimension = why.
 
 Numbers are plain (dot decimals, rates as fractions, durations in seconds); an undefined value
 is empty. Counts of residents from 1 to 4 are "< 5". UTF-8 with a BOM, so Excel reads the
@@ -25,7 +31,7 @@ from io import StringIO
 from core.privacy import mask_pii
 from reports import labels
 from reports.cells import csv_text
-from reports.model import Metrics, Period, Report, residents_shown
+from reports.model import AnnouncementRow, Metrics, Period, Report, residents_shown
 from reports.sections import Cell, shown
 
 HEADER = ("scope", "code", "name", "period", "section", "metric", "dimension", "value")
@@ -139,3 +145,33 @@ def _sections(report: Report) -> Iterator[Row]:
         name = mask_pii(volunteer.name)
         yield row("volunteer", "claimed", name, volunteer.claimed)
         yield row("volunteer", "resolved", name, volunteer.resolved)
+    for announcement in report.announcements:
+        for metric, value in _announcement(announcement):
+            yield row("announcement", metric, str(announcement.id), value)
+    for subscription in report.subscriptions:
+        for metric in ("subscribed", "unsubscribed", "subscribers"):
+            count = residents_shown(getattr(subscription, metric))
+            yield row("subscription", metric, subscription.channel, count)
+    for why, count in report.unsubscribed_by.items():
+        yield row("subscription", "unsubscribed_reason", why, residents_shown(count))
+
+
+def _announcement(row: AnnouncementRow) -> Iterator[tuple[str, Cell]]:
+    """One announcement's rows: what it is, then its counts (resident counts hidden)."""
+    yield from (("title", row.title), ("category", row.category), ("sender", row.sender))
+    yield "started", row.started.isoformat()
+    counts = {
+        "targeted": row.targeted,
+        "sent": row.sent,
+        "failed": sum(row.failed.values()),
+        "unreachable": sum(row.unreachable.values()),
+        "pending": row.pending,
+        "unsubscribed": row.unsubscribed,
+        "replies": row.replies,
+    }
+    for metric, count in counts.items():
+        yield metric, residents_shown(count)
+    yield "handoffs", row.handoffs
+    for kind, reasons in (("failed", row.failed), ("unreachable", row.unreachable)):
+        for reason, count in reasons.items():
+            yield f"{kind}.{reason}", residents_shown(count)

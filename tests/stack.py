@@ -4,6 +4,8 @@ Uses PostgreSQL / Redis when TEST_DATABASE_URL / TEST_REDIS_URL are set (as in C
 SQLite and the in-process Redis stand-in, exactly like `make run` on a laptop. The gateway's
 Telegram bot polls a fake Bot API server on 127.0.0.1 (tests/fakes/telegram_api.py), whose
 forum group `desk_chat` is the fallback desk (TELEGRAM_DESK_CHAT_ID); the desk is always open.
+Its Zalo Official Account talks to a fake Zalo API (tests/fakes/zalo_api.py), which posts its
+users' events to the gateway's webhook.
 
 Web residents are named by the tests (`stack.chat("e2e-greet", ...)`); each name's first
 message goes without an identity, and the one the server issues is used for that name after.
@@ -33,6 +35,7 @@ from core.repositories.events import list_events
 from core.settings import PROJECT_ROOT
 from tests.databases import postgres_base_url, scratch_database
 from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.zalo_api import FakeZalo
 
 PSEUDONYM_KEY = "e2e-pseudonym-key"
 STARTUP_TIMEOUT = 300.0
@@ -60,6 +63,7 @@ class RunningStack:
     rasa_token: str  # made up by local_services: Rasa's HTTP API answers only with it
     database_url: str
     telegram: FakeTelegram
+    zalo: FakeZalo
     desk_chat: dict[str, Any]
     output: io.StringIO  # everything the three processes logged, prefixed with their names
 
@@ -158,10 +162,15 @@ class RunningStack:
 
 @contextmanager
 def running_stack(tmp_dir: Path) -> Iterator[RunningStack]:
-    """The stack on free ports; Telegram polls the fake Bot API."""
+    """The stack on free ports; Telegram polls the fake Bot API, the fake Zalo posts to the
+    gateway's webhook."""
     model = ensure_model()
     backend = "postgresql" if postgres_base_url() else "sqlite"
-    with scratch_database(backend, tmp_dir) as database_url, FakeTelegram() as telegram:
+    with (
+        scratch_database(backend, tmp_dir) as database_url,
+        FakeTelegram() as telegram,
+        FakeZalo() as zalo,
+    ):
         desk_chat = telegram.forum_group("Tổ công nghệ số — bàn hỗ trợ chung")
         env = dict(
             os.environ,
@@ -171,6 +180,7 @@ def running_stack(tmp_dir: Path) -> Iterator[RunningStack]:
             TELEGRAM_API_BASE_URL=telegram.base_url,
             TELEGRAM_DESK_CHAT_ID=str(desk_chat["id"]),
             DESK_HOURS="00:00-00:00",
+            **{name.upper(): value for name, value in zalo.gateway_settings().items()},
             # Every test resident comes from 127.0.0.1: the per-address limits would count
             # the whole test session as one household.
             CHAT_RATE_LIMIT_PER_ADDRESS_PER_MINUTE="100000",
@@ -188,6 +198,7 @@ def running_stack(tmp_dir: Path) -> Iterator[RunningStack]:
         running.start()
         try:
             url = ports.url(ports.gateway)
+            zalo.webhook_url = f"{url}/webhooks/zalo"
             if not running.wait_healthy(f"{url}/healthz", timeout=STARTUP_TIMEOUT):
                 raise StackDidNotStart(
                     f"stack not healthy; exited={running.exited()}\n{output.getvalue()[-5000:]}"
@@ -198,6 +209,7 @@ def running_stack(tmp_dir: Path) -> Iterator[RunningStack]:
                 rasa_token=services[0].env["RASA_TOKEN"],
                 database_url=database_url,
                 telegram=telegram,
+                zalo=zalo,
                 desk_chat=desk_chat,
                 output=output,
             )

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from reports.model import (
+    AnnouncementRow,
     ChannelRow,
     CommuneRow,
     LessonRow,
@@ -16,6 +17,7 @@ from reports.model import (
     Place,
     Report,
     ServiceRow,
+    SubscriptionRow,
     VolunteerRow,
     WeekRow,
 )
@@ -124,6 +126,45 @@ MISSED = [
     MissedQuestion("đăng ký xe máy ở đâu", "text", 9),
 ]
 
+ANNOUNCEMENTS = [
+    AnnouncementRow(
+        id=12,
+        title="Ngày hỗ trợ cài VNeID tại nhà văn hóa tổ 3",
+        category="event",
+        sender="Phường Ba Đình",
+        started=date(2026, 10, 3),
+        targeted=420,
+        sent=371,
+        failed={"blocked": 9, "gave_up": 2},
+        unreachable={"zalo_48h": 38},
+        pending=0,
+        unsubscribed=6,
+        replies=44,
+        handoffs=7,
+    ),
+    AnnouncementRow(
+        id=15,
+        title="Cảnh báo cuộc gọi giả danh công an yêu cầu cài ứng dụng",
+        category="warning",
+        sender="Thành phố Hà Nội",
+        started=date(2026, 10, 20),
+        targeted=433,
+        sent=430,
+        failed={},
+        unreachable={"zalo_48h": 3},
+        pending=0,
+        unsubscribed=1,  # "< 5"
+        replies=12,
+        handoffs=2,
+    ),
+]
+SUBSCRIPTIONS = [
+    SubscriptionRow("zalo", 61, 8, 240),
+    SubscriptionRow("telegram", 33, 5, 180),
+    SubscriptionRow("web", 4, 0, 13),  # 4 new: "< 5"
+]
+UNSUBSCRIBED_BY = {"resident": 7, "blocked": 4, "unfollowed": 2}
+
 
 def commune_report(**changes: object) -> Report:
     """Phường Ba Đình's October 2026 report; keyword arguments replace fields."""
@@ -140,6 +181,9 @@ def commune_report(**changes: object) -> Report:
         channels=list(CHANNELS),
         volunteers=list(VOLUNTEERS),
         missed=list(MISSED),
+        announcements=list(ANNOUNCEMENTS),
+        subscriptions=list(SUBSCRIPTIONS),
+        unsubscribed_by=dict(UNSUBSCRIBED_BY),
     )
     return replace(report, **changes)  # type: ignore[arg-type]
 
@@ -155,6 +199,9 @@ def empty_commune_report() -> Report:
         channels=[],
         volunteers=[],
         missed=[],
+        announcements=[],
+        subscriptions=[],
+        unsubscribed_by={},
     )
 
 

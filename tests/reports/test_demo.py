@@ -1,5 +1,6 @@
 """The synthetic activity of `cns seed-demo`: deterministic, marked synthetic, consistent with
-what the gateway, actions and desk record, and removed without touching real rows."""
+what the gateway, actions, desk and announcement worker record, and removed without touching
+real rows."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from sqlalchemy.orm import Session
 
 from core.db import aware
 from core.models import (
+    Announcement,
+    Delivery,
+    DeliveryStatus,
     Event,
     EventType,
     FallbackText,
@@ -24,6 +28,7 @@ from core.models import (
 from core.places import commune_by_code
 from reports.demo import (
     DEMO_ACCOUNT,
+    DEMO_LINK,
     DEMO_PREFIX,
     VOLUNTEER_MARK,
     clear_demo,
@@ -47,7 +52,19 @@ def _events(session: Session) -> list[Event]:
     return list(session.scalars(select(Event).order_by(Event.occurred_at, Event.id)))
 
 
+ANNOUNCEMENT_EVENTS = {
+    EventType.ANNOUNCEMENT_SENT,
+    EventType.ANNOUNCEMENT_FAILED,
+    EventType.ANNOUNCEMENT_REPLY,
+}
+
+
 def _snapshot(session: Session) -> list[tuple[Any, ...]]:
+    """Every synthetic row's values; announcements by title and time, not by their ids."""
+    notices = {
+        str(row.id): (row.title, aware(row.send_at))
+        for row in session.scalars(select(Announcement))
+    }
     rows = session.execute(
         select(
             Event.occurred_at,
@@ -60,7 +77,15 @@ def _snapshot(session: Session) -> list[tuple[Any, ...]]:
         ).order_by(Event.occurred_at, Event.type, Event.resident_id)
     )
     texts = session.execute(select(FallbackText.text, FallbackText.resident_id))
-    return [tuple(row) for row in rows] + sorted(tuple(row) for row in texts)
+    deliveries = session.execute(
+        select(Delivery.announcement_id, Delivery.resident_id, Delivery.status, Delivery.reason)
+    )
+    events = [
+        (*row[:5], notices[row.key] if row.type in ANNOUNCEMENT_EVENTS else row.key, row[6])
+        for row in rows
+    ]
+    sent = sorted((notices[str(a)], *rest) for a, *rest in deliveries)
+    return events + sorted(tuple(row) for row in texts) + sent
 
 
 def test_same_seed_same_data_another_seed_other_data(session: Session) -> None:
@@ -94,6 +119,39 @@ def test_everything_is_marked_synthetic(session: Session) -> None:
     volunteers = list(session.scalars(select(Volunteer)))
     assert len(volunteers) == made.volunteers >= 2 * len(PLACES)
     assert all(volunteer.display_name.endswith(VOLUNTEER_MARK) for volunteer in volunteers)
+    notices = list(session.scalars(select(Announcement)))
+    assert len(notices) == made.announcements >= 6
+    assert all(n.title.endswith(VOLUNTEER_MARK) and n.link == DEMO_LINK for n in notices)
+    assert all(n.author_id is None for n in notices)
+    deliveries = list(session.scalars(select(Delivery)))
+    assert len(deliveries) == made.deliveries > 0
+    assert all(delivery.resident_id.startswith(DEMO_PREFIX) for delivery in deliveries)
+
+
+def test_deliveries_match_the_workers_events(session: Session) -> None:
+    _seed(session)
+    settled = {
+        EventType.ANNOUNCEMENT_SENT: DeliveryStatus.SENT,
+        EventType.ANNOUNCEMENT_FAILED: DeliveryStatus.FAILED,
+    }
+    from_events = sorted(
+        (int(e.key or 0), e.resident_id, e.channel, settled[EventType(e.type)].value)
+        for e in _events(session)
+        if e.type in settled
+    )
+    deliveries = list(session.scalars(select(Delivery)))
+    from_rows = sorted(
+        (d.announcement_id, d.resident_id, d.channel, d.status)
+        for d in deliveries
+        if d.status != DeliveryStatus.UNREACHABLE
+    )
+    assert from_events == from_rows
+    reasons = {(d.status, d.reason) for d in deliveries}
+    assert (DeliveryStatus.UNREACHABLE, "zalo_48h") in reasons
+    assert (DeliveryStatus.SENT, None) in reasons
+    asked = [t for t in session.scalars(select(Ticket)) if t.reason == "announcement"]
+    assert asked
+    assert all(ticket.announcement_id is not None for ticket in asked)
 
 
 def test_events_follow_the_flows(session: Session) -> None:
@@ -126,6 +184,10 @@ def _check(
 ) -> None:
     """One event against the resident's earlier ones (`seen`: (type, key) and (type, ticket))."""
     type_, key, value = EventType(event.type), event.key, event.value or 0.0
+    if type_ in (EventType.UNSUBSCRIBED, EventType.ANNOUNCEMENT_SENT):
+        assert (EventType.SUBSCRIBED, event.channel) in seen
+    if type_ == EventType.ANNOUNCEMENT_REPLY:
+        assert (EventType.ANNOUNCEMENT_SENT, key) in seen
     if type_ == EventType.SERVICE_COMPLETED:
         assert (EventType.SERVICE_STARTED, key) in seen
     if type_ in (EventType.SERVICE_STEP, EventType.SERVICE_STUCK):
@@ -196,6 +258,11 @@ def test_a_believable_month(session: Session) -> None:
     assert report.missed
     assert report.lessons
     assert any(row.stuck_step is not None for row in report.services)
+    assert [row.category for row in report.announcements] == ["warning", "event"]
+    assert all(row.targeted > row.sent > 0 for row in report.announcements)
+    assert sum(row.replies for row in report.announcements) > 0
+    assert {row.channel for row in report.subscriptions} == {"zalo", "telegram", "web"}
+    assert sum(row.subscribers for row in report.subscriptions) >= 20
 
 
 def test_events_target_adds_residents_until_reached(session: Session) -> None:
@@ -229,6 +296,16 @@ def test_clear_leaves_real_rows(session: Session) -> None:
     session.add(real_event)
     session.flush()
     session.add(FallbackText(event_id=real_event.id, resident_id="a" * 32, text="real words"))
+    real_notice = Announcement(
+        title="Lịch tiêm chủng (mô phỏng)",  # a staff member's, whatever its title
+        text="Thứ Bảy",
+        category="event",
+        commune_code="00004",
+        send_at=NOW,
+        expires_at=NOW,
+        author_id=None,
+    )
+    session.add(real_notice)
     session.commit()
     made = _seed(session)
 
@@ -237,6 +314,9 @@ def test_clear_leaves_real_rows(session: Session) -> None:
 
     assert (cleared.events, cleared.fallback_texts) == (made.events, made.fallback_texts)
     assert (cleared.tickets, cleared.volunteers) == (made.tickets, made.volunteers)
+    assert cleared.announcements == made.announcements
+    assert [n.id for n in session.scalars(select(Announcement))] == [real_notice.id]
+    assert list(session.scalars(select(Delivery))) == []
     assert [e.id for e in _events(session)] == [real_event.id]
     assert [t.text for t in session.scalars(select(FallbackText))] == ["real words"]
     assert [t.id for t in session.scalars(select(Ticket))] == [real_ticket.id]

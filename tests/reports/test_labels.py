@@ -6,6 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from bot.announcements import ZALO_REASONS
+from bot.outbox import Blocked, Refused
+from core.models import AnnouncementCategory
+from core.repositories.subscriptions import Unsubscribed
 from reports import labels
 from reports.model import Metrics, Period
 
@@ -67,3 +71,16 @@ def test_names_dates_and_every_metric_labelled() -> None:
     assert fields | {"quiz_pass_rate"} == set(labels.METRICS)
     assert labels.intent_name("greet") == "Chào hỏi (greet)"
     assert labels.intent_name("") == "(không rõ)"
+
+
+def test_announcement_words() -> None:
+    assert labels.reasons({"blocked": 7, "gave_up": 2, "refused": 0, "new_reason": 5}) == (
+        "chặn bot: 7; gửi lại nhiều lần không được: < 5; new_reason: 5"
+    )
+    assert labels.reasons({}) == ""
+    # Every reason the announcement worker and the outbox write down has its words.
+    written = {*ZALO_REASONS.values(), Blocked.outcome, Refused.outcome, "gave_up", "error"}
+    written |= {"channel_off", "unsubscribed", "pending", "unknown"}
+    assert written <= set(labels.DELIVERY_REASONS)
+    assert {why.value for why in Unsubscribed} <= set(labels.UNSUBSCRIBE_REASONS)
+    assert {category.value for category in AnnouncementCategory} == set(labels.CATEGORIES)

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
 
-from core.models import Event, EventType, FallbackText, Ticket, TicketState, Volunteer
-from core.places import communes
+from core.models import (
+    Announcement,
+    AnnouncementCommune,
+    AnnouncementStatus,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventType,
+    FallbackText,
+    Resident,
+    Ticket,
+    TicketState,
+    Volunteer,
+)
+from core.places import commune_by_code, communes
 from reports.metrics import UnknownPlace, commune_report, province_report
-from reports.model import LOCAL_TZ, Metrics, Period
+from reports.model import LOCAL_TZ, AnnouncementRow, Metrics, Period, SubscriptionRow
 
 OCT = Period(2026, 10)
 NOV = Period(2026, 11)
@@ -343,3 +356,188 @@ def test_province_totals_pool_times_and_ratings(session: Session, log: Log) -> N
     assert total.claim_p50 == 120.0
     assert (total.ratings, total.rating_average) == (3, 4.0)
     assert not total.active  # handoffs claimed without messages or requests
+
+
+class Notices:
+    """Builds announcements, their deliveries and the events and tickets about them."""
+
+    def __init__(self, session: Session, log: Log) -> None:
+        self.session, self.log = session, log
+
+    def announce(
+        self,
+        started: str | None,
+        title: str,
+        *,
+        commune: str | None = None,
+        province: str | None = None,
+        only: tuple[str, ...] = (),
+    ) -> int:
+        send_at = local(started or "2026-10-15 08:00")
+        made = Announcement(
+            title=title,
+            text="Nội dung thông báo.",
+            category="event",
+            commune_code=commune,
+            province_code=province,
+            send_at=send_at,
+            expires_at=send_at + timedelta(days=3),
+            status=AnnouncementStatus.SENT if started else AnnouncementStatus.APPROVED,
+            started_at=local(started) if started else None,
+        )
+        self.session.add(made)
+        self.session.flush()
+        self.session.add_all(
+            AnnouncementCommune(announcement_id=made.id, commune_code=c) for c in only
+        )
+        return made.id
+
+    def resident(self, resident: str, commune: str) -> None:
+        self.session.add(Resident(id=resident, commune_code=commune, consent=True))
+
+    def deliver(
+        self,
+        announcement: int,
+        resident: str,
+        status: DeliveryStatus,
+        *,
+        reason: str | None = None,
+        channel: str = "telegram",
+        stamped: str | None = None,
+    ) -> None:
+        """A delivery; sent or failed ones with their event, stamped with that commune."""
+        self.session.add(
+            Delivery(
+                announcement_id=announcement,
+                resident_id=resident,
+                channel=channel,
+                status=status,
+                reason=reason,
+            )
+        )
+        kinds = {
+            DeliveryStatus.SENT: EventType.ANNOUNCEMENT_SENT,
+            DeliveryStatus.FAILED: EventType.ANNOUNCEMENT_FAILED,
+        }
+        if status in kinds:
+            when = "2026-10-15 09:00"
+            self.log.add(when, kinds[status], resident, commune=stamped, channel=channel,
+                         key=str(announcement))  # fmt: skip
+
+    def handoff(self, announcement: int, resident: str, commune: str) -> None:
+        self.session.add(
+            Ticket(
+                resident_id=resident,
+                channel="telegram",
+                channel_user_id="1",
+                commune_code=commune,
+                reason="announcement",
+                announcement_id=announcement,
+            )
+        )
+        self.session.flush()
+
+
+def test_announcements_reach_and_subscriptions(session: Session, log: Log) -> None:
+    notices = Notices(session, log)
+    for resident, home in (("r1", X), ("r2", X), ("r3", X), ("r5", X), ("m1", Y), ("y1", Y)):
+        notices.resident(resident, home)
+    # X's own announcement: every outcome, among X's residents.
+    own = notices.announce("2026-10-03 09:00", "Ngày hỗ trợ VNeID", commune=X)
+    notices.deliver(own, "r1", DeliveryStatus.SENT, stamped=X)
+    notices.deliver(own, "r2", DeliveryStatus.UNREACHABLE, reason="zalo_48h", channel="zalo")
+    notices.deliver(own, "r3", DeliveryStatus.FAILED, reason="blocked", stamped=X)
+    notices.deliver(own, "r5", DeliveryStatus.QUEUED)
+    notices.deliver(own, "m1", DeliveryStatus.SENT, stamped=X)  # has moved to Y since
+    notices.deliver(own, "erased-1", DeliveryStatus.SENT, channel="web", stamped=X)
+    notices.deliver(own, "erased-2", DeliveryStatus.UNREACHABLE, reason="zalo_replies")
+    log.add("2026-10-20 10:00", EventType.DATA_ERASED, "erased-2")  # erased in X
+    log.add("2026-10-03 09:05", EventType.ANNOUNCEMENT_REPLY, "r1", key=str(own))
+    notices.handoff(own, "r1", X)
+    # The province's, to every commune: r1 in X, y1 in Y (who replies and asks a person).
+    province = notices.announce("2026-10-20 15:00", "Cảnh báo lừa đảo", province="01")
+    notices.deliver(province, "r1", DeliveryStatus.SENT, stamped=X)
+    notices.deliver(province, "y1", DeliveryStatus.SENT, stamped=Y)
+    log.add("2026-10-20 15:10", EventType.ANNOUNCEMENT_REPLY, "y1", commune=Y, key=str(province))
+    notices.handoff(province, "y1", Y)
+    # Not in X's October: the province's to Y only, X's of last month (by Vietnam's time),
+    # one approved but not started, and another province's.
+    only_y = notices.announce("2026-10-21 08:00", "Lịch tiêm chủng", province="01", only=(Y,))
+    notices.deliver(only_y, "y1", DeliveryStatus.SENT, stamped=Y)
+    notices.announce("2026-09-30 23:30", "Tháng trước", commune=X)
+    notices.announce(None, "Chưa gửi", commune=X)
+    notices.announce("2026-10-10 08:00", "Tỉnh khác", commune=ELSEWHERE)
+    # Subscriptions: r1 stops after the first (within the week) and comes back; r3 blocked
+    # the bot; s7 subscribed then erased their data; y1 is Y's; r8 only in November.
+    sub, unsub = EventType.SUBSCRIBED, EventType.UNSUBSCRIBED
+    log.add("2026-09-15 08:00", sub, "r1", key="telegram")
+    log.add("2026-09-20 08:00", sub, "r3", key="telegram")
+    log.add("2026-10-02 08:00", sub, "r2", channel="zalo", key="zalo")
+    log.add("2026-10-02 08:00", sub, "r5", key="telegram")
+    log.add("2026-10-02 08:00", sub, "y1", commune=Y, key="telegram")
+    log.add("2026-10-03 09:01", unsub, "r3", key="blocked")
+    log.add("2026-10-04 08:00", sub, "s7", channel="zalo", key="zalo")
+    log.add("2026-10-05 08:00", unsub, "r1", key="resident")
+    log.add("2026-10-10 08:00", sub, "s6", channel="web", key="web")
+    log.add("2026-10-12 08:00", EventType.DATA_ERASED, "s7", channel="zalo")
+    log.add("2026-10-25 08:00", sub, "r1", key="telegram")
+    log.add("2026-11-02 08:00", sub, "r8", channel="zalo", key="zalo")
+
+    report = commune_report(session=session, commune_code=X, period=OCT, now=NOW)
+    x_name = commune_by_code(X).name  # type: ignore[union-attr]
+    assert report.announcements == [
+        AnnouncementRow(
+            id=own,
+            title="Ngày hỗ trợ VNeID",
+            category="event",
+            sender=x_name,
+            started=date(2026, 10, 3),
+            targeted=7,
+            sent=3,
+            failed={"blocked": 1},
+            unreachable={"zalo_48h": 1, "zalo_replies": 1},
+            pending=1,
+            unsubscribed=1,
+            replies=1,
+            handoffs=1,
+        ),
+        AnnouncementRow(
+            id=province,
+            title="Cảnh báo lừa đảo",
+            category="event",
+            sender="Thành phố Hà Nội",
+            started=date(2026, 10, 20),
+            targeted=1,
+            sent=1,
+            failed={},
+            unreachable={},
+            pending=0,
+            unsubscribed=0,
+            replies=0,
+            handoffs=0,
+        ),
+    ]
+    assert report.subscriptions == [
+        SubscriptionRow("telegram", subscribed=2, unsubscribed=2, subscribers=2),
+        SubscriptionRow("zalo", subscribed=2, unsubscribed=0, subscribers=1),
+        SubscriptionRow("web", subscribed=1, unsubscribed=0, subscribers=1),
+    ]
+    assert report.unsubscribed_by == {"blocked": 1, "resident": 1}
+
+    whole = province_report(session=session, province_code="01", period=OCT, now=NOW)
+    assert [(row.title, row.targeted, row.sent, row.replies, row.handoffs)
+            for row in whole.announcements] == [
+        ("Ngày hỗ trợ VNeID", 7, 3, 1, 1),
+        ("Cảnh báo lừa đảo", 2, 2, 1, 1),
+        ("Lịch tiêm chủng", 1, 1, 0, 0),
+    ]  # fmt: skip
+    assert whole.subscriptions[0] == SubscriptionRow("telegram", 3, 2, 3)
+
+    november = commune_report(session=session, commune_code=X, period=NOV, now=NOW)
+    assert november.announcements == []
+    assert november.subscriptions == [
+        SubscriptionRow("zalo", 1, 0, 2),
+        SubscriptionRow("telegram", 0, 0, 2),
+        SubscriptionRow("web", 0, 0, 1),
+    ]
+    assert november.unsubscribed_by == {}

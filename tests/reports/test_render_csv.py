@@ -78,8 +78,9 @@ def test_a_commune_report_in_long_format() -> None:
         [*ba_dinh, "2026-10", "volunteer", "resolved", "Chị Lan", "135"],
     ]
     # 2 × 27 summary, 5 weeks × 3, 3 services × 6, 2 lessons × 5, 3 channels × 2, 3 missed,
-    # 2 volunteers × 2
-    assert len(rows) == 1 + 54 + 15 + 18 + 10 + 6 + 3 + 4
+    # 2 volunteers × 2, 2 announcements × 12 and their 4 reasons, 3 channels × 3 subscription
+    # counts and 3 reasons to unsubscribe
+    assert len(rows) == 1 + 54 + 15 + 18 + 10 + 6 + 3 + 4 + 28 + 12
 
 
 def test_a_province_report_has_a_block_per_commune() -> None:
@@ -150,3 +151,46 @@ def test_free_text_stored_before_masking_is_masked_in_the_csv() -> None:
     shown = [row[6] for row in where(rows, section="missed")][len(FORMULAS) :]
     assert len(shown) == len(CORPUS)
     assert [(s.text, text) for s, text in zip(CORPUS, shown, strict=True) if s.leaks(text)] == []
+
+
+def test_announcements_and_subscriptions() -> None:
+    rows = read(commune_report())
+    ba_dinh = ["commune", "00004", "Phường Ba Đình", "2026-10", "announcement"]
+    assert where(rows, section="announcement", dimension="12") == [
+        [*ba_dinh, metric, "12", value]
+        for metric, value in (
+            ("title", "Ngày hỗ trợ cài VNeID tại nhà văn hóa tổ 3"),
+            ("category", "event"),
+            ("sender", "Phường Ba Đình"),
+            ("started", "2026-10-03"),
+            ("targeted", "420"),
+            ("sent", "371"),
+            ("failed", "11"),
+            ("unreachable", "38"),
+            ("pending", "0"),
+            ("unsubscribed", "6"),
+            ("replies", "44"),
+            ("handoffs", "7"),
+            ("failed.blocked", "9"),
+            ("failed.gave_up", "< 5"),
+            ("unreachable.zalo_48h", "38"),
+        )
+    ]
+    assert where(rows, section="announcement", dimension="15", metric="unsubscribed")[0][7] == (
+        "< 5"
+    )
+    subscriptions = {(row[5], row[6]): row[7] for row in where(rows, section="subscription")}
+    assert subscriptions == {
+        ("subscribed", "zalo"): "61",
+        ("unsubscribed", "zalo"): "8",
+        ("subscribers", "zalo"): "240",
+        ("subscribed", "telegram"): "33",
+        ("unsubscribed", "telegram"): "5",
+        ("subscribers", "telegram"): "180",
+        ("subscribed", "web"): "< 5",
+        ("unsubscribed", "web"): "0",
+        ("subscribers", "web"): "13",
+        ("unsubscribed_reason", "resident"): "7",
+        ("unsubscribed_reason", "blocked"): "< 5",
+        ("unsubscribed_reason", "unfollowed"): "< 5",
+    }

@@ -55,6 +55,7 @@ def test_a_commune_workbook_has_a_sheet_per_topic() -> None:
         "Hỗ trợ trực tiếp",
         "Kênh",
         "Câu hỏi chưa hiểu",
+        "Thông báo",
         "Tình nguyện viên",
     ]
 
@@ -197,9 +198,9 @@ def test_topic_sheets_hold_the_sections() -> None:
 
 def test_the_chart_sheet_has_native_charts() -> None:
     charts = charts_of(workbook(commune_report()))
-    assert len(charts) == 4  # weeks, services, lessons, handoff times
-    assert [chart.type for chart in charts] == ["col", "bar", "bar", "bar"]
-    assert [len(chart.series) for chart in charts] == [2, 2, 2, 2]
+    assert len(charts) == 5  # weeks, services, lessons, handoff times, announcements
+    assert [chart.type for chart in charts] == ["col", "bar", "bar", "bar", "bar"]
+    assert [len(chart.series) for chart in charts] == [2, 2, 2, 2, 2]
     weeks = charts[0].series[0]
     assert weeks.val.numRef.f == "'Theo tuần'!$C$5:$C$9"  # conversations, without the total
     assert weeks.cat.numRef.f == "'Theo tuần'!$A$5:$A$9"
@@ -236,7 +237,7 @@ def test_a_province_workbook_ranks_its_communes() -> None:
     assert ranked[2][-2:] == (0, "—")  # no residents last month; change undefined
     assert ranked[1][-1] == pytest.approx(40 / 30 - 1)
     idle = book["Xã chưa hoạt động"]
-    assert idle["A2"].value == "IX. Xã, phường chưa có hoạt động (1)"
+    assert idle["A2"].value == "X. Xã, phường chưa có hoạt động (1)"
     assert rows(idle, 5, 5) == [(1, "00070", "Phường Hoàn Kiếm", 20)]
     assert book["Tổng hợp"]["A2"].value == "TỔ CÔNG NGHỆ SỐ CỘNG ĐỒNG"
     assert book["Tổng hợp"]["A6"].value == (
@@ -272,3 +273,38 @@ def test_free_text_stored_before_masking_is_masked_in_the_workbook() -> None:
     assert len(shown) == len(CORPUS)
     assert [(s.text, text) for s, text in zip(CORPUS, shown, strict=True) if s.leaks(text)] == []
     assert book["Tình nguyện viên"]["A8"].value == "Lan [số điện thoại]"
+
+
+def test_the_announcements_sheet() -> None:
+    sheet = workbook(commune_report())["Thông báo"]
+    assert sheet["A2"].value == "VIII. Thông báo của xã/phường"
+    assert str(sheet["A4"].value).startswith("Từng thông báo bắt đầu gửi trong tháng")
+    found = rows(sheet, 5, sheet.max_row)
+    assert found[0][:5] == ("Thông báo", "Loại", "Nơi gửi", "Ngày gửi", "Cần gửi")
+    assert found[1] == (
+        "Ngày hỗ trợ cài VNeID tại nhà văn hóa tổ 3",
+        "Sự kiện",
+        "Phường Ba Đình",
+        "03/10/2026",
+        420,
+        371,
+        11,
+        38,
+        "chặn bot: 9; gửi lại nhiều lần không được: < 5; "
+        "Zalo quá 48 giờ từ tin cuối của người dân: 38",
+        6,
+        44,
+        7,
+    )
+    assert found[2][5:8] == (430, 0, "< 5")
+    assert ("Trang web", "< 5", 0, 13) in [row[:4] for row in found]
+    assert ("Tổng cộng", 98, 13, 433) in [row[:4] for row in found]
+    assert ("Chặn bot Telegram", "< 5") in [row[:2] for row in found]
+    assert sheet.page_setup.orientation == "landscape"
+
+
+def test_a_month_without_announcements_says_so() -> None:
+    sheet = workbook(empty_commune_report())["Thông báo"]
+    texts = [cell for row in rows(sheet, 1, sheet.max_row) for cell in row if cell]
+    assert "Không có thông báo nào được gửi trong tháng." in texts
+    assert "Chưa có người dân nào đăng ký nhận thông báo." in texts

@@ -97,6 +97,7 @@ def test_the_official_heading_and_every_section() -> None:
         "handoff",
         "channel",
         "missed",
+        "announcement",
         "volunteer",
     ]
     assert page.headings == [
@@ -107,7 +108,8 @@ def test_the_official_heading_and_every_section() -> None:
         "V. Hỗ trợ trực tiếp của Tổ công nghệ số",
         "VI. Kênh liên lạc người dân sử dụng",
         "VII. Những câu hỏi trợ lý chưa hiểu nhiều nhất",
-        "VIII. Hoạt động của thành viên",
+        "VIII. Thông báo của xã/phường",
+        "IX. Hoạt động của thành viên",
     ]
     assert "Dữ liệu mô phỏng" not in text
 
@@ -137,15 +139,16 @@ def test_small_counts_are_hidden_and_their_change_too() -> None:
     assert page.cells[row + 8 : row + 10] == ["0", "—"]
 
 
-def test_four_svg_charts_drawn_inline() -> None:
+def test_five_svg_charts_drawn_inline() -> None:
     _html, page = parse(commune_report())
-    assert page.tags.count("svg") == 4
+    assert page.tags.count("svg") == 5
     titles = [value for tag, name, value in page.attrs if tag == "svg" and name == "aria-label"]
     assert titles == [
         "Cuộc trò chuyện và tin nhắn theo tuần",
         "Lượt hướng dẫn theo dịch vụ",
         "Lượt học theo bài",
         "Thời gian phản hồi (phút)",
+        "Cần gửi và đã gửi theo thông báo",
     ]
     assert page.tags.count("rect") >= 2 * 5 + 2 * 3 + 2 * 2 + 2 * 2
     assert "1 ngày 02 giờ" in "".join(page.text)  # the longest bar's label
@@ -183,7 +186,7 @@ def test_the_synthetic_banner() -> None:
 
 def test_a_province_page_lists_its_communes_and_the_idle_ones() -> None:
     _, page = parse(province_report())
-    assert page.sections[-3:] == ["missed", "commune", "inactive"]
+    assert page.sections[-4:] == ["missed", "announcement", "commune", "inactive"]
     assert "volunteer" not in page.sections
     text = "".join(page.text)
     assert "TỔ CÔNG NGHỆ SỐ CỘNG ĐỒNG" in text
@@ -199,3 +202,64 @@ def test_free_text_stored_before_masking_is_masked_on_the_page() -> None:
     assert all(text in page.cells for text in masked)
     assert [(s.text, text) for s, text in zip(CORPUS, masked, strict=True) if s.leaks(text)] == []
     assert "0912.345.678" not in html
+
+
+def test_the_announcements_section() -> None:
+    _, page = parse(commune_report())
+    cells = page.cells
+    row = cells.index("Ngày hỗ trợ cài VNeID tại nhà văn hóa tổ 3")
+    assert cells[row : row + 12] == [
+        "Ngày hỗ trợ cài VNeID tại nhà văn hóa tổ 3",
+        "Sự kiện",
+        "Phường Ba Đình",
+        "03/10/2026",
+        "420",
+        "371",
+        "11",
+        "38",
+        "chặn bot: 9; gửi lại nhiều lần không được: < 5; "
+        "Zalo quá 48 giờ từ tin cuối của người dân: 38",
+        "6",
+        "44",
+        "7",
+    ]
+    row = cells.index("Cảnh báo cuộc gọi giả danh công an yêu cầu cài ứng dụng")
+    assert cells[row + 1 : row + 3] == ["Cảnh báo", "Thành phố Hà Nội"]
+    assert cells[row + 6 : row + 10] == [
+        "0",
+        "< 5",
+        "Zalo quá 48 giờ từ tin cuối của người dân: < 5",
+        "< 5",
+    ]
+    row = cells.index("Đang đăng ký cuối tháng")
+    assert cells[row + 1 : row + 13] == [
+        *("Zalo OA", "61", "8", "240"),
+        *("Telegram", "33", "5", "180"),
+        *("Trang web", "< 5", "0", "13"),
+    ]
+    assert cells[row + 13 : row + 17] == ["Tổng cộng", "98", "13", "433"]
+    row = cells.index("Lý do hủy đăng ký")
+    assert cells[row + 2 : row + 8] == [
+        *("Người dân tự hủy", "7"),
+        *("Chặn bot Telegram", "< 5"),
+        *("Bỏ quan tâm Zalo OA", "< 5"),
+    ]
+
+
+def test_a_month_without_announcements_says_so() -> None:
+    _, page = parse(empty_commune_report())
+    text = "".join(page.text)
+    assert "VIII. Thông báo của xã/phường" in page.headings
+    assert "Không có thông báo nào được gửi trong tháng." in text
+    assert "Chưa có người dân nào đăng ký nhận thông báo." in text
+    assert "Không có lượt hủy đăng ký nào trong tháng." in text
+    assert "Ngày gửi" in page.cells  # the table's header is still there
+
+
+def test_tables_of_many_columns_scroll_sideways_on_a_phone() -> None:
+    html, _page = parse(commune_report())
+    assert html.count('<table class="wide">') == 1  # the announcements, 12 columns
+    assert "table.wide{min-width:880px}" in html
+    assert "table.wide{min-width:0;font-size:10pt}" in html  # fits A4 when printed
+    _, page = parse(province_report())
+    assert ("table", "class", "wide") in page.attrs  # the ranked communes too

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from core.erasure import erase_resident
 from core.models import (
     Announcement,
     AnnouncementStatus,
@@ -24,8 +25,15 @@ from core.repositories.announcements import (
     settle_delivery,
 )
 from core.repositories.events import record_events
+from core.repositories.residents import set_commune
 from core.repositories.subscriptions import Unsubscribed, unsubscribe
-from tests.core.repositories.test_announcements import BA_DINH, _draft, _resident, _staff
+from tests.core.repositories.test_announcements import (
+    BA_DINH,
+    NGOC_HA,
+    _draft,
+    _resident,
+    _staff,
+)
 
 
 def _sent_announcement(session: Session) -> Announcement:
@@ -117,3 +125,61 @@ def test_unsubscribing_long_before_or_after_it_is_not_counted(session: Session) 
     unsubscribe(session=session, resident_id="r1", channel="telegram", why=Unsubscribed.RESIDENT)
     session.flush()
     assert reach(session=session, announcement_ids=[made.id])[made.id].unsubscribed == 0
+
+
+def test_reach_among_the_residents_of_some_communes(session: Session) -> None:
+    hn = _staff(session, "hn", province_code="01")
+    made = create_announcement(
+        session=session, author=hn, draft=_draft(commune_code=None, province_code="01")
+    )
+    made.status, made.started_at = AnnouncementStatus.SENDING, utcnow()
+    _resident(session, "r1", BA_DINH, "telegram")
+    _resident(session, "r2", NGOC_HA, "telegram")
+    _resident(session, "r3", BA_DINH, "zalo")
+    ids = claim_deliveries(
+        session=session,
+        announcement_id=made.id,
+        targets=[
+            (Target("r1", "telegram", "r1", BA_DINH), "claimed", None),
+            (Target("r2", "telegram", "r2", NGOC_HA), "claimed", None),
+            (Target("r3", "zalo", "r3", BA_DINH), "unreachable", "zalo_48h"),
+        ],
+    )
+    sent = [ids[("r1", "telegram")], ids[("r2", "telegram")]]
+    set_status(
+        session=session,
+        delivery_ids=sent,
+        status=DeliveryStatus.QUEUED,
+        only_from=DeliveryStatus.CLAIMED,
+    )
+    for delivery in sent:
+        settle_delivery(session=session, delivery_id=delivery, sent=True)
+    # r1 moves after it reached them in Ba Đình; r3 erases their data; r2 replies and asks.
+    set_commune(session=session, resident_id="r1", commune_code=NGOC_HA)
+    erase_resident(session=session, resident_id="r3", channel="zalo")
+    record_events(
+        session=session,
+        channel="telegram",
+        resident_id="r2",
+        commune_code=NGOC_HA,
+        rows=[(EventType.ANNOUNCEMENT_REPLY, str(made.id), None)],
+    )
+    session.add(
+        Ticket(
+            resident_id="r2",
+            channel="telegram",
+            channel_user_id="r2",
+            commune_code=NGOC_HA,
+            reason="announcement",
+            announcement_id=made.id,
+        )
+    )
+    session.flush()
+
+    def counts(communes: list[str] | None) -> tuple[int, int, int, int, int]:
+        one = reach(session=session, announcement_ids=[made.id], communes=communes)[made.id]
+        return one.targeted, one.sent, sum(one.unreachable.values()), one.replies, one.handoffs
+
+    assert counts([BA_DINH]) == (2, 1, 1, 0, 0)
+    assert counts([NGOC_HA]) == (1, 1, 0, 1, 1)
+    assert counts([BA_DINH, NGOC_HA]) == counts(None) == (3, 2, 1, 1, 1)
