@@ -1,6 +1,7 @@
 """What staff see of announcements, on the admin page (bot/admin/announcements.py) and in
 `cns announce`: place, status, who wrote and approved each, what it allows the viewer to do,
-what every channel will show (the preview) and how far it reached, as JSON-ready dicts.
+what every channel will show (the preview) and how far it reached, as JSON-ready dicts (the
+reasons in the monthly report's words, reports/labels.py).
 
 Times staff type without an offset are Vietnam time; times given out are UTC ISO 8601.
 """
@@ -32,6 +33,7 @@ from core.repositories.announcements import (
     chosen_communes,
     may_manage,
 )
+from reports.labels import DELIVERY_REASONS
 
 DEFAULT_LIFETIME = timedelta(days=7)  # an announcement without an expiry stops after this
 CHANNELS = ((telegram_wire.CHANNEL, "Telegram"), (zalo.CHANNEL, "Zalo"), (WEB, "Trang web"))
@@ -42,19 +44,6 @@ STATUS_LABELS = {
     AnnouncementStatus.SENDING: "Đang gửi",
     AnnouncementStatus.SENT: "Đã gửi xong",
     AnnouncementStatus.CANCELLED: "Đã hủy",
-}
-# Why a delivery failed or could not be made (announcement_deliveries.reason).
-REASON_LABELS = {
-    "blocked": "Người dân đã chặn tài khoản của bot",
-    "refused": "Nền tảng từ chối tin nhắn",
-    "gave_up": "Gửi lại nhiều lần không được",
-    "error": "Lỗi khi gửi",
-    "channel_off": "Kênh này chưa bật trên máy chủ",
-    "unsubscribed": "Người dân hủy nhận trước khi tin đi",
-    "zalo_48h": "Zalo: quá 48 giờ từ tin nhắn cuối của người dân",
-    "zalo_replies": "Zalo: đã hết lượt trả lời miễn phí",
-    "zalo": "Zalo chưa cho gửi tin miễn phí lúc này",
-    "unknown": "Không rõ lý do",
 }
 WAITING_FOR_SECOND = "Chờ một cán bộ khác duyệt (người soạn không tự duyệt được)."
 
@@ -123,7 +112,7 @@ def _place(announcement: Announcement, chosen: Sequence[str]) -> dict[str, Any]:
 
 def _reasons(counts: dict[str, int]) -> list[dict[str, Any]]:
     return [
-        {"reason": reason, "label": REASON_LABELS.get(reason, reason), "count": count}
+        {"reason": reason, "label": DELIVERY_REASONS.get(reason, reason), "count": count}
         for reason, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     ]
 

@@ -149,9 +149,9 @@ def test_the_reach_is_shown_by_reason() -> None:
         "  Sent: 1\n"
         "  Waiting for the platform's answer: 0\n"
         "  Failed: 1\n"
-        "    Người dân đã chặn tài khoản của bot (blocked): 1\n"
+        "    chặn bot (blocked): 1\n"
         "  Not reachable now: 1\n"
-        "    Zalo: quá 48 giờ từ tin nhắn cuối của người dân (zalo_48h): 1\n"
+        "    Zalo quá 48 giờ từ tin cuối của người dân (zalo_48h): 1\n"
     ) in shown
     assert _run("cancel", str(made), "--as", "hoa") == (
         f"Announcement {made} cancelled (3 deliveries made before).\n"

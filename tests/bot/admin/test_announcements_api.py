@@ -384,12 +384,12 @@ def test_the_detail_counts_its_reach(client: TestClient) -> None:
         "pending": 0,
     }
     assert reach["failed_reasons"] == [
-        {"reason": "channel_off", "label": "Kênh này chưa bật trên máy chủ", "count": 1}
+        {"reason": "channel_off", "label": "kênh chưa bật", "count": 1}
     ]
     assert reach["unreachable_reasons"] == [
         {
             "reason": "zalo_48h",
-            "label": "Zalo: quá 48 giờ từ tin nhắn cuối của người dân",
+            "label": "Zalo quá 48 giờ từ tin cuối của người dân",
             "count": 1,
         }
     ]
