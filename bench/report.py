@@ -154,8 +154,9 @@ def prepare(connection: Connection, layout: Layout) -> None:
     )
     connection.execute(
         text(
-            "INSERT INTO volunteers (display_name, role, created_at) "
-            "SELECT 'Tình nguyện viên ' || g || ' (mô phỏng)', 'volunteer', now() "
+            "INSERT INTO volunteers (display_name, role, created_at, security_stamp) "
+            "SELECT 'Tình nguyện viên ' || g || ' (mô phỏng)', 'volunteer', now(), "
+            "substr(md5(random()::text), 1, 32) "
             "FROM generate_series(1, :count) AS g"
         ),
         {"count": len(layout.ranked) * VOLUNTEERS_PER_COMMUNE},
