@@ -28,6 +28,7 @@ STATE_LABELS = {
     TicketState.CANCELLED: "Đã huỷ",
 }
 NO_COMMUNE = "Chưa rõ xã"
+CARD_LIMIT = 4096  # one Telegram message
 
 
 def commune_name(code: str | None) -> str:
@@ -136,7 +137,8 @@ class TicketView:
         return f"#{self.id} · {self.commune_name} · {self.reason_label}"[:128]
 
     def card(self) -> str:
-        """What a volunteer reads before claiming."""
+        """What a volunteer reads before claiming (one Telegram message: a summary too long
+        for it is cut at the end)."""
         lines = [f"Yêu cầu #{self.id} — {self.reason_label}", f"Xã: {self.commune_name}"]
         if self.service_label:
             lines.append(f"Thủ tục: {self.service_label}")
@@ -144,7 +146,8 @@ class TicketView:
             lines += ["", f"Thông báo đã gửi: {self.announcement.title}", self.announcement.text]
         if self.summary:
             lines += ["", self.summary]
-        return "\n".join(lines)
+        card = "\n".join(lines)
+        return card if len(card) <= CARD_LIMIT else card[: CARD_LIMIT - 1] + "…"
 
 
 @dataclass(frozen=True)

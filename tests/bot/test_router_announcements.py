@@ -99,13 +99,15 @@ def news(app_database: str) -> tuple[int, int]:
     return ours, theirs
 
 
-def _handoff_answer(announcement: object, reason: str = "request_human") -> dict[str, object]:
+def _handoff_answer(
+    announcement: object, reason: str = "request_human", summary: str = ""
+) -> dict[str, object]:
     request = {
         HANDOFF: True,
         "reason": reason,
         "service": None,
         "step": None,
-        "summary": "",
+        "summary": summary,
         ANNOUNCEMENT: announcement,
     }
     return {
@@ -177,6 +179,21 @@ async def test_a_scam_about_an_announcement_stays_urgent_and_carries_it(
     await router.handle(_said("co nguoi goi bao toi chuyen tien"))
     ticket = _ticket()
     assert (ticket.announcement_id, ticket.reason, ticket.urgent) == (ours, "scam", True)
+
+
+async def test_the_card_shows_the_announcement_and_fits_one_telegram_message(
+    router: Router, rasa: FakeRasa, news: tuple[int, int]
+) -> None:
+    ours, _ = news
+    rasa.answer = _handoff_answer(ours, summary="Người dân nhắn gần đây:\n• " + "a" * 5000)
+    await router.handle(_said(ask_more(ours).payload))
+    with session_scope() as session:
+        view = active_view(session, RESIDENT)
+    assert view is not None
+    card = view.card()
+    assert len(card) == 4096
+    assert card.endswith("a…")
+    assert "Làm căn cước lưu động: mang căn cước đến nhà văn hóa." in card
 
 
 async def test_a_message_soon_after_counts_once_as_a_reply(
