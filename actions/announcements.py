@@ -9,6 +9,14 @@ and action_set_commune come back here once it is answered. The action server kno
 pseudonymous sender id, so the subscription itself is made by the gateway, which knows the
 chat id: from the SUBSCRIBE control (bot/router.py). Ending one needs no chat id: it is done
 here.
+
+The request waits only while the resident answers the commune question: any other message
+abandons it (`subscription_waits`), and action_set_commune clears the slot either way.
+
+The bot offers the announcements itself ("Nhận thông báo của xã/phường", `offer_due`) once
+their commune is known and they consented, where no other question is pending: after they
+name their commune, or at the end of a walkthrough; never to a subscriber of this channel,
+and once (the `announcements_offered` slot).
 """
 
 from __future__ import annotations
@@ -20,16 +28,26 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from actions.flows import in_session
+from actions.flows import button, in_session
 from actions.privacy_notice import Moment, ask
 from actions.tracking import tracker_channel
 from core.places import commune_by_code
 from core.repositories.residents import get_resident, mark_commune_asked, mark_consent_asked
-from core.repositories.subscriptions import unsubscribe
+from core.repositories.subscriptions import is_subscribed, unsubscribe
 from nlu.controls import SUBSCRIBE
 
 # Set while the resident's subscription waits for their answer to the commune question.
 SUBSCRIBE_PENDING_SLOT = "subscribe_pending"
+# Set once the bot offered the announcements (data/domain.yml).
+OFFERED_SLOT = "announcements_offered"
+COMMUNE_INTENT = "provide_commune"
+SUBSCRIBE_INTENT = "subscribe_announcements"
+OFFER_BUTTON = button("Nhận thông báo của xã/phường", SUBSCRIBE_INTENT)
+LATER_BUTTON = button("Để sau", "deny")
+OFFER_TEXT = (
+    "Anh/chị có muốn nhận thông báo của xã, phường (hạn chót, sự kiện, cảnh báo lừa đảo) "
+    "qua đây không ạ?"
+)
 ASK_COMMUNE_TEXT = (
     "Dạ, anh/chị ở xã, phường nào để em gửi đúng thông báo ạ? "
     'Gõ tên là được, không cần dấu, ví dụ: "xa tan lap tay ninh".'
@@ -83,6 +101,40 @@ async def subscribe_or_ask(
     dispatcher.utter_message(json_message={SUBSCRIBE: True})
     dispatcher.utter_message(text=subscribed_text(commune.name))
     return [SlotSet(SUBSCRIBE_PENDING_SLOT, None)]
+
+
+def subscription_waits(tracker: Tracker) -> bool:
+    """True while a request to subscribe waits for the resident's commune: the slot was set by
+    an action in this session, and every message since answered the commune question (a
+    place typed again, one of the places offered). Any other message abandoned it."""
+    if not tracker.get_slot(SUBSCRIBE_PENDING_SLOT):
+        return False
+    set_here = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "session_started":
+            return False  # carried over from an earlier session
+        if set_here and kind == "action":
+            return True
+        if kind == "slot" and event.get("name") == SUBSCRIBE_PENDING_SLOT:
+            set_here = True
+        elif kind == "user" and not set_here:
+            intent = (event.get("parse_data") or {}).get("intent") or {}
+            if intent.get("name") != COMMUNE_INTENT:
+                return False
+    return False
+
+
+def offer_due(session: Session, tracker: Tracker) -> bool:
+    """Offer the announcements now? Not offered yet, and the resident consented, has a
+    commune and is not subscribed on this channel."""
+    if tracker.get_slot(OFFERED_SLOT):
+        return False
+    resident = get_resident(session=session, resident_id=tracker.sender_id)
+    if resident is None or not resident.consent or resident.commune_code is None:
+        return False
+    channel = tracker_channel(tracker)
+    return not is_subscribed(session=session, resident_id=tracker.sender_id, channel=channel)
 
 
 class ActionSubscribeAnnouncements(Action):

@@ -1,6 +1,7 @@
 """The resident's commune: asked when a person is needed or, once, at the end of a walkthrough;
 resolved from free text, confirmed, remembered on the profile, changeable later ("tôi chuyển
-sang xã khác"). A subscription to announcements waiting for the answer goes on at once."""
+sang xã khác"). A subscription to announcements waiting for the answer goes on at once; with
+nothing else to go on with, the announcements may be offered (actions/announcements.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,16 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from actions.announcements import SUBSCRIBE_PENDING_SLOT, subscribe_or_ask
+from actions.announcements import (
+    LATER_BUTTON,
+    OFFER_BUTTON,
+    OFFER_TEXT,
+    OFFERED_SLOT,
+    SUBSCRIBE_PENDING_SLOT,
+    offer_due,
+    subscribe_or_ask,
+    subscription_waits,
+)
 from actions.flows import ASK_HOW_TO_HELP, button, in_session, str_entity
 from actions.tracking import COMMUNE_SLOT, tracker_commune
 from core.places import Commune, commune_by_code, resolve_place
@@ -90,30 +100,38 @@ class ActionSetCommune(Action):
         if len(candidates) == 1:
             commune = candidates[0]
 
-            def remember(session: Session) -> bool:
+            def remember(session: Session) -> tuple[bool, bool]:
                 set_commune(
                     session=session, resident_id=tracker.sender_id, commune_code=commune.code
                 )
-                return latest_unfinished(session=session, resident_id=tracker.sender_id) is not None
+                unfinished = latest_unfinished(session=session, resident_id=tracker.sender_id)
+                return unfinished is not None, offer_due(session, tracker)
 
-            has_unfinished = await in_session(remember)
+            has_unfinished, offer = await in_session(remember)
             noted = f"Dạ, em đã ghi nhận anh/chị ở {commune.label} ạ."
-            if tracker.get_slot(SUBSCRIBE_PENDING_SLOT):  # asked to subscribe: do it now
+            if subscription_waits(tracker):  # asked to subscribe: do it now
                 dispatcher.utter_message(text=noted)
                 subscribed = await subscribe_or_ask(dispatcher, tracker)
                 return [SlotSet(COMMUNE_SLOT, commune.code), *subscribed]
+            events = [SlotSet(COMMUNE_SLOT, commune.code)]
+            if tracker.get_slot(SUBSCRIBE_PENDING_SLOT):  # a request to subscribe abandoned
+                events.append(SlotSet(SUBSCRIBE_PENDING_SLOT, None))
             pending = tracker.get_slot(PENDING_HANDOFF_SLOT)
             dispatcher.utter_message(
                 text=noted,
                 buttons=[RESUME_BUTTON] if has_unfinished and not pending else [],
             )
             if not pending:
-                if not has_unfinished:  # e.g. asked at the end of a walkthrough: what next?
-                    dispatcher.utter_message(response=ASK_HOW_TO_HELP)
-                return [SlotSet(COMMUNE_SLOT, commune.code)]
+                if has_unfinished:
+                    return events
+                if offer:  # nothing else to go on with: the commune's announcements?
+                    dispatcher.utter_message(text=OFFER_TEXT, buttons=[OFFER_BUTTON, LATER_BUTTON])
+                    return [*events, SlotSet(OFFERED_SLOT, True)]
+                dispatcher.utter_message(response=ASK_HOW_TO_HELP)  # e.g. after a walkthrough
+                return events
             # The resident asked for a person before we knew their commune: send it now.
             dispatcher.utter_message(json_message=json.loads(pending))
-            return [SlotSet(COMMUNE_SLOT, commune.code), SlotSet(PENDING_HANDOFF_SLOT, None)]
+            return [*events, SlotSet(PENDING_HANDOFF_SLOT, None)]
         if candidates:
             buttons = [
                 {"title": c.label, "payload": choice_payload(c)} for c in candidates[:CHOICES_SHOWN]

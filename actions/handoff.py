@@ -9,6 +9,10 @@ each time): one question per turn. Meanwhile the request waits in the `handoff_p
 action_consent and action_set_commune send it as soon as nothing is left to ask. A scam
 happening now never waits: that ticket opens at once, without a commune, for the fallback desk.
 
+The request names the announcement the resident asks about: the one under the "Hỏi thêm"
+button pressed, else the one the gateway says their message answers (message metadata); the
+gateway attaches it to the ticket only when it reached this resident.
+
 The summary holds only words the resident let us keep (messages the gateway marked
 `store_text`): the control and the slot stay in Rasa's tracker, and the summary on the ticket.
 """
@@ -26,7 +30,7 @@ from actions.commune import PENDING_HANDOFF_SLOT, commune_question
 from actions.flows import in_session, int_entity, str_entity
 from actions.privacy_notice import Moment, ask, question_due
 from core.models import TicketReason
-from nlu.controls import HANDOFF, STORE_TEXT
+from nlu.controls import ANNOUNCEMENT, HANDOFF, STORE_TEXT
 
 RECENT_MESSAGES = 4
 
@@ -41,6 +45,16 @@ def recent_words(tracker: Tracker) -> list[str]:
     ]
     typed = [t for t in texts if t and not t.startswith("/")]
     return typed[-RECENT_MESSAGES:]
+
+
+def announcement_asked_about(tracker: Tracker) -> int | None:
+    """The announcement of the pressed "Hỏi thêm", else the one the message answers."""
+    pressed = int_entity(tracker, ANNOUNCEMENT)
+    if pressed is not None:
+        return pressed
+    metadata: dict[str, Any] = tracker.latest_message.get("metadata") or {}
+    answering = metadata.get(ANNOUNCEMENT)
+    return answering if isinstance(answering, int) and not isinstance(answering, bool) else None
 
 
 def handoff_request(tracker: Tracker) -> dict[str, Any]:
@@ -61,6 +75,7 @@ def handoff_request(tracker: Tracker) -> dict[str, Any]:
         "service": service,
         "step": step,
         "summary": summary,
+        ANNOUNCEMENT: announcement_asked_about(tracker),
     }
 
 

@@ -58,11 +58,14 @@ async def where_now(tracker: Tracker) -> Where | None:
     return Where(flow, progress.position + 1, named=False) if flow else None
 
 
-async def show(dispatcher: CollectingDispatcher, tracker: Tracker, flow: Flow, step: int) -> None:
+async def show(
+    dispatcher: CollectingDispatcher, tracker: Tracker, flow: Flow, step: int
+) -> list[dict[str, Any]]:
+    """Step `step` of the flow; the events to return."""
     if isinstance(flow, ServiceGuide):
-        await walkthroughs.go_to_step(dispatcher, tracker, flow, step)
-    else:
-        await lessons.go_to_position(dispatcher, tracker, flow, step)
+        return await walkthroughs.go_to_step(dispatcher, tracker, flow, step)
+    await lessons.go_to_position(dispatcher, tracker, flow, step)
+    return []
 
 
 class FlowAction(Action, ABC):
@@ -74,17 +77,18 @@ class FlowAction(Action, ABC):
         where = await where_now(tracker)
         if where is None:
             self.nowhere(dispatcher)
-        else:
-            await self.act(dispatcher, tracker, where)
-        return []
+            return []
+        return await self.act(dispatcher, tracker, where)
 
     def nowhere(self, dispatcher: CollectingDispatcher) -> None:
         dispatcher.utter_message(text=NOTHING_UNFINISHED_TEXT)
         dispatcher.utter_message(response=ASK_HOW_TO_HELP)
 
     @abstractmethod
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, where: Where) -> None:
-        """Do the action's work on `where`."""
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, where: Where
+    ) -> list[dict[str, Any]]:
+        """Do the action's work on `where`; the events to return."""
 
 
 class ActionNextStep(FlowAction):
@@ -93,8 +97,12 @@ class ActionNextStep(FlowAction):
     def name(self) -> str:
         return "action_next_step"
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, where: Where) -> None:
-        await show(dispatcher, tracker, where.flow, where.step if where.named else where.step + 1)
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, where: Where
+    ) -> list[dict[str, Any]]:
+        return await show(
+            dispatcher, tracker, where.flow, where.step if where.named else where.step + 1
+        )
 
 
 class ActionResume(FlowAction):
@@ -103,9 +111,11 @@ class ActionResume(FlowAction):
     def name(self) -> str:
         return "action_resume"
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, where: Where) -> None:
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, where: Where
+    ) -> list[dict[str, Any]]:
         dispatcher.utter_message(text=f'Dạ, mình làm tiếp "{where.flow.name}" nhé.')
-        await show(dispatcher, tracker, where.flow, where.step)
+        return await show(dispatcher, tracker, where.flow, where.step)
 
 
 class ActionStopFlow(FlowAction):
@@ -118,7 +128,9 @@ class ActionStopFlow(FlowAction):
     def nowhere(self, dispatcher: CollectingDispatcher) -> None:
         dispatcher.utter_message(response=ASK_HOW_TO_HELP)
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, where: Where) -> None:
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, where: Where
+    ) -> list[dict[str, Any]]:
         def consent(session: Session) -> tuple[bool, bool]:
             kept = has_consented(session=session, resident_id=tracker.sender_id)
             return kept, question_due(session, tracker.sender_id)
@@ -127,9 +139,10 @@ class ActionStopFlow(FlowAction):
         dispatcher.utter_message(text=f'Dạ, mình tạm dừng "{where.flow.name}" ở đây.')
         if ask_now:  # kept past the session only with consent (README "Privacy")
             ask(dispatcher, Moment.PROGRESS)
-            return
+            return []
         dispatcher.utter_message(text=progress_hint(kept=kept))
         dispatcher.utter_message(response=ASK_HOW_TO_HELP)
+        return []
 
 
 class ActionStuck(FlowAction):
@@ -141,8 +154,11 @@ class ActionStuck(FlowAction):
     def nowhere(self, dispatcher: CollectingDispatcher) -> None:
         dispatcher.utter_message(response=STUCK_RESPONSE)
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, where: Where) -> None:
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, where: Where
+    ) -> list[dict[str, Any]]:
         if isinstance(where.flow, ServiceGuide):
             await walkthroughs.help_when_stuck(dispatcher, tracker, where.flow, where.step)
         else:
             self.nowhere(dispatcher)
+        return []

@@ -1,7 +1,8 @@
 """Public-service walkthroughs: an overview, then one step at a time, with help when stuck.
 
 The first turn is one overview bubble and step 1 with its buttons (the documents to prepare
-are one of them); the commune is asked at the end, once, when it is still unknown.
+are one of them); the commune is asked at the end, once, when it is still unknown (else the
+commune's announcements may be offered there, actions/announcements.py).
 
 Progress is kept per resident in the database, so "tiếp tục" days later lands on the step the
 resident left. Steps are numbered from 1 in buttons and messages.
@@ -12,9 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from actions.announcements import OFFER_BUTTON, OFFERED_SLOT, offer_due
 from actions.attempts import begin_attempt, left_part_way, ongoing_attempt
 from actions.commune import FINISHED_ASK_TEXT, should_ask_commune
 from actions.flows import (
@@ -146,16 +149,21 @@ def offer_to_continue(dispatcher: CollectingDispatcher, guide: ServiceGuide, num
     )
 
 
-def _finished(dispatcher: CollectingDispatcher, guide: ServiceGuide, ask_commune: bool) -> None:
+def _finished(
+    dispatcher: CollectingDispatcher, guide: ServiceGuide, ask_commune: bool, offer: bool
+) -> list[dict[str, Any]]:
     """Congratulations, then one question: the commune the first time it is unknown, else
-    whether the resident needs anything more."""
+    whether the resident needs anything more (with the commune's announcements as one of the
+    choices when they are to be offered)."""
     dispatcher.utter_message(
         text=f"Dạ, chúc mừng anh/chị đã làm xong các bước {guide.in_short.what}! 🎉"
     )
     if ask_commune:
         dispatcher.utter_message(text=FINISHED_ASK_TEXT)
-    else:
-        dispatcher.utter_message(text=ASK_MORE_TEXT, buttons=[HUMAN_BUTTON])
+        return []
+    buttons = [HUMAN_BUTTON, OFFER_BUTTON] if offer else [HUMAN_BUTTON]
+    dispatcher.utter_message(text=ASK_MORE_TEXT, buttons=buttons)
+    return [SlotSet(OFFERED_SLOT, True)] if offer else []
 
 
 async def start_walkthrough(
@@ -188,33 +196,36 @@ def show_documents(dispatcher: CollectingDispatcher, guide: ServiceGuide, number
 
 async def go_to_step(
     dispatcher: CollectingDispatcher, tracker: Tracker, guide: ServiceGuide, number: int
-) -> None:
-    """Show step `number` (1 starts over; one past the last step finishes the walkthrough)."""
+) -> list[dict[str, Any]]:
+    """Show step `number` (1 starts over; one past the last step finishes the walkthrough);
+    the events to return."""
     number = max(1, min(number, len(guide.steps) + 1))
     resident = tracker.sender_id
 
-    def work(session: Session) -> bool:
-        """Move on; True when the walkthrough was just finished and the commune is to be asked."""
+    def work(session: Session) -> tuple[bool, bool]:
+        """Move on; when the walkthrough was just finished, whether the commune is to be
+        asked, else whether the announcements are to be offered."""
         if number == 1:
             begin_attempt(session, tracker, KIND, guide.key)
-            return False
+            return False, False
         progress = get_progress(session=session, resident_id=resident, kind=KIND, key=guide.key)
         if number > len(guide.steps) and progress is not None and progress.completed_at:
-            return False  # finished already (a double tap on "Xong rồi")
+            return False, False  # finished already (a double tap on "Xong rồi")
         progress = ongoing_attempt(session, tracker, KIND, guide.key)
         move_to(session=session, progress=progress, position=number - 1)
         if number > len(guide.steps):
             complete_flow(session=session, progress=progress)
             record_for_tracker(session, tracker, EventType.SERVICE_COMPLETED, key=guide.key)
-            return should_ask_commune(session, tracker)
+            ask_commune = should_ask_commune(session, tracker)
+            return ask_commune, not ask_commune and offer_due(session, tracker)
         record_for_tracker(session, tracker, EventType.SERVICE_STEP, key=guide.key, value=number)
-        return False
+        return False, False
 
-    ask_commune = await in_session(work)
+    ask_commune, offer = await in_session(work)
     if number > len(guide.steps):
-        _finished(dispatcher, guide, ask_commune)
-    else:
-        show_step(dispatcher, guide, number)
+        return _finished(dispatcher, guide, ask_commune, offer)
+    show_step(dispatcher, guide, number)
+    return []
 
 
 async def help_when_stuck(

@@ -55,6 +55,7 @@ from core.repositories.announcements import (
     unclaimed_targets,
 )
 from core.repositories.subscriptions import Unsubscribed, unsubscribe
+from nlu.controls import ANNOUNCEMENT, payload
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ SENDING_HOURS = DeskHours(time(7, 0), time(21, 0))  # Vietnam time; warnings go 
 TAG_PREFIX = "announcement:"
 STALE_CLAIM = timedelta(seconds=15)  # a claimed row this old lost its gateway on the way
 LEDGER_SLACK = timedelta(days=2)  # the ledger outlives the announcement by this
-ASK_MORE = Button("Hỏi thêm", "/request_human")
+ASK_MORE_TITLE = "Hỏi thêm"
 STOP = Button("Hủy nhận thông báo", "/unsubscribe_announcements")
 CATEGORY_LABELS = {
     AnnouncementCategory.DEADLINE: "⏰ Hạn chót",
@@ -74,13 +75,18 @@ CATEGORY_LABELS = {
 ZALO_REASONS = {zalo.OUTSIDE_WINDOW: "zalo_48h", zalo.OUT_OF_REPLIES: "zalo_replies"}
 
 
+def ask_more(announcement_id: int) -> Button:
+    """ "Hỏi thêm": a person of the commune's team, with the announcement on the ticket."""
+    return Button(ASK_MORE_TITLE, payload("request_human", **{ANNOUNCEMENT: str(announcement_id)}))
+
+
 def render(announcement: Announcement) -> OutboundMessage:
     """The announcement as one message with its two buttons (the same on every channel)."""
     label = CATEGORY_LABELS.get(AnnouncementCategory(announcement.category), "")
     parts = [f"{label} · Thông báo của xã/phường\n{announcement.title}", announcement.text]
     if announcement.link:
         parts.append(f"Xem thêm: {announcement.link}")
-    return OutboundMessage("\n\n".join(parts), (ASK_MORE, STOP))
+    return OutboundMessage("\n\n".join(parts), (ask_more(announcement.id), STOP))
 
 
 def channel_messages(channel: str, message: OutboundMessage) -> list[OutboundMessage]:

@@ -23,16 +23,26 @@ from bot.screens import Screens, screen_replies, with_screen_text
 from bot.typed_buttons import TypedButtons
 from core.db import in_db
 from core.erasure import erase_rasa_tracker
-from core.models import EventType, TicketReason
+from core.models import EventType, TicketReason, utcnow
 from core.privacy import mask_pii, pseudonymize
+from core.repositories.announcement_replies import answered, record_reply
 from core.repositories.events import keep_fallback_text, record_events
 from core.repositories.residents import commune_of, has_consented
 from core.repositories.subscriptions import Subscribed, subscribe
-from nlu.controls import ERASE_CONVERSATION, ERASED_AS, HANDOFF, STORE_TEXT, SUBSCRIBE
+from nlu.controls import (
+    ANNOUNCEMENT,
+    ERASE_CONVERSATION,
+    ERASED_AS,
+    HANDOFF,
+    STORE_TEXT,
+    SUBSCRIBE,
+)
 
 log = logging.getLogger(__name__)
 
 FALLBACK_INTENT = "nlu_fallback"
+STOP_INTENT = "unsubscribe_announcements"  # stopping announcements answers none of them
+MAX_ID_DIGITS = 19  # a row id (core.models.MAX_ID); a longer number names no announcement
 
 ATTACHMENT_REPLY = (
     "Dạ, em là trợ lý tự động nên chưa xem được ảnh, tệp hay tin nhắn thoại ạ. "
@@ -50,6 +60,9 @@ class Arrival:
 
     consented: bool
     ticket: TicketView | None  # their open or claimed handoff ticket
+    # The announcement sent to them lately on this channel, which this message may answer
+    # (core/repositories/announcement_replies.py): context for Rasa and a handoff.
+    answering: int | None = None
 
 
 @dataclass(frozen=True)
@@ -122,12 +135,15 @@ class Router:
     ) -> list[OutboundMessage]:
         """Rasa's turn, then its outcome recorded: a handoff, a subscription to announcements,
         erasure, or consent withdrawn (Rasa's copy of the conversation, which holds the words
-        they had let us keep, is dropped)."""
+        they had let us keep, is dropped). A message soon after an announcement reached the
+        resident carries it in the metadata (a request for a person names it) and counts as a
+        reply to it, unless it stops the announcements."""
         channel = message.channel
         masked = mask_pii(message.text)
-        turn = await self.rasa.turn(
-            resident, pressed or masked, {"channel": channel, STORE_TEXT: arrival.consented}
-        )
+        metadata: dict[str, object] = {"channel": channel, STORE_TEXT: arrival.consented}
+        if arrival.answering is not None:
+            metadata[ANNOUNCEMENT] = arrival.answering
+        turn = await self.rasa.turn(resident, pressed or masked, metadata)
         erased = turn.control(ERASE_CONVERSATION)
         if erased is not None:
             # The resident's data is gone: count this exchange under the unlinkable id.
@@ -141,7 +157,14 @@ class Router:
             replies = replies + await self._open_ticket(message, resident, request)
         if turn.control(SUBSCRIBE) is not None:
             await in_db(partial(_subscribe, message=message, resident=resident))
-        consented = await _recorded(channel, resident, _outcome(turn.intent, replies), masked)
+        replying = turn.intent is None or turn.intent.name != STOP_INTENT
+        consented = await _recorded(
+            channel,
+            resident,
+            _outcome(turn.intent, replies),
+            masked,
+            reply_to=arrival.answering if replying else None,
+        )
         if arrival.consented and not consented:
             await forget_conversation(self.rasa, resident, self.rasa_tracker_database_url)
         return replies
@@ -161,7 +184,19 @@ class Router:
             service=str(request["service"]) if request.get("service") else None,
             step=step if isinstance(step, int) else None,
             summary=str(request.get("summary") or ""),
+            announcement_id=_announcement_of(request),
         )
+
+
+def _announcement_of(request: dict[str, object]) -> int | None:
+    """The announcement a handoff request names (from a button a stranger can type: any
+    value), as a number; None when it names none."""
+    value = request.get(ANNOUNCEMENT)
+    if isinstance(value, str) and value.isdecimal() and len(value) <= MAX_ID_DIGITS:
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return None
 
 
 async def forget_conversation(
@@ -185,26 +220,49 @@ def _outcome(intent: ParsedIntent | None, replies: list[OutboundMessage]) -> lis
 
 
 async def _recorded(
-    channel: str, resident: str, rows: list[EventRow], words: str | None = None
+    channel: str,
+    resident: str,
+    rows: list[EventRow],
+    words: str | None = None,
+    reply_to: int | None = None,
 ) -> bool:
     """`_record` on a worker thread, bounded in time (core.db.in_db)."""
-    return await in_db(partial(_record, channel=channel, resident=resident, rows=rows, words=words))
+    return await in_db(
+        partial(
+            _record, channel=channel, resident=resident, rows=rows, words=words, reply_to=reply_to
+        )
+    )
 
 
 def _record(
-    session: Session, *, channel: str, resident: str, rows: list[EventRow], words: str | None
+    session: Session,
+    *,
+    channel: str,
+    resident: str,
+    rows: list[EventRow],
+    words: str | None,
+    reply_to: int | None = None,
 ) -> bool:
     """Append the events (stamped with the resident's commune); whether the resident has
     consented, after.
 
     `words` (already masked) are kept with a fallback event, for the team's list of questions
-    the bot missed, only when the resident consented to their words being stored.
+    the bot missed, only when the resident consented to their words being stored. `reply_to`:
+    the announcement the message answers (`announcement_reply`, once per announcement).
     """
     commune = commune_of(session=session, resident_id=resident)
     consented = has_consented(session=session, resident_id=resident)
     events = record_events(
         session=session, channel=channel, resident_id=resident, commune_code=commune, rows=rows
     )
+    if reply_to is not None:
+        record_reply(
+            session=session,
+            resident_id=resident,
+            channel=channel,
+            commune_code=commune,
+            announcement_id=reply_to,
+        )
     if words and consented:
         for event in events:
             if event.type == EventType.FALLBACK:
@@ -226,7 +284,8 @@ def _subscribe(session: Session, *, message: InboundMessage, resident: str) -> N
 
 
 def _arrive(session: Session, *, channel: str, resident: str) -> Arrival:
-    """Record the message_in event; the resident's consent and ticket."""
+    """Record the message_in event; the resident's consent and ticket, and the announcement
+    their message may answer."""
     consented = _record(
         session,
         channel=channel,
@@ -234,4 +293,8 @@ def _arrive(session: Session, *, channel: str, resident: str) -> Arrival:
         rows=[(EventType.MESSAGE_IN, None, None)],
         words=None,
     )
-    return Arrival(consented=consented, ticket=active_view(session, resident))
+    return Arrival(
+        consented=consented,
+        ticket=active_view(session, resident),
+        answering=answered(session=session, resident_id=resident, channel=channel, now=utcnow()),
+    )

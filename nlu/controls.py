@@ -29,7 +29,12 @@ CONSENT_ACTION = "action_consent"  # the notice in full, or records the resident
 # Subscribe the resident to their commune's announcements on this channel (the gateway knows
 # the chat id; core/repositories/subscriptions.py): {"subscribe_announcements": true}
 SUBSCRIBE = "subscribe_announcements"
-HANDOFF = "handoff"  # open a ticket: {"handoff": true, "reason", "service", "step", "summary"}
+# Open a ticket: {"handoff": true, "reason", "service", "step", "summary", "announcement"}.
+HANDOFF = "handoff"
+# The announcement a resident asks about: the entity of its "Hỏi thêm" button
+# (`payload("request_human", announcement="12")`), the message metadata the gateway adds to a
+# reply soon after one reached them, and the field of the HANDOFF request naming it.
+ANNOUNCEMENT = "announcement"
 # Message metadata set by the gateway when the resident agreed that their words may be kept;
 # Rasa's tracker stores (nlu/tracker_store.py) and the actions keep no other text.
 STORE_TEXT = "store_text"

@@ -31,6 +31,7 @@ from core.models import (
     TicketState,
     utcnow,
 )
+from core.repositories.announcement_replies import received
 from core.repositories.events import record_event
 from core.repositories.residents import commune_of
 from core.repositories.ticket_messages import NOTE_PREFIX, add_message, mark_relayed
@@ -155,12 +156,16 @@ class Handoff:
         service: str | None = None,
         step: int | None = None,
         summary: str = "",
+        announcement_id: int | None = None,
     ) -> list[OutboundMessage]:
         """Open a ticket for the resident's own commune (or report the one already open).
 
-        When no desk would show it to anyone, no ticket is opened (the bot keeps answering)
-        and the resident is told honestly where to get help instead; when the commune got its
-        fill of new tickets lately, the resident is asked to try again later."""
+        `announcement_id`: the announcement the resident asks about; the ticket carries it
+        (a plain request becomes reason ANNOUNCEMENT) only when it reached this resident, so
+        a typed id of another's is a plain request. When no desk would show it to anyone, no
+        ticket is opened (the bot keeps answering) and the resident is told honestly where to
+        get help instead; when the commune got its fill of new tickets lately, the resident is
+        asked to try again later."""
         now = self.clock()
         if await in_db(lambda session: self._commune_is_full(session, resident, now)):
             return [replies.TEAM_BUSY]
@@ -171,13 +176,21 @@ class Handoff:
                 session, commune
             ):
                 return NobodyTakes(commune)
+            about = (
+                received(session=session, resident_id=resident, announcement_id=announcement_id)
+                if announcement_id is not None
+                else None
+            )
             ticket, created = open_ticket(
                 session=session,
                 resident_id=resident,
                 channel=message.channel,
                 channel_user_id=message.channel_user_id,
                 commune_code=commune,
-                reason=reason,
+                reason=TicketReason.ANNOUNCEMENT
+                if about is not None and reason == TicketReason.REQUEST_HUMAN
+                else reason,
+                announcement_id=about.id if about is not None else None,
                 service=service,
                 step=step,
                 summary=summary,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.content.services import find_service_guide
 from core.db import aware
-from core.models import Ticket, TicketMessage, TicketReason, TicketState, Volunteer
+from core.models import Announcement, Ticket, TicketMessage, TicketReason, TicketState, Volunteer
 from core.places import commune_by_code
 
 REASON_LABELS = {
@@ -18,6 +18,7 @@ REASON_LABELS = {
     TicketReason.STUCK: "Bị kẹt ở một bước",
     TicketReason.FALLBACK: "Bot chưa hiểu câu hỏi",
     TicketReason.SCAM: "Khẩn: nghi bị lừa đảo",
+    TicketReason.ANNOUNCEMENT: "Hỏi thêm về thông báo",
 }
 STATE_LABELS = {
     TicketState.OPEN: "Chờ người nhận",
@@ -27,6 +28,7 @@ STATE_LABELS = {
     TicketState.CANCELLED: "Đã huỷ",
 }
 NO_COMMUNE = "Chưa rõ xã"
+CARD_LIMIT = 4096  # one Telegram message
 
 
 def commune_name(code: str | None) -> str:
@@ -37,6 +39,18 @@ def commune_name(code: str | None) -> str:
 def place_of(code: str | None) -> str:
     """A commune as said to the resident ("xã, phường mình" when unknown)."""
     return commune_name(code) if code else "xã, phường mình"
+
+
+@dataclass(frozen=True)
+class AnnouncementView:
+    """The announcement a ticket is about, as the resident received it."""
+
+    id: int
+    title: str
+    text: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.id, "title": self.title, "text": self.text}
 
 
 @dataclass(frozen=True)
@@ -58,10 +72,14 @@ class TicketView:
     closed_at: datetime | None
     claimed_by: int | None
     claimer_name: str | None
+    announcement: AnnouncementView | None = None
 
     @classmethod
     def of(cls, session: Session, ticket: Ticket) -> TicketView:
         claimer = session.get(Volunteer, ticket.claimed_by) if ticket.claimed_by else None
+        about = (
+            session.get(Announcement, ticket.announcement_id) if ticket.announcement_id else None
+        )
         return cls(
             id=ticket.id,
             resident_id=ticket.resident_id,
@@ -80,6 +98,7 @@ class TicketView:
             closed_at=aware(ticket.closed_at) if ticket.closed_at else None,
             claimed_by=ticket.claimed_by,
             claimer_name=claimer.display_name if claimer else None,
+            announcement=AnnouncementView(about.id, about.title, about.text) if about else None,
         )
 
     @property
@@ -118,13 +137,17 @@ class TicketView:
         return f"#{self.id} · {self.commune_name} · {self.reason_label}"[:128]
 
     def card(self) -> str:
-        """What a volunteer reads before claiming."""
+        """What a volunteer reads before claiming (one Telegram message: a summary too long
+        for it is cut at the end)."""
         lines = [f"Yêu cầu #{self.id} — {self.reason_label}", f"Xã: {self.commune_name}"]
         if self.service_label:
             lines.append(f"Thủ tục: {self.service_label}")
+        if self.announcement:
+            lines += ["", f"Thông báo đã gửi: {self.announcement.title}", self.announcement.text]
         if self.summary:
             lines += ["", self.summary]
-        return "\n".join(lines)
+        card = "\n".join(lines)
+        return card if len(card) <= CARD_LIMIT else card[: CARD_LIMIT - 1] + "…"
 
 
 @dataclass(frozen=True)

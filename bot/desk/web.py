@@ -90,6 +90,8 @@ def ticket_json(ticket: TicketView, volunteer_id: int) -> dict[str, Any]:
         "mine": ticket.claimed_by == volunteer_id,
         "summary": ticket.summary,
         "channel": ticket.channel,
+        # The announcement the resident asked about ({"id", "title", "text"}), or null.
+        "announcement": ticket.announcement.as_dict() if ticket.announcement else None,
     }
 
 

@@ -56,10 +56,12 @@ def open_ticket(
     summary: str = "",
     now: datetime | None = None,
     sla_from: datetime | None = None,
+    announcement_id: int | None = None,
 ) -> tuple[Ticket, bool]:
     """A new open ticket, or the resident's active one (False) — never a second.
 
-    `sla_from` is when the unclaimed-time clock starts (default: now)."""
+    `sla_from` is when the unclaimed-time clock starts (default: now); `announcement_id` the
+    announcement the resident asks about (checked by the caller: one that reached them)."""
     now = now or utcnow()
     existing = active_ticket(session=session, resident_id=resident_id)
     if existing is not None:
@@ -77,6 +79,7 @@ def open_ticket(
         state=TicketState.OPEN,
         created_at=now,
         sla_from=sla_from or now,
+        announcement_id=announcement_id,
     )
     try:
         with session.begin_nested():

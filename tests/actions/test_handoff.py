@@ -12,11 +12,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from actions.commune import ASK_AGAIN_TEXT, ASK_TEXT, PENDING_HANDOFF_SLOT, ActionSetCommune
+from actions.consent import ActionConsent
 from actions.handoff import ActionRequestHuman
 from actions.privacy_notice import QUESTIONS, Moment
 from core.db import session_scope
 from core.repositories.residents import mark_consent_asked
-from nlu.controls import STORE_TEXT
+from nlu.controls import ANNOUNCEMENT, STORE_TEXT, payload
 from tests.actions.helpers import run_action, texts, titles
 from tests.factories import make_tracker, press
 
@@ -69,6 +70,7 @@ async def test_unknown_commune_is_asked_and_the_request_waits(app_database: str)
         "service": None,
         "step": None,
         "summary": "Người dân nhắn gần đây:\n• toi can nguoi that",
+        "announcement": None,
     }
 
 
@@ -117,6 +119,7 @@ async def test_stuck_at_a_step_carries_service_and_step(app_database: str) -> No
         "service": "birth_registration",
         "step": 3,
         "summary": "",
+        "announcement": None,
     }
 
 
@@ -154,3 +157,63 @@ async def test_without_consent_no_words_reach_the_slot_or_the_control(app_databa
     _, messages = await run_action(ActionRequestHuman(), tracker)
     assert control(messages)["summary"] == ""
     assert "Nguyen" not in json.dumps(messages)
+
+
+ASK_MORE_PAYLOAD = payload("request_human", announcement="12")  # "Hỏi thêm" under no. 12
+
+
+async def test_ask_more_under_an_announcement_names_it_in_the_request(app_database: str) -> None:
+    asked_today("h8")
+    tracker = press(ASK_MORE_PAYLOAD, sender_id="h8")
+    tracker.slots["commune_code"] = "00004"
+    events, messages = await run_action(ActionRequestHuman(), tracker)
+    assert control(messages) == {
+        "handoff": True,
+        "reason": "request_human",  # the gateway makes it "announcement" once it checked it
+        "service": None,
+        "step": None,
+        "summary": "",
+        "announcement": 12,
+    }
+    assert events == [SlotSet(PENDING_HANDOFF_SLOT, None)]
+
+
+async def test_a_request_soon_after_an_announcement_names_the_one_the_gateway_gave(
+    app_database: str,
+) -> None:
+    asked_today("h9")
+    tracker = make_tracker("request_human", sender_id="h9", text="cho toi hoi them")
+    tracker.latest_message["metadata"][ANNOUNCEMENT] = 7
+    tracker.slots["commune_code"] = "00004"
+    _, messages = await run_action(ActionRequestHuman(), tracker)
+    assert control(messages)[ANNOUNCEMENT] == 7
+    # The button pressed wins over the context.
+    pressed = press(ASK_MORE_PAYLOAD, sender_id="h9")
+    pressed.latest_message["metadata"][ANNOUNCEMENT] = 7
+    pressed.slots["commune_code"] = "00004"
+    _, messages = await run_action(ActionRequestHuman(), pressed)
+    assert control(messages)[ANNOUNCEMENT] == 12
+
+
+async def test_a_typed_payload_without_a_number_names_no_announcement(app_database: str) -> None:
+    for typed in ('/request_human{"announcement":"abc"}', '/request_human{"announcement":[1]}'):
+        asked_today("h10")
+        tracker = press(typed, sender_id="h10")
+        tracker.slots["commune_code"] = "00004"
+        _, messages = await run_action(ActionRequestHuman(), tracker)
+        assert control(messages)[ANNOUNCEMENT] is None
+
+
+async def test_the_announcement_waits_with_the_request_through_the_privacy_question(
+    app_database: str,
+) -> None:
+    tracker = press(ASK_MORE_PAYLOAD, sender_id="h11")
+    tracker.slots["commune_code"] = "00004"
+    events, messages = await run_action(ActionRequestHuman(), tracker)
+    assert texts(messages) == [QUESTIONS[Moment.HANDOFF]]
+    assert json.loads(events[0]["value"])[ANNOUNCEMENT] == 12
+    agree = press('/consent{"choice":"yes","reason":"handoff"}', sender_id="h11")
+    agree.slots.update(commune_code="00004", **{PENDING_HANDOFF_SLOT: events[0]["value"]})
+    events, messages = await run_action(ActionConsent(), agree)
+    assert control(messages)[ANNOUNCEMENT] == 12
+    assert events == [SlotSet(PENDING_HANDOFF_SLOT, None)]

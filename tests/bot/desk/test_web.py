@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +15,15 @@ from bot.app import create_app
 from bot.channels.web import TOKEN_HEADER
 from bot.channels.web_identity import WebIdentities
 from core.db import session_scope
-from core.models import Ticket, TicketReason, VolunteerRole
+from core.models import (
+    Announcement,
+    AnnouncementCategory,
+    AnnouncementStatus,
+    Ticket,
+    TicketReason,
+    VolunteerRole,
+    utcnow,
+)
 from core.privacy import pseudonymize
 from core.repositories.ticket_messages import messages_of
 from core.repositories.tickets import open_ticket
@@ -248,3 +257,38 @@ def test_a_reply_with_a_nul_character_is_refused_and_nothing_is_stored(desk: Des
     assert sent.status_code == 422
     with session_scope() as session:
         assert messages_of(session=session, ticket_id=desk.mine) == []
+
+
+def test_a_ticket_about_an_announcement_shows_it(desk: Desk) -> None:
+    with session_scope() as session:
+        about = Announcement(
+            commune_code="00004",
+            title="Làm căn cước lưu động",
+            text="Thứ bảy, 8 giờ, nhà văn hóa tổ 5.",
+            category=AnnouncementCategory.EVENT,
+            send_at=utcnow(),
+            expires_at=utcnow() + timedelta(days=2),
+            status=AnnouncementStatus.SENT,
+        )
+        session.add(about)
+        session.flush()
+        asked, _ = open_ticket(
+            session=session,
+            resident_id="r3",
+            channel="web",
+            channel_user_id="u3",
+            commune_code="00004",
+            reason=TicketReason.ANNOUNCEMENT,
+            announcement_id=about.id,
+        )
+        ids = about.id, asked.id
+    sign_in(desk.client)
+    shown = desk.client.get(f"/desk/api/tickets/{ids[1]}").json()["ticket"]
+    assert shown["reason_label"] == "Hỏi thêm về thông báo"
+    assert shown["announcement"] == {
+        "id": ids[0],
+        "title": "Làm căn cước lưu động",
+        "text": "Thứ bảy, 8 giờ, nhà văn hóa tổ 5.",
+    }
+    other = desk.client.get(f"/desk/api/tickets/{desk.mine}").json()["ticket"]
+    assert other["announcement"] is None
