@@ -15,7 +15,7 @@ from playwright.sync_api import ConsoleMessage, Page, expect
 from bot.app import create_app
 from bot.channels.web_identity import WebIdentities
 from core.db import session_scope
-from core.models import TicketReason
+from core.models import Announcement, AnnouncementStatus, TicketReason, utcnow
 from core.privacy import pseudonymize
 from core.repositories.tickets import open_ticket
 from tests.browser import chromium_fixture, phone_page_fixture  # noqa: F401
@@ -26,22 +26,37 @@ PASSWORD = "mat-khau-rat-dai-1"
 PSEUDONYM_KEY = "staff-pages-test-key"
 RESIDENT = WebIdentities.from_secret(PSEUDONYM_KEY).issue()
 SUMMARY = "Bác hỏi cách cài VNeID"
+NOTICE_TITLE = "Ngày hỗ trợ cài VNeID"
+NOTICE_TEXT = "Sáng thứ Bảy, nhà văn hóa tổ 3 hướng dẫn cài VNeID."
 
 
 @pytest.fixture
 def gateway(app_database: str) -> Iterator[str]:
     """The gateway with Chị Lan (desk, Ba Đình), Anh Hùng (reports, Hà Nội) and one open ticket
-    of a web resident of Ba Đình."""
+    of a web resident of Ba Đình, who asked about the commune's announcement."""
     with session_scope() as session:
         add_desk_and_report_logins(session=session, commune="00004", password=PASSWORD)
+        now = utcnow()
+        notice = Announcement(
+            commune_code="00004",
+            title=NOTICE_TITLE,
+            text=NOTICE_TEXT,
+            category="event",
+            send_at=now,
+            expires_at=now,
+            status=AnnouncementStatus.SENT,
+        )
+        session.add(notice)
+        session.flush()
         open_ticket(
             session=session,
             resident_id=pseudonymize("web", RESIDENT.user_id, key=PSEUDONYM_KEY),
             channel="web",
             channel_user_id=RESIDENT.user_id,
             commune_code="00004",
-            reason=TicketReason.REQUEST_HUMAN,
+            reason=TicketReason.ANNOUNCEMENT,
             summary=SUMMARY,
+            announcement_id=notice.id,
         )
     settings = offline_settings(app_database, pseudonym_key=PSEUDONYM_KEY)
     with served(create_app(settings)) as url:
@@ -114,6 +129,8 @@ def test_a_volunteer_claims_replies_to_and_closes_a_ticket(
     ticket.get_by_role("button").click()
     expect(page).to_have_url(re.compile(r"#yeu-cau-\d+$"))
     expect(page.locator("#ticket-summary")).to_have_text(SUMMARY)
+    expect(page.locator("#announcement-title")).to_have_text(NOTICE_TITLE)
+    expect(page.locator("#announcement-text")).to_have_text(NOTICE_TEXT)
     expect(page.locator("#reply-text")).to_be_disabled()
 
     page.locator("#claim").click()

@@ -8,7 +8,7 @@ import { autoGrow, setReplyEnabled } from "./reply.js";
 import { api, el, MESSAGES_EVERY_MS, NARROW, state } from "./state.js";
 import { detailOf, T } from "./texts.js";
 import { canReply, claimedByOtherText, isActive } from "./ticket.js";
-import { hideActions, renderTicket } from "./ticket-view.js";
+import { hideActions, renderAnnouncement, renderTicket } from "./ticket-view.js";
 
 const HASH_PREFIX = "#yeu-cau-";
 
@@ -178,6 +178,7 @@ function resetConversationView(cur) {
   el.convTitle.textContent = "Yêu cầu #" + cur.id;
   el.ticketMeta.replaceChildren();
   el.ticketSummary.textContent = "";
+  renderAnnouncement(null);
   el.messages.replaceChildren();
   el.replyText.value = "";
   autoGrow();

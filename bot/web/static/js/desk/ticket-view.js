@@ -1,4 +1,5 @@
-/* The open ticket's header: title, badges, summary, and which actions and reply box it allows. */
+/* The open ticket's header: title, badges, summary, the announcement the resident asks about,
+ * and which actions and reply box it allows. */
 
 import { make } from "../common/dom.js";
 import { setReplyEnabled } from "./reply.js";
@@ -12,6 +13,7 @@ export function renderTicket(ticket) {
   el.convTitle.textContent = "Yêu cầu #" + ticket.id + (ticket.commune_name ? " · " + ticket.commune_name : "");
   renderTicketMeta(ticket);
   el.ticketSummary.textContent = ticket.summary && ticket.summary.trim() ? ticket.summary : T.noSummary;
+  renderAnnouncement(ticket.announcement);
 
   el.claim.hidden = ticket.state !== "open";
   const mine = canReply(ticket);
@@ -22,6 +24,13 @@ export function renderTicket(ticket) {
   if (ticket.state === "open") placeholder = T.phOpen;
   else if (ticket.state === "claimed") placeholder = mine ? T.phMine : claimedByOtherText(ticket);
   setReplyEnabled(mine, placeholder);
+}
+
+/** The announcement ("Hỏi thêm" under it, or a reply soon after it): {id, title, text} or null. */
+export function renderAnnouncement(announcement) {
+  el.announcementBox.hidden = !announcement;
+  el.announcementTitle.textContent = announcement ? announcement.title : "";
+  el.announcementText.textContent = announcement ? announcement.text : "";
 }
 
 function renderTicketMeta(ticket) {
