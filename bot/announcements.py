@@ -98,6 +98,14 @@ def channel_messages(channel: str, message: OutboundMessage) -> list[OutboundMes
     return [message]
 
 
+def ledger_key(namespace: str, announcement: Announcement) -> str:
+    """The Redis ledger of what was handed over for this announcement: named by its id and its
+    creation time, so a database whose ids start again (restored, or a test's) never meets an
+    older announcement's ledger."""
+    created = int(aware(announcement.created_at).timestamp() * 1000)
+    return f"{namespace}:announced:{announcement.id}:{created}"
+
+
 def in_quiet_hours(announcement: Announcement, now: datetime) -> bool:
     if announcement.category == AnnouncementCategory.WARNING:
         return False
@@ -248,7 +256,7 @@ class AnnouncementWorker:
         if not handed and not gone:
             return
         message = self._message(announcement)
-        ledger = f"{self.outbox.namespace}:announced:{announcement.id}"
+        ledger = ledger_key(self.outbox.namespace, announcement)
         seconds = int((aware(announcement.expires_at) - utcnow() + LEDGER_SLACK).total_seconds())
         by_channel: dict[str, list[Handed]] = defaultdict(list)
         for item in handed:
