@@ -130,6 +130,7 @@ class AnnouncementWorker:
     backlog: int = 300  # bulk messages waiting in a channel's outbox at most
     poll_seconds: float = 1.0
     _messages: dict[int, OutboundMessage] = field(default_factory=dict)
+    _fanned_out: set[int] = field(default_factory=set)  # announcements claimed for here
 
     async def run_forever(self) -> None:
         while True:
@@ -179,31 +180,43 @@ class AnnouncementWorker:
         return min(self.batch, self.backlog - await self.outbox.pending(channel, bulk=True))
 
     async def advance(self, announcement: Announcement, now: datetime) -> None:
-        """Claim a row for every subscriber who has none yet (all of them, the first time),
-        then hand over the oldest claimed rows of each channel, as many as it takes now;
-        finish when nothing is left."""
+        """Claim a row for every subscriber (this gateway's first round of it), then hand
+        over the oldest claimed rows of each channel, as many as it takes now. Once none is
+        left: claim those who subscribed meanwhile, or finish."""
         if aware(announcement.expires_at) <= now:
             await in_db(lambda session: self._expire(session, announcement.id))
             return
         if in_quiet_hours(announcement, now):
             return
-        made = await in_db(
-            lambda session: fan_out(session=session, announcement=announcement, now=now)
-        )
-        if made:
-            log.info("announcement %d: %d deliveries claimed", announcement.id, made)
+        if announcement.id not in self._fanned_out:
+            await self._fan_out(announcement, now)
+            self._fanned_out.add(announcement.id)
+        more = False  # claimed rows may be left
         for channel in CHANNELS:
             room = await self._room(channel)
             if room <= 0:
+                more = True
                 continue
             claimed = await self._claimed(announcement.id, channel, room)
+            more = more or bool(claimed)
             handed, dropped = await self._sort(announcement, claimed, now)
             await self.hand_over(announcement, handed, dropped)
+        if more or await self._fan_out(announcement, now):
+            return
         done = await in_db(
             lambda session: finish_if_done(session=session, announcement_id=announcement.id)
         )
         if done:
             log.info("announcement %d: every subscriber handed over", announcement.id)
+
+    @staticmethod
+    async def _fan_out(announcement: Announcement, now: datetime) -> int:
+        made = await in_db(
+            lambda session: fan_out(session=session, announcement=announcement, now=now)
+        )
+        if made:
+            log.info("announcement %d: %d deliveries claimed", announcement.id, made)
+        return made
 
     @staticmethod
     async def _claimed(
