@@ -9,7 +9,7 @@ RASA_PYTHON_VERSION ?= 3.11
 export RASA_TELEMETRY_ENABLED := false
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install cns run test test-rasa-components lint format train migrate clean bench-nlu bench-channels bench-report bench-turns bench-screens report-screenshot chaos
+.PHONY: help install cns run test test-rasa-components lint format train migrate clean bench-nlu bench-channels bench-report bench-turns bench-screens bench-announce report-screenshot chaos
 
 # Every target's line ends with "## what it does": `make help` lists them (and names any
 # .PHONY target without one), and the README shows that list (tests/cns/test_make.py).
@@ -94,6 +94,12 @@ bench-turns: install ## turns/s through web chat + Telegram, latency, CPU, memor
 # compared, the whole set through the OCR worker pool → docs/benchmarks/screens.md.
 bench-screens: install ## OCR of generated error screenshots: accuracy, p95, pool memory → docs/benchmarks/screens.md
 	$(UV) run --frozen python -m bench.screens
+
+# A province announcement to 100,000 Telegram subscribers while residents chat, and a gateway
+# killed mid-way (needs TEST_DATABASE_URL and TEST_REDIS_URL; `--quick`: python -m bench.announce
+# --quick) → docs/benchmarks/announcements.md.
+bench-announce: install ## 100,000-subscriber announcement: fan-out, msg/s, chat p95, kill/restart → docs/benchmarks/announcements.md
+	$(UV) run --frozen python -m bench.announce
 
 # Faults injected into the running stack under load (PostgreSQL from TEST_DATABASE_URL,
 # a private redis-server) → docs/benchmarks/faults.md.

@@ -1,21 +1,24 @@
 """Delivering approved announcements to subscribed residents (a supervised task of each
 gateway, `AnnouncementWorker.run_forever`).
 
-Every few seconds: outcomes the outbox reported are written down (`announcement_sent`,
+Every second: outcomes the outbox reported are written down (`announcement_sent`,
 `announcement_failed`; a resident who blocked the Telegram bot is unsubscribed), due
-announcements start, and each one being sent gets its next batch. A batch is claimed in
-PostgreSQL first — one delivery row per resident and channel, made only once — then handed to
-the outbox (Telegram, Zalo) or the web mailbox in one Redis transaction with a ledger of what
-was handed over, then marked queued. A gateway killed anywhere in between leaves claimed rows
+announcements start, and each one being sent goes on. Its first round claims a delivery row
+for every subscriber at once, in PostgreSQL (one INSERT … SELECT; one row per resident and
+channel, made only once): the whole fan-out is queued there within seconds, and staff see how
+many it targets. Each round then hands the oldest claimed rows of each channel to the outbox
+(Telegram, Zalo) or the web mailbox, in one Redis transaction with a ledger of what was
+handed over, and marks them queued. A gateway killed anywhere in between leaves claimed rows
 that the next round (on any gateway) hands over again, and the ledger makes that a no-op for
 those already handed over: each resident gets each announcement once per channel.
 
 Channel rules: nothing between 21:00 and 07:00 Vietnam time except warnings; Zalo only where a
-free message is allowed now (the 48 h window and its 8 replies, `ZaloWindow`), the others are
-counted `unreachable`, never sent as paid messages; web residents find it in their mailbox on
-their next visit. Announcements go to the outbox's bulk stream, which takes only the sending
-capacity replies leave, and at most `backlog` of them wait there per channel, so a cancelled
-announcement stops within seconds.
+free message is allowed when its row is handed over (the 48 h window and its 8 replies,
+`ZaloWindow`), the others are counted `unreachable`, never sent as paid messages; web
+residents find it in their mailbox on their next visit. Announcements go to the outbox's bulk
+stream, which takes only the sending capacity replies leave, and at most `backlog` of them
+wait there per channel (the rest wait claimed in PostgreSQL), so a cancelled announcement
+stops within seconds.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -45,14 +48,13 @@ from core.models import (
 )
 from core.repositories.announcements import (
     Target,
-    claim_deliveries,
     claimed_targets,
+    fan_out,
     finish_if_done,
     sending,
     set_status,
     settle_delivery,
     start_due,
-    unclaimed_targets,
 )
 from core.repositories.subscriptions import Unsubscribed, unsubscribe
 from nlu.controls import ANNOUNCEMENT, payload
@@ -60,9 +62,9 @@ from nlu.controls import ANNOUNCEMENT, payload
 log = logging.getLogger(__name__)
 
 WEB = "web"
+CHANNELS = (telegram_wire.CHANNEL, zalo.CHANNEL, WEB)
 SENDING_HOURS = DeskHours(time(7, 0), time(21, 0))  # Vietnam time; warnings go any time
 TAG_PREFIX = "announcement:"
-STALE_CLAIM = timedelta(seconds=15)  # a claimed row this old lost its gateway on the way
 LEDGER_SLACK = timedelta(days=2)  # the ledger outlives the announcement by this
 ASK_MORE_TITLE = "Hỏi thêm"
 STOP = Button("Hủy nhận thông báo", "/unsubscribe_announcements")
@@ -120,6 +122,15 @@ class Handed:
     target: Target
 
 
+@dataclass(frozen=True)
+class Dropped:
+    """A claimed delivery row that cannot go: failed or unreachable, and why."""
+
+    delivery_id: int
+    status: DeliveryStatus
+    reason: str
+
+
 @dataclass
 class AnnouncementWorker:
     """Sends announcements; `senders` are the channels whose outbox sender runs here."""
@@ -129,10 +140,11 @@ class AnnouncementWorker:
     redis: Redis
     senders: frozenset[str]
     clock: Callable[[], datetime] = utcnow
-    batch: int = 500
+    batch: int = 500  # claimed rows handed over per channel and round at most
     backlog: int = 300  # bulk messages waiting in a channel's outbox at most
     poll_seconds: float = 1.0
     _messages: dict[int, OutboundMessage] = field(default_factory=dict)
+    _fanned_out: set[int] = field(default_factory=set)  # announcements claimed for here
 
     async def run_forever(self) -> None:
         while True:
@@ -175,36 +187,36 @@ class AnnouncementWorker:
         await self.outbox.drop_outcomes(outcomes)
         return len(outcomes)
 
-    async def _room(self) -> int:
-        """How many more announcement messages the outboxes take now."""
-        waiting = [await self.outbox.pending(c, bulk=True) for c in sorted(self.senders)]
-        return min([self.batch, *(self.backlog - n for n in waiting)])
+    async def _room(self, channel: str) -> int:
+        """How many more of the channel's deliveries to hand over now."""
+        if channel not in self.senders:  # the mailbox, or marked failed: no queue to fill
+            return self.batch
+        return min(self.batch, self.backlog - await self.outbox.pending(channel, bulk=True))
 
     async def advance(self, announcement: Announcement, now: datetime) -> None:
-        """Hand over what a stopped gateway left claimed, then claim and hand over the next
-        batch; finish when nothing is left."""
+        """Claim a row for every subscriber (this gateway's first round of it), then hand
+        over the oldest claimed rows of each channel, as many as it takes now. Once none is
+        left: claim those who subscribed meanwhile, or finish."""
         if aware(announcement.expires_at) <= now:
             await in_db(lambda session: self._expire(session, announcement.id))
             return
         if in_quiet_hours(announcement, now):
             return
-        stale = await in_db(
-            lambda session: claimed_targets(
-                session=session, announcement_id=announcement.id, older_than=now - STALE_CLAIM
-            )
-        )
-        gone = [delivery_id for delivery_id, target in stale if target is None]
-        await self.hand_over(
-            announcement, [Handed(i, t) for i, t in stale if t is not None], gone=gone
-        )
-        room = await self._room()
-        if room > 0:
-            targets = await in_db(
-                lambda session: unclaimed_targets(
-                    session=session, announcement=announcement, limit=room
-                )
-            )
-            await self.hand_over(announcement, await self._claim(announcement, targets, now))
+        if announcement.id not in self._fanned_out:
+            await self._fan_out(announcement, now)
+            self._fanned_out.add(announcement.id)
+        more = False  # claimed rows may be left
+        for channel in CHANNELS:
+            room = await self._room(channel)
+            if room <= 0:
+                more = True
+                continue
+            claimed = await self._claimed(announcement.id, channel, room)
+            more = more or bool(claimed)
+            handed, dropped = await self._sort(announcement, claimed, now)
+            await self.hand_over(announcement, handed, dropped)
+        if more or await self._fan_out(announcement, now):
+            return
         done = await in_db(
             lambda session: finish_if_done(session=session, announcement_id=announcement.id)
         )
@@ -212,36 +224,55 @@ class AnnouncementWorker:
             log.info("announcement %d: every subscriber handed over", announcement.id)
 
     @staticmethod
+    async def _fan_out(announcement: Announcement, now: datetime) -> int:
+        made = await in_db(
+            lambda session: fan_out(session=session, announcement=announcement, now=now)
+        )
+        if made:
+            log.info("announcement %d: %d deliveries claimed", announcement.id, made)
+        return made
+
+    @staticmethod
+    async def _claimed(
+        announcement_id: int, channel: str, limit: int
+    ) -> list[tuple[int, Target | None]]:
+        return await in_db(
+            lambda session: claimed_targets(
+                session=session, announcement_id=announcement_id, channel=channel, limit=limit
+            )
+        )
+
+    @staticmethod
     def _expire(session: Session, announcement_id: int) -> None:
         row = session.get(Announcement, announcement_id)
         if row is not None and row.status == AnnouncementStatus.SENDING:
             row.status, row.finished_at = AnnouncementStatus.SENT, utcnow()
 
-    async def _claim(
-        self, announcement: Announcement, targets: Sequence[Target], now: datetime
-    ) -> list[Handed]:
-        """Make the delivery rows: claimed where the message can go, unreachable (Zalo outside
-        its free window) or failed (channel not running) where it cannot."""
+    async def _sort(
+        self,
+        announcement: Announcement,
+        claimed: Iterable[tuple[int, Target | None]],
+        now: datetime,
+    ) -> tuple[list[Handed], list[Dropped]]:
+        """Claimed rows that can go now, and those that cannot: the subscription ended
+        meanwhile, the channel does not run here, or Zalo allows no free message now."""
         window = zalo.ZaloWindow(self.redis)
         parts = len(channel_messages(zalo.CHANNEL, self._message(announcement)))
-        rows: list[tuple[Target, str, str | None]] = []
-        for target in targets:
-            status, reason = DeliveryStatus.CLAIMED, None
-            if target.channel != WEB and target.channel not in self.senders:
-                status, reason = DeliveryStatus.FAILED, "channel_off"
-            elif target.channel == zalo.CHANNEL:
-                why = await window.closed_because(target.chat, needed=parts, now=now)
-                if why is not None:
-                    status, reason = DeliveryStatus.UNREACHABLE, ZALO_REASONS.get(why, "zalo")
-            rows.append((target, status, reason))
-        by_key = {(t.resident_id, t.channel): t for t in targets}
-        claimable = {(t.resident_id, t.channel) for t, s, _ in rows if s == DeliveryStatus.CLAIMED}
-        made = await in_db(
-            lambda session: claim_deliveries(
-                session=session, announcement_id=announcement.id, targets=rows, now=now
-            )
-        )
-        return [Handed(i, by_key[key]) for key, i in made.items() if key in claimable]
+        handed: list[Handed] = []
+        dropped: list[Dropped] = []
+        for delivery_id, target in claimed:
+            if target is None:
+                dropped.append(Dropped(delivery_id, DeliveryStatus.FAILED, "unsubscribed"))
+            elif target.channel != WEB and target.channel not in self.senders:
+                dropped.append(Dropped(delivery_id, DeliveryStatus.FAILED, "channel_off"))
+            elif target.channel == zalo.CHANNEL and (
+                why := await window.closed_because(target.chat, needed=parts, now=now)
+            ):
+                reason = ZALO_REASONS.get(why, "zalo")
+                dropped.append(Dropped(delivery_id, DeliveryStatus.UNREACHABLE, reason))
+            else:
+                handed.append(Handed(delivery_id, target))
+        return handed, dropped
 
     def _message(self, announcement: Announcement) -> OutboundMessage:
         if announcement.id not in self._messages:
@@ -249,11 +280,11 @@ class AnnouncementWorker:
         return self._messages[announcement.id]
 
     async def hand_over(
-        self, announcement: Announcement, handed: Sequence[Handed], gone: Sequence[int] = ()
+        self, announcement: Announcement, handed: Sequence[Handed], dropped: Sequence[Dropped]
     ) -> None:
         """Into the outbox or the mailbox (once, by the ledger), then marked queued (web:
-        sent, with its events); `gone` rows (unsubscribed meanwhile) are marked failed."""
-        if not handed and not gone:
+        sent, with its events); `dropped` rows are marked failed or unreachable."""
+        if not handed and not dropped:
             return
         message = self._message(announcement)
         ledger = ledger_key(self.outbox.namespace, announcement)
@@ -281,13 +312,17 @@ class AnnouncementWorker:
                 status=DeliveryStatus.QUEUED,
                 only_from=DeliveryStatus.CLAIMED,
             )
-            set_status(
-                session=session,
-                delivery_ids=list(gone),
-                status=DeliveryStatus.FAILED,
-                only_from=DeliveryStatus.CLAIMED,
-                reason="unsubscribed",
-            )
+            by_outcome: dict[tuple[DeliveryStatus, str], list[int]] = defaultdict(list)
+            for drop in dropped:
+                by_outcome[drop.status, drop.reason].append(drop.delivery_id)
+            for (status, reason), ids in by_outcome.items():
+                set_status(
+                    session=session,
+                    delivery_ids=ids,
+                    status=status,
+                    only_from=DeliveryStatus.CLAIMED,
+                    reason=reason,
+                )
             for delivery_id in posted:  # in the mailbox: the resident sees it on their visit
                 settle_delivery(session=session, delivery_id=delivery_id, sent=True)
 

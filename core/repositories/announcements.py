@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import DateTime, and_, exists, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -292,8 +292,8 @@ def claim_deliveries(
     now: datetime | None = None,
 ) -> dict[tuple[str, str], int]:
     """Make the delivery rows (target, status, reason) in one INSERT … ON CONFLICT DO NOTHING,
-    at `now` (the caller's clock, which `claimed_targets` compares with); the ids of those
-    made now, by (resident id, channel): a row someone else made is theirs."""
+    at `now` (the caller's clock); the ids of those made now, by (resident id, channel): a
+    row someone else made is theirs."""
     now = now or utcnow()
     rows = [
         {
@@ -319,33 +319,75 @@ def claim_deliveries(
     return {(r, c): i for r, c, i in session.execute(statement).tuples()}
 
 
+def fan_out(*, session: Session, announcement: Announcement, now: datetime) -> int:
+    """Claim a delivery row for every subscription in the announcement's communes that has
+    none yet, in one INSERT … SELECT … ON CONFLICT DO NOTHING run by the database (100,000
+    rows in about a second; only their ids come back); how many were made."""
+    stamp = literal(now, DateTime(timezone=True))
+    chosen = (
+        select(
+            literal(announcement.id),
+            Subscription.resident_id,
+            Subscription.channel,
+            literal(DeliveryStatus.CLAIMED.value),
+            stamp,
+            stamp,
+        )
+        .join(Resident, Resident.id == Subscription.resident_id)
+        .where(
+            Resident.commune_code.in_(target_communes(session=session, announcement=announcement)),
+            _no_delivery_yet(announcement.id),  # type: ignore[arg-type]
+        )
+    )
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    columns = ["announcement_id", "resident_id", "channel", "status", "created_at", "updated_at"]
+    statement = (
+        insert(Delivery)
+        .from_select(columns, chosen)
+        .on_conflict_do_nothing(index_elements=["announcement_id", "resident_id", "channel"])
+        .returning(Delivery.id)
+    )
+    return len(session.scalars(statement).all())
+
+
 def claimed_targets(
-    *, session: Session, announcement_id: int, older_than: datetime
+    *, session: Session, announcement_id: int, channel: str | None = None, limit: int | None = None
 ) -> list[tuple[int, Target | None]]:
-    """Delivery rows still `claimed` since before `older_than` (their gateway stopped between
-    claiming and queueing): (delivery id, the subscription now, or None when it ended)."""
+    """Delivery rows still `claimed` (not yet handed to the outbox or the mailbox), oldest
+    first: all of them, or those of `channel`, at most `limit` (chosen before the joins: a
+    few among 100,000 in milliseconds): (delivery id, the subscription now, or None when it
+    ended)."""
+    where = [
+        Delivery.announcement_id == announcement_id,
+        Delivery.status == DeliveryStatus.CLAIMED,
+    ]
+    if channel is not None:
+        where.append(Delivery.channel == channel)
+    oldest = (
+        select(Delivery.id, Delivery.resident_id, Delivery.channel)
+        .where(*where)
+        .order_by(Delivery.id)
+        .limit(limit)
+        .subquery()
+    )
     rows = session.execute(
         select(
-            Delivery.id,
-            Delivery.resident_id,
-            Delivery.channel,
+            oldest.c.id,
+            oldest.c.resident_id,
+            oldest.c.channel,
             Subscription.channel_user_id,
             Resident.commune_code,
         )
+        .select_from(oldest)
         .outerjoin(
             Subscription,
             and_(
-                Subscription.resident_id == Delivery.resident_id,
-                Subscription.channel == Delivery.channel,
+                Subscription.resident_id == oldest.c.resident_id,
+                Subscription.channel == oldest.c.channel,
             ),
         )
-        .outerjoin(Resident, Resident.id == Delivery.resident_id)
-        .where(
-            Delivery.announcement_id == announcement_id,
-            Delivery.status == DeliveryStatus.CLAIMED,
-            Delivery.updated_at < older_than,
-        )
-        .order_by(Delivery.id)
+        .outerjoin(Resident, Resident.id == oldest.c.resident_id)
+        .order_by(oldest.c.id)
     ).tuples()
     return [
         (i, None if chat is None else Target(resident, channel, chat, commune))

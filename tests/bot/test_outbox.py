@@ -246,3 +246,42 @@ async def test_bulk_messages_take_only_the_slots_replies_leave(
     await outbox.drop_outcomes(outcomes)
     assert await outbox.read_outcomes() == []
     assert telegram.rate_limited_count == 0
+
+
+class DelayedArrivals:
+    """A platform reached after a delay that varies (the network, or a server that stalls and
+    then takes its backlog at once): it admits each message when the delay is over, and keeps
+    the moments, to count them in every second as Telegram does."""
+
+    def __init__(self) -> None:
+        self.admitted: list[float] = []
+
+    async def deliver(self, envelope: Envelope) -> None:
+        if (int(envelope.chat) // 10) % 2 == 0:  # ten stalled, ten not, ten stalled, ...
+            await asyncio.sleep(0.3)
+        self.admitted.append(time.monotonic())
+
+    def busiest_second(self) -> int:
+        times = sorted(self.admitted)
+        return max(sum(t <= start < t + 1.0 for t in times) for start in times)
+
+
+async def test_arrivals_bunched_by_delays_still_keep_to_30_a_second(make_outbox: Any) -> None:
+    """Evenly spaced sends reach the platform unevenly; counting what may have arrived in the
+    last second (sends finished within it, and those still under way) keeps every second of
+    arrivals within the limit."""
+    outbox = make_outbox()
+    for chat in range(90):
+        await outbox.put(Envelope("telegram", str(chat), OutboundMessage("tb"), bulk=True))
+    platform = DelayedArrivals()
+    started = time.monotonic()
+    task = asyncio.create_task(outbox.run("telegram", platform))
+    async with asyncio.timeout(20):
+        while len(platform.admitted) < 90:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    elapsed = time.monotonic() - started
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert platform.busiest_second() <= 30
+    assert elapsed < 90 / 20  # the stalled round trips count, and still 20 a second or more

@@ -30,6 +30,7 @@ from core.repositories.announcements import (
     claim_deliveries,
     claimed_targets,
     create_announcement,
+    fan_out,
     finish_if_done,
     list_announcements,
     sending,
@@ -245,6 +246,33 @@ def test_a_province_announcement_goes_to_its_chosen_communes_only(session: Sessi
     assert residents(whole) == ["a", "b", "c"]
 
 
+def test_the_fan_out_claims_every_subscription_once_and_hands_out_the_oldest_first(
+    session: Session,
+) -> None:
+    lan = _staff(session, "lan", province_code="01")
+    _resident(session, "a", BA_DINH, "telegram", "web")
+    _resident(session, "b", NGOC_HA, "telegram")
+    _resident(session, "c", THU_DAU_MOT, "telegram")  # another province
+    province = create_announcement(
+        session=session, author=lan, draft=_draft(commune_code=None, province_code="01")
+    )
+    session.commit()
+    now = utcnow()
+    assert fan_out(session=session, announcement=province, now=now) == 3
+    _resident(session, "d", NGOC_HA, "telegram")  # subscribed while it is being sent
+    assert fan_out(session=session, announcement=province, now=now) == 1
+    assert fan_out(session=session, announcement=province, now=now) == 0
+    session.commit()
+    assert unclaimed_targets(session=session, announcement=province, limit=10) == []
+    first = claimed_targets(
+        session=session, announcement_id=province.id, channel="telegram", limit=2
+    )
+    assert len(first) == 2
+    everything = claimed_targets(session=session, announcement_id=province.id)
+    assert [t.channel for _, t in everything if t is not None].count("telegram") == 3
+    assert first == [row for row in everything if row[1] and row[1].channel == "telegram"][:2]
+
+
 def test_stale_claims_outcomes_and_finishing(session: Session) -> None:
     lan = _staff(session, "lan", commune_code=BA_DINH)
     _resident(session, "a", BA_DINH, "telegram")
@@ -260,7 +288,7 @@ def test_stale_claims_outcomes_and_finishing(session: Session) -> None:
     )
     unsubscribe(session=session, resident_id="b", channel="telegram")
     session.commit()
-    assert claimed_targets(session=session, announcement_id=made.id, older_than=utcnow()) == [
+    assert claimed_targets(session=session, announcement_id=made.id) == [
         (ids[("a", "telegram")], Target("a", "telegram", "a", BA_DINH)),
         (ids[("b", "telegram")], None),
     ]
