@@ -77,8 +77,11 @@ CATEGORY_LABELS = {
 ZALO_REASONS = {zalo.OUTSIDE_WINDOW: "zalo_48h", zalo.OUT_OF_REPLIES: "zalo_replies"}
 
 
-def ask_more(announcement_id: int) -> Button:
-    """ "Hỏi thêm": a person of the commune's team, with the announcement on the ticket."""
+def ask_more(announcement_id: int | None) -> Button:
+    """ "Hỏi thêm": a person of the commune's team, with the announcement on the ticket (a
+    preview of an unsaved draft has no id yet: a plain request)."""
+    if announcement_id is None:
+        return Button(ASK_MORE_TITLE, payload("request_human"))
     return Button(ASK_MORE_TITLE, payload("request_human", **{ANNOUNCEMENT: str(announcement_id)}))
 
 

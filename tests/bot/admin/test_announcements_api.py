@@ -324,8 +324,12 @@ def test_cancel_while_sending_stops_the_rest(client: TestClient) -> None:
     for name, channel in (("a", "web"), ("b", "zalo"), ("c", "telegram")):
         _resident(name, BA_DINH, channel)
     announcement = _due(client)
-    asyncio.run(worker.step())
-    assert _deliveries(announcement) == {"a": ("sent", None), "b": ("unreachable", "zalo_48h")}
+    asyncio.run(worker.step())  # every row claimed at once, the first ones handed over
+    assert _deliveries(announcement) == {
+        "a": ("sent", None),
+        "b": ("unreachable", "zalo_48h"),
+        "c": ("failed", "channel_off"),
+    }
     lan = sign_in(client, "lan")
     sending = client.get(f"/admin/api/announcements/{announcement}").json()
     assert (sending["status"], sending["status_label"], sending["may_cancel"]) == (
@@ -337,13 +341,13 @@ def test_cancel_while_sending_stops_the_rest(client: TestClient) -> None:
     assert cancelled.status_code == 200
     assert (cancelled.json()["status"], cancelled.json()["may_cancel"]) == ("cancelled", False)
     asyncio.run(worker.step())
-    assert "c" not in _deliveries(announcement)  # never sent after the cancel
+    assert _deliveries(announcement)["c"] == ("failed", "channel_off")  # nothing more
     again = client.post(f"/admin/api/announcements/{announcement}/cancel", headers=lan)
     assert (again.status_code, again.json()["detail"]) == (
         409,
         "Thông báo này đã gửi xong hoặc đã hủy.",
     )
-    assert cancelled.json()["reach"]["targeted"] == 2
+    assert cancelled.json()["reach"]["targeted"] == 3
 
 
 def test_the_detail_counts_its_reach(client: TestClient) -> None:
@@ -352,7 +356,8 @@ def test_the_detail_counts_its_reach(client: TestClient) -> None:
         _resident(name, BA_DINH, channel)
     _resident("e", NGOC_HA, "web")  # another commune
     announcement = _due(client)
-    asyncio.run(worker.step())
+    for _ in range(3):  # fan-out, hand-over, finish
+        asyncio.run(worker.step())
     with session_scope() as session:
         unsubscribe(session=session, resident_id="a", channel="web")
         record_events(
