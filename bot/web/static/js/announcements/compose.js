@@ -182,6 +182,7 @@ export function createCompose({ api, say, onSaved }) {
   // ------------------------------------------------------------ set-up
 
   function setUp(me, categories) {
+    const again = state.me !== null && state.me !== undefined; // signed in anew: start empty
     state.me = me;
     el.category.replaceChildren(
       ...categories.map((c) => {
@@ -195,7 +196,14 @@ export function createCompose({ api, say, onSaved }) {
     state.communes = me.communes
       .map((c) => ({ code: c.code, name: c.name, key: plain(c.name) + " " + c.code }))
       .sort((a, b) => a.name.localeCompare(b.name, "vi"));
-    clear();
+    if (again) {
+      clear();
+      return;
+    }
+    // First load: keep what was typed while the page was still loading.
+    showCount();
+    showCommunes();
+    note(defaultNote);
   }
 
   el.form.addEventListener("submit", save);
