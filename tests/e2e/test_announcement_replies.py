@@ -119,8 +119,8 @@ def _ticket_card(stack: RunningStack, resident: str, announcement: int) -> tuple
 
 def test_a_reply_is_counted_and_ask_more_opens_a_ticket_about_it(stack: RunningStack) -> None:
     tg = stack.telegram
-    tam, resident, me = _subscriber(stack, "Tâm", "00004")
-    announcement = _announce(stack, "00004")
+    tam, resident, me = _subscriber(stack, "Tâm", "00160")
+    announcement = _announce(stack, "00160")
 
     # The worker sends it with its two buttons; the platform's answer marks it sent.
     notice = me.text(TITLE)
@@ -147,15 +147,15 @@ def test_a_reply_is_counted_and_ask_more_opens_a_ticket_about_it(stack: RunningS
     (topic,) = [
         t for t in tg.topics(stack.desk_chat) if t["message_thread_id"] == card["message_thread_id"]
     ]
-    assert topic["name"] == f"#{ticket_id} · Phường Ba Đình, Hà Nội · Hỏi thêm về thông báo"
+    assert topic["name"] == f"#{ticket_id} · Phường Nghĩa Đô, Hà Nội · Hỏi thêm về thông báo"
     assert buttons(card) == [("Nhận hỗ trợ", f"d:c:{ticket_id}")]
 
 
 def test_asking_for_a_person_in_words_soon_after_it_opens_a_ticket_about_it(
     stack: RunningStack,
 ) -> None:
-    hai, resident, me = _subscriber(stack, "Hải", "00008")
-    announcement = _announce(stack, "00008")
+    hai, resident, me = _subscriber(stack, "Hải", "00166")
+    announcement = _announce(stack, "00166")
     me.text(TITLE)
     _wait(lambda: _sent(stack, announcement, resident), "the delivery was never marked sent")
     stack.telegram.user_text(hai, "toi muon gap nguoi ho tro")
