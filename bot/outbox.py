@@ -46,10 +46,10 @@ import math
 import secrets
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError, WatchError
@@ -67,6 +67,9 @@ CONSUMER = "sender"  # one sender per channel at a time (the lease), so one cons
 LEASE_SECONDS = 3
 IDLE_POLL = 0.2  # seconds between looks at the stream when nothing is due
 BULK_AHEAD = 64  # bulk messages read into a sender's queues at most (the rest wait in Redis)
+DRAIN_SECONDS = 5.0  # a stopping sender waits this long for the sends under way to finish
+
+T = TypeVar("T")
 
 
 class RetryLater(Exception):
@@ -169,6 +172,10 @@ class Limits:
     group_per_minute: int = 20
     global_per_second: int = 30
     margin: float = 1.03  # the windows (1 s, 60 s) are stretched by this factor
+    # Of `global_per_second`, what bulk messages leave free: for replies arriving meanwhile
+    # (they go at once instead of waiting for the second to turn) and for the sends made
+    # outside the stream (`Outbox.direct`: a ticket's card, which another replica may send).
+    bulk_reserve: int = 3
     max_attempts: int = 8
     max_backoff: float = 60.0
 
@@ -215,6 +222,7 @@ class Outbox:
     clock: Callable[[], float] = time.monotonic
     namespace: str = "outbox"  # key prefix (tests use their own)
     delivered: dict[str, set[Ref]] = field(default_factory=dict)  # by channel: see _Sender
+    senders: dict[str, _Sender] = field(default_factory=dict)  # running here, by channel
 
     def stream(self, channel: str) -> str:
         return f"{self.namespace}:{channel}"
@@ -332,6 +340,17 @@ class Outbox:
         for message in messages:
             await self.put(Envelope(channel, chat, message, **where))
 
+    async def direct(self, channel: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Make a platform call outside the stream (one whose answer the caller needs at once,
+        such as the first message of a forum topic, whose id is kept): when this process
+        sends the channel's stream, the call waits for a slot as a reply would and is counted
+        with the stream's sends; else (another replica sends) it goes at once, within the
+        margin bulk messages leave (`Limits.bulk_reserve`)."""
+        sender = self.senders.get(channel)
+        if sender is None:
+            return await call()
+        return await sender.direct(call)
+
     async def pending(self, channel: str, *, bulk: bool = False) -> int:
         """Messages (or bulk messages) not yet accepted by the platform."""
         stream = self.bulk_stream(channel) if bulk else self.stream(channel)
@@ -350,6 +369,7 @@ class _Sender:
 
     def __init__(self, outbox: Outbox, channel: str, transport: Transport) -> None:
         self.outbox = outbox
+        self.channel = channel
         self.redis = outbox.redis
         self.limits = outbox.limits
         self.clock = outbox.clock
@@ -368,12 +388,41 @@ class _Sender:
         self.delivered = outbox.delivered.setdefault(channel, set())
 
     async def run(self) -> None:
+        self.outbox.senders[self.channel] = self
         try:
             await self._run()
-        finally:  # stopped: sends under way are dropped, their entries stay for the next sender
-            for task in self.in_flight:
-                task.cancel()
+        finally:
+            if self.outbox.senders.get(self.channel) is self:
+                del self.outbox.senders[self.channel]
+            await self._drain()
             await self._release_lease()
+
+    async def _drain(self) -> None:
+        """Stopped (the gateway shutting down, or Redis failed): no new send starts; those
+        under way get DRAIN_SECONDS to finish and be removed from the stream, so that a
+        restart does not send them again. One still unanswered then is dropped, its entry
+        left for the next sender (sent again: the at-least-once window)."""
+        if not self.in_flight:
+            return
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.shield(asyncio.wait(set(self.in_flight), timeout=DRAIN_SECONDS))
+        for task in self.in_flight:
+            task.cancel()
+
+    async def direct(self, call: Callable[[], Awaitable[T]]) -> T:
+        """A call outside the stream, in the first free slot (before any waiting message)."""
+        while True:
+            now = self.clock()
+            due = max(self.next_send, self._second_free_at(now))
+            if due <= now:
+                break
+            await asyncio.sleep(min(due - now, IDLE_POLL))
+        spacing = self.limits.margin / self.limits.global_per_second
+        self.next_send = (self.next_send if now - self.next_send < spacing else now) + spacing
+        try:
+            return await self._counted(call)
+        finally:
+            self.wake.set()
 
     async def _run(self) -> None:
         await self._ensure_group()
@@ -453,15 +502,19 @@ class _Sender:
         due = max(min(waiting), self.next_send, self._second_free_at(self.clock()))
         return max(0.005, min(IDLE_POLL, due - self.clock()))
 
-    def _second_free_at(self, now: float) -> float:
-        """When fewer than `global_per_second` sends can have reached the platform within
-        the last second: those that ended within it (one that ended earlier reached it
+    def _second_free_at(self, now: float, cap: int | None = None) -> float:
+        """When fewer than `cap` (`global_per_second`) sends can have reached the platform
+        within the last second: those that ended within it (one that ended earlier reached it
         earlier) and those under way. Now, or when the oldest such send's second is over
         (a send under way ends with a wake-up)."""
+        cap = self.limits.global_per_second if cap is None else cap
         self._forget_before(self.finished, now - 1.0)
-        if len(self.finished) + self.under_way < self.limits.global_per_second:
+        counted = len(self.finished) + self.under_way
+        if counted < cap:
             return now
-        return self.finished[0] + 1.0 if self.finished else math.inf
+        if counted - len(self.finished) >= cap or not self.finished:
+            return math.inf
+        return self.finished[counted - cap] + 1.0
 
     def _dispatch(self) -> None:
         """Start the sends that are due, evenly spaced: bursts arriving with network jitter
@@ -473,10 +526,12 @@ class _Sender:
             key=lambda c: (c.queue[0][1].bulk, c.queue[0][0][1]),
         )
         spacing = self.limits.margin / self.limits.global_per_second
+        bulk_cap = self.limits.global_per_second - self.limits.bulk_reserve
         for chat in ordered:
-            if now < max(self.next_send, self._second_free_at(now)):
-                return
             envelope = chat.queue[0][1]
+            cap = bulk_cap if envelope.bulk else None
+            if now < max(self.next_send, self._second_free_at(now, cap)):
+                return
             if envelope.group:
                 self._forget_before(chat.sent_at, now - 60.0 * self.limits.margin)
                 if len(chat.sent_at) >= self.limits.group_per_minute:
@@ -541,10 +596,13 @@ class _Sender:
         return True
 
     async def _reach(self, envelope: Envelope) -> None:
-        """The platform's call, counted for `_second_free_at` while under way and after."""
+        await self._counted(lambda: self.transport.deliver(envelope))
+
+    async def _counted(self, call: Callable[[], Awaitable[T]]) -> T:
+        """A platform call, counted for `_second_free_at` while under way and after."""
         self.under_way += 1
         try:
-            await self.transport.deliver(envelope)
+            return await call()
         finally:
             self.under_way -= 1
             self.finished.append(self.clock())

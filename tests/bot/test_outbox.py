@@ -285,3 +285,84 @@ async def test_arrivals_bunched_by_delays_still_keep_to_30_a_second(make_outbox:
         await task
     assert platform.busiest_second() <= 30
     assert elapsed < 90 / 20  # the stalled round trips count, and still 20 a second or more
+
+
+async def test_bulk_messages_leave_the_reserve_of_each_second(make_outbox: Any) -> None:
+    """Bulk messages alone use at most `global_per_second - bulk_reserve` of every second:
+    the rest stays free for replies and for the sends made outside the stream."""
+    outbox = make_outbox(Limits(bulk_reserve=5))
+    for chat in range(75):
+        await outbox.put(Envelope("telegram", str(chat), OutboundMessage("tb"), bulk=True))
+    platform = DelayedArrivals()
+    task = asyncio.create_task(outbox.run("telegram", platform))
+    async with asyncio.timeout(20):
+        while len(platform.admitted) < 75:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert platform.busiest_second() <= 25
+
+
+async def test_direct_sends_are_paced_with_the_stream(
+    make_outbox: Any, telegram: FakeTelegram
+) -> None:
+    """Sends made outside the stream (a ticket's card, whose id is kept) while an announcement
+    fills the second: counted with the stream's sends, so the platform never answers 429 —
+    even with no reserve left for them."""
+    outbox = make_outbox(Limits(bulk_reserve=0))
+    crowd = residents(telegram, 90)
+    cards = residents(telegram, 12)
+    for user in crowd:
+        await outbox.put(
+            Envelope("telegram", str(user["id"]), OutboundMessage("tb"), bulk=True)
+        )
+    bot, task = await sender(outbox, telegram)
+    await wait_until(lambda: len(telegram.sent()) >= 35)  # the second is full of bulk sends
+    sent = await asyncio.gather(
+        *(outbox.direct("telegram", lambda u=u: bot.send_message(u["id"], "thẻ")) for u in cards)
+    )
+    await wait_until(lambda: len(telegram.sent()) == 102)
+    await stop(bot, task)
+    assert [m.text for m in sent] == ["thẻ"] * 12
+    assert telegram.rate_limited_count == 0
+
+
+class SlowPlatform:
+    """A platform whose answer takes `seconds`; it keeps which chats it accepted."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.accepted: list[str] = []
+        self.started = asyncio.Event()
+
+    async def deliver(self, envelope: Envelope) -> None:
+        self.started.set()
+        await asyncio.sleep(self.seconds)
+        self.accepted.append(envelope.chat)
+
+
+async def test_a_stopping_sender_finishes_the_sends_under_way(make_outbox: Any) -> None:
+    """The gateway stopping (a restart, a deploy) lets the sends under way finish and be
+    removed from the stream: the next sender does not send them again."""
+    outbox = make_outbox()
+    for chat in range(3):
+        await outbox.put(Envelope("telegram", str(chat), OutboundMessage("tb"), bulk=True))
+    slow = SlowPlatform(0.5)
+    task = asyncio.create_task(outbox.run("telegram", slow))
+    async with asyncio.timeout(10):
+        await slow.started.wait()
+    task.cancel()  # while the first sends wait for their answer
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert slow.accepted != []
+    fast = SlowPlatform(0.0)
+    task = asyncio.create_task(outbox.run("telegram", fast))
+    async with asyncio.timeout(10):
+        while len(slow.accepted) + len(fast.accepted) < 3:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)  # a repeat would show by now
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert sorted(slow.accepted + fast.accepted) == ["0", "1", "2"]
