@@ -314,9 +314,7 @@ async def test_direct_sends_are_paced_with_the_stream(
     crowd = residents(telegram, 90)
     cards = residents(telegram, 12)
     for user in crowd:
-        await outbox.put(
-            Envelope("telegram", str(user["id"]), OutboundMessage("tb"), bulk=True)
-        )
+        await outbox.put(Envelope("telegram", str(user["id"]), OutboundMessage("tb"), bulk=True))
     bot, task = await sender(outbox, telegram)
     await wait_until(lambda: len(telegram.sent()) >= 35)  # the second is full of bulk sends
     sent = await asyncio.gather(
