@@ -362,6 +362,7 @@ def delivery_run(options: Options) -> DeliveryRun:
 
 @dataclass
 class KillRun:
+    crash: bool  # SIGKILL (a crash, a power cut); else SIGTERM (a restart, a deploy)
     subscribers: int
     killed_after: int  # announcement messages received before the kill
     received: int
@@ -372,7 +373,10 @@ class KillRun:
     statuses: Counter[str]
 
 
-def kill_run(count: int) -> KillRun:
+def kill_run(count: int, *, crash: bool) -> KillRun:
+    """Stop the gateway when about a third of `count` subscribers had it, start it again and
+    wait for everyone: by SIGTERM, as `docker compose restart` or a deploy stops it, or
+    (`crash`) by SIGKILL, as a crash or a power cut does."""
     asyncio.run(clear_bench_redis())
     received = Received()
     with (
@@ -392,9 +396,11 @@ def kill_run(count: int) -> KillRun:
         try:
             announcement_id = announce(database_url, "Cảnh báo mưa lũ (khởi động lại)")
             wait_until(lambda: len(received.announcement) >= count // 3, 120 + count / 10)
-            power_off(
-                gateway
-            )  # mid-stream: rows claimed, some in the outbox, one perhaps in flight
+            # Mid-stream: rows claimed, some in the outbox, a few sends under way.
+            if crash:
+                power_off(gateway)
+            else:
+                gateway.terminate()
             killed_after = len(received.announcement)
             gateway.start()
             wait_until(lambda: len({c for _, c in received.announcement}) >= count, 60 + count / 5)
@@ -405,6 +411,7 @@ def kill_run(count: int) -> KillRun:
         seconds = time.perf_counter() - started
         per_chat = Counter(chat for _, chat in received.announcement)
         return KillRun(
+            crash,
             count,
             killed_after,
             len(received.announcement),
@@ -470,7 +477,34 @@ def p95_ratio(run: DeliveryRun, channel: str) -> float:
     return percentile(run.loaded.latencies(channel), 0.95) / before if before else math.nan
 
 
-def write_report(run: DeliveryRun, kill: KillRun, options: Options, minutes: float) -> str:
+def stop_row(stop: KillRun) -> str:
+    how = "killed (SIGKILL, a crash)" if stop.crash else "stopped (SIGTERM, a restart)"
+    return (
+        f"| gateway {how} and started again mid-way: 0 missed, 0 twice | "
+        f"{stop.subscribers:,} subscribers, stopped after {stop.killed_after:,} had it: "
+        f"{stop.missed} missed, {stop.twice} received it twice ({too_many(stop.rate_limited)}) "
+        f"| {'yes' if stop.missed == 0 and stop.twice == 0 else '**no**'} |"
+    )
+
+
+def stop_bounds(stop: KillRun) -> str:
+    how = (
+        "SIGKILL (its OCR workers too): no shutdown code runs"
+        if stop.crash
+        else "SIGTERM: the outbox lets the sends under way finish before the process ends"
+    )
+    return (
+        f"- {'Crash' if stop.crash else 'Restart'}: {stop.subscribers:,} subscribers (all "
+        f"delivered, {stop.seconds:.0f} s in all, restart included); a gateway process with "
+        f"Rasa unreachable, {how}, when about a third had it. Deliveries at the end: "
+        + ", ".join(f"{status} {count:,}" for status, count in sorted(stop.statuses.items()))
+        + "."
+    )
+
+
+def write_report(
+    run: DeliveryRun, stops: Sequence[KillRun], options: Options, minutes: float
+) -> str:
     fan = run.fan
     queued = (fan.queued - (fan.started or fan.approved)) if fan.queued else math.nan
     rate = run.announcement_messages / run.steady_seconds
@@ -520,10 +554,7 @@ def write_report(run: DeliveryRun, kill: KillRun, options: Options, minutes: flo
         f"{ms(percentile(run.baseline.latencies('telegram'), 0.95))} → "
         f"{ms(percentile(run.loaded.latencies('telegram'), 0.95))} ms (worst ratio {worst:.2f})"
         f" | {met(worst <= TARGETS['latency'])} |",
-        f"| gateway killed and restarted mid-way: 0 missed, 0 twice | {kill.subscribers:,} "
-        f"subscribers, killed after {kill.killed_after:,} had it: {kill.missed} missed, "
-        f"{kill.twice} received it twice ({too_many(kill.rate_limited)}) "
-        f"| {met(kill.missed == 0 and kill.twice == 0)} |",
+        *(stop_row(stop) for stop in stops),
         "",
         "## Chat latency",
         "",
@@ -550,15 +581,12 @@ def write_report(run: DeliveryRun, kill: KillRun, options: Options, minutes: flo
         "outbox's ramp, left out). Deliveries at the end: "
         + ", ".join(f"{status} {count:,}" for status, count in sorted(run.statuses.items()))
         + ".",
-        f"- Kill and restart: {kill.subscribers:,} subscribers (all delivered, "
-        f"{kill.seconds:.0f} s in all, restart included); a gateway process with Rasa "
-        "unreachable, SIGKILL (its OCR workers too) when about a third had it. Deliveries at "
-        "the end: "
-        + ", ".join(f"{status} {count:,}" for status, count in sorted(kill.statuses.items()))
-        + ". A message the platform accepted while the gateway died before recording it is "
-        "sent again after the restart (bot/outbox.py: at least once, with that one window of "
-        "a send's round trip; Telegram takes no idempotency key): a kill that lands in it "
-        "gives that resident the announcement twice.",
+        *(stop_bounds(stop) for stop in stops),
+        "- A message the platform accepted while the gateway died before recording it is sent "
+        "again after the restart (bot/outbox.py: at least once, with that one window of a "
+        "send's round trip; Telegram takes no idempotency key, so no one can tell afterwards "
+        "whether it arrived): a crash that lands in it gives that resident the announcement "
+        "twice. A stop by SIGTERM closes the window.",
         "",
     ]
     return "\n".join(lines)
@@ -603,9 +631,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     with stopped_on_sigterm():
         run = delivery_run(options)
         print(f"delivery: {summary(run)}", flush=True)
-        kill = kill_run(options.kill_subscribers)
-        print(f"kill: {kill}", flush=True)  # short: no lists in it
-    report = write_report(run, kill, options, (time.monotonic() - started) / 60)
+        stops = [kill_run(options.kill_subscribers, crash=crash) for crash in (False, True)]
+        for stop in stops:
+            print(f"stop: {stop}", flush=True)  # short: no lists in it
+    report = write_report(run, stops, options, (time.monotonic() - started) / 60)
     write_results(options.out, report)
     print(report)
 

@@ -53,7 +53,7 @@ from core.repositories.announcements import (
     finish_if_done,
     sending,
     set_status,
-    settle_delivery,
+    settle_deliveries,
     start_due,
 )
 from core.repositories.subscriptions import Unsubscribed, unsubscribe
@@ -171,14 +171,10 @@ class AnnouncementWorker:
             return 0
 
         def settle(session: Session) -> None:
-            for outcome in outcomes:
-                delivery = settle_delivery(
-                    session=session,
-                    delivery_id=int(outcome.tag.removeprefix(TAG_PREFIX)),
-                    sent=outcome.reason is None,
-                    reason=outcome.reason,
-                )
-                if delivery is not None and outcome.reason == "blocked":
+            answers = [(int(o.tag.removeprefix(TAG_PREFIX)), o.reason) for o in outcomes]
+            blocked = {i for i, reason in answers if reason == "blocked"}
+            for delivery in settle_deliveries(session=session, outcomes=answers):
+                if delivery.id in blocked:
                     unsubscribe(
                         session=session,
                         resident_id=delivery.resident_id,
@@ -326,8 +322,8 @@ class AnnouncementWorker:
                     only_from=DeliveryStatus.CLAIMED,
                     reason=reason,
                 )
-            for delivery_id in posted:  # in the mailbox: the resident sees it on their visit
-                settle_delivery(session=session, delivery_id=delivery_id, sent=True)
+            # In the mailbox: the resident sees it on their next visit.
+            settle_deliveries(session=session, outcomes=[(i, None) for i in posted])
 
         await in_db(mark)
 

@@ -22,17 +22,22 @@ Work that answers one inbound update can `hold` its messages: they are appended 
 one transaction that also sets a marker, so after a crash the inbox knows whether that update
 was already answered (`bot/inbox.py`) and never answers it twice.
 
-A message whose send succeeded but whose removal was cut off by a crash is sent again on
-restart: delivery to the platform is at least once, with that one window (the round trip of
-the message in flight; Telegram and Zalo take no idempotency key).
+A stopping sender (the gateway shutting down on SIGTERM: a restart, a deploy) starts no new
+send and lets those under way finish and be removed first. A message whose send succeeded but
+whose removal was cut off by a crash (SIGKILL, a power cut) is sent again on restart: delivery
+to the platform is at least once, with that one window (the round trip of the message in
+flight; Telegram and Zalo take no idempotency key, so nobody can tell afterwards whether it
+arrived).
 
 Bulk messages (announcements, `Envelope.bulk`) have a stream of their own,
 `outbox:<channel>:bulk`, read only a little at a time (`BULK_AHEAD`) and sent only in the
 slots no conversation reply wants: they share the pacing budget and take the spare capacity, so
-residents' answers are never starved. A message with a `tag` reports what became of it (sent,
-or refused and why) on `outbox:outcomes`, in the same transaction that removes it, for its
-producer to read (bot/announcements.py). `put_once` appends a producer's batches exactly once
-across restarts (a ledger of what was appended, kept in the same transaction).
+residents' answers are never starved, and leave `Limits.bulk_reserve` of each second free (a
+reply goes at once; a send made outside the stream with `direct` fits). A message with a
+`tag` reports what became of it (sent, or refused and why) on `outbox:outcomes`, in the
+same transaction that removes it, for its producer to read (bot/announcements.py).
+`put_once` appends a producer's batches exactly once across restarts (a ledger of what was
+appended, kept in the same transaction).
 """
 
 from __future__ import annotations

@@ -9,9 +9,11 @@ and records `announcement_sent` / `announcement_failed` as the platforms answer.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import DateTime, and_, exists, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -414,29 +416,62 @@ def set_status(
     )
 
 
+class Settled(NamedTuple):
+    """A delivery the platform answered for."""
+
+    id: int
+    announcement_id: int
+    resident_id: str
+    channel: str
+
+
+def settle_deliveries(
+    *, session: Session, outcomes: Sequence[tuple[int, str | None]]
+) -> list[Settled]:
+    """The platform's answers for queued deliveries — (delivery id, None when it accepted the
+    message, else why not) — in a statement per kind of answer: each moves to sent or failed
+    once and records `announcement_sent` / `announcement_failed` then. The deliveries moved
+    now (one settled before is not among them)."""
+    by_reason: dict[str | None, list[int]] = defaultdict(list)
+    for delivery_id, reason in outcomes:
+        by_reason[reason].append(delivery_id)
+    settled: list[Settled] = []
+    for reason, ids in by_reason.items():
+        sent = reason is None
+        moved = [
+            Settled(*row)
+            for row in session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.QUEUED)
+                .values(
+                    status=DeliveryStatus.SENT if sent else DeliveryStatus.FAILED,
+                    reason=reason,
+                    updated_at=utcnow(),
+                )
+                .returning(
+                    Delivery.id, Delivery.announcement_id, Delivery.resident_id, Delivery.channel
+                ),
+                execution_options={"synchronize_session": False},
+            ).tuples()
+        ]
+        record_delivery_events(session=session, deliveries=moved, sent=sent)
+        settled += moved
+    return settled
+
+
 def settle_delivery(
     *, session: Session, delivery_id: int, sent: bool, reason: str | None = None
-) -> Delivery | None:
-    """The platform's answer for a queued delivery: sent, or failed (reason). Records
-    `announcement_sent` / `announcement_failed` once; None when it was settled before."""
-    status = DeliveryStatus.SENT if sent else DeliveryStatus.FAILED
-    moved = set_status(
-        session=session,
-        delivery_ids=[delivery_id],
-        status=status,
-        only_from=DeliveryStatus.QUEUED,
-        reason=reason,
-    )
-    delivery = session.get(Delivery, delivery_id)
-    if not moved or delivery is None:
-        return None
-    record_delivery_events(session=session, deliveries=[delivery], sent=sent)
-    return delivery
+) -> Settled | None:
+    """One delivery's answer (see `settle_deliveries`); None when it was settled before."""
+    found = settle_deliveries(session=session, outcomes=[(delivery_id, None if sent else reason)])
+    return found[0] if found else None
 
 
-def record_delivery_events(*, session: Session, deliveries: Sequence[Delivery], sent: bool) -> None:
+def record_delivery_events(*, session: Session, deliveries: Sequence[Settled], sent: bool) -> None:
     """`announcement_sent` / `announcement_failed` (key = announcement id) for these rows, with
     each resident's commune."""
+    if not deliveries:
+        return
     kind = EventType.ANNOUNCEMENT_SENT if sent else EventType.ANNOUNCEMENT_FAILED
     ids = {d.resident_id for d in deliveries}
     homes = dict(

@@ -35,6 +35,7 @@ from core.repositories.announcements import (
     list_announcements,
     sending,
     set_status,
+    settle_deliveries,
     settle_delivery,
     start_due,
     target_communes,
@@ -319,3 +320,41 @@ def test_stale_claims_outcomes_and_finishing(session: Session) -> None:
     session.commit()
     owners = session.scalars(select(Delivery.resident_id).order_by(Delivery.id)).all()
     assert owners == [erasure.anonymous_id, "b"]
+
+
+def test_answers_are_settled_together_each_once(session: Session) -> None:
+    """A round's answers in a few statements: accepted ones sent, refused ones failed with
+    why, each event recorded once; an answer given twice (two gateways read it) moves
+    nothing the second time."""
+    lan = _staff(session, "lan", commune_code=BA_DINH)
+    for resident in ("a", "b", "c"):
+        _resident(session, resident, BA_DINH, "telegram")
+    made = create_announcement(session=session, author=lan, draft=_draft())
+    made.status = AnnouncementStatus.SENDING
+    session.commit()
+    assert fan_out(session=session, announcement=made, now=utcnow()) == 3
+    claimed = claimed_targets(session=session, announcement_id=made.id)
+    ids = {t.resident_id: i for i, t in claimed if t is not None}
+    set_status(
+        session=session,
+        delivery_ids=list(ids.values()),
+        status=DeliveryStatus.QUEUED,
+        only_from=DeliveryStatus.CLAIMED,
+    )
+    answers = [(ids["a"], None), (ids["b"], "blocked"), (ids["c"], None)]
+    settled = settle_deliveries(session=session, outcomes=answers)
+    assert sorted((d.resident_id, d.id) for d in settled) == sorted(
+        (resident, ids[resident]) for resident in "abc"
+    )
+    assert settle_deliveries(session=session, outcomes=answers) == []
+    session.commit()
+    rows = session.execute(select(Delivery.resident_id, Delivery.status, Delivery.reason)).all()
+    assert sorted(rows) == [
+        ("a", DeliveryStatus.SENT, None),
+        ("b", DeliveryStatus.FAILED, "blocked"),
+        ("c", DeliveryStatus.SENT, None),
+    ]
+    sent = list_events(session=session, type=EventType.ANNOUNCEMENT_SENT)
+    failed = list_events(session=session, type=EventType.ANNOUNCEMENT_FAILED)
+    assert sorted(e.resident_id for e in sent) == ["a", "c"]
+    assert [(e.resident_id, e.key) for e in failed] == [("b", str(made.id))]
