@@ -55,7 +55,6 @@ from bench.turns import (
     bench_redis_url,
     clear_bench_redis,
     load_average,
-    process_tree,
     running,
     single,
     stack_env,
@@ -398,7 +397,7 @@ def kill_run(count: int, *, crash: bool) -> KillRun:
             wait_until(lambda: len(received.announcement) >= count // 3, 120 + count / 10)
             # Mid-stream: rows claimed, some in the outbox, a few sends under way.
             if crash:
-                power_off(gateway)
+                gateway.kill()  # its OCR workers too
             else:
                 gateway.terminate()
             killed_after = len(received.announcement)
@@ -421,17 +420,6 @@ def kill_run(count: int, *, crash: bool) -> KillRun:
             seconds,
             statuses(database_url, announcement_id),
         )
-
-
-def power_off(gateway: Gateway) -> None:
-    """SIGKILL the gateway and its worker processes (the OCR pool), as a power cut would:
-    left alone they would outlive it, holding the benchmark's output open."""
-    assert gateway.process is not None
-    workers = process_tree(gateway.process.pid)[1:]
-    gateway.kill()
-    for pid in workers:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
 
 
 def unsettled(database_url: str, announcement_id: int) -> int:

@@ -4,6 +4,7 @@ is answered with the polite "busy" reply, which exercises the channel machinery 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -34,7 +35,10 @@ class Gateway:
             "--host", "127.0.0.1", "--port", str(self.port), "--ws", "none",
             "--log-level", "warning",
         ]  # fmt: skip
-        self.process = subprocess.Popen(command, env=self.env, cwd=PROJECT_ROOT)
+        # A process group of its own: a kill reaches its worker processes (the OCR pool) too.
+        self.process = subprocess.Popen(
+            command, env=self.env, cwd=PROJECT_ROOT, start_new_session=True
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -45,9 +49,11 @@ class Gateway:
         raise RuntimeError("gateway did not start")
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown code runs, as when the machine loses power."""
+        """SIGKILL to it and its worker processes: no shutdown code runs, as when the machine
+        loses power (workers left alone would outlive it, holding its output open)."""
         if self.process is not None:
-            self.process.send_signal(signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
     def terminate(self) -> None:
