@@ -1,18 +1,22 @@
 """The announcements page in headless Chromium on a phone-sized screen, against the gateway
 served by uvicorn in this process: a commune staff member drafts (live character count, the
-preview per channel), a second one signs in and approves, and the list shows it approved;
+preview per channel), a second one signs in and approves, the list shows it approved and, once
+it is being sent, follows it by itself;
 province staff choose communes found without diacritics, and anyone reads an announcement's
 reach and preview in its detail."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import update
 
 from bot.app import create_app
 from core.db import session_scope
+from core.models import Announcement, AnnouncementStatus
 from core.repositories.staff import add_staff
 from tests.browser import chromium_fixture, phone_page_fixture  # noqa: F401
 from tests.factories import offline_settings
@@ -110,6 +114,13 @@ def test_a_commune_draft_is_previewed_and_approved_by_a_second_person(
     expect(item.locator(".hint")).to_contain_text("Người duyệt: Chị Hoa")
     expect(item.locator(".hint")).to_contain_text("Gửi lúc 08:00 ngày 01/05/2030")
     expect(item.get_by_role("button", name="Duyệt")).to_have_count(0)
+
+    # While it is under way the page reads the list again by itself, without "Cập nhật" (here
+    # its time came: the worker sends it, to nobody, and finishes).
+    with session_scope() as session:
+        session.execute(update(Announcement).values(status=AnnouncementStatus.SENDING))
+    under_way = re.compile("^(Đang gửi|Đã gửi xong)$")
+    expect(item.locator(".badge-status")).to_have_text(under_way, timeout=20_000)
 
 
 def test_province_staff_choose_communes_and_read_the_detail(gateway: str, phone_page: Page) -> None:

@@ -2,11 +2,12 @@
  * times, who wrote and approved each, a line of its reach, and the buttons it allows ("Duyệt",
  * "Hủy gửi"); "Xem kết quả" opens its detail (GET /announcements/{id}): the reach in full, with
  * failures and what could not be sent by reason, and what residents received on each channel.
- * "Cập nhật" reads the list (and the open detail) again, e.g. while one is being sent.
+ * "Cập nhật" reads the list (and the open detail) again; while one is approved or being sent the
+ * page does so by itself every AUTO_UPDATE_MS (not while the tab is hidden).
  *
  *   const list = createList({ api, say });
  *   await list.refresh()  → the list response ({approval, categories, announcements}) or null
- *   list.close()          hide the detail
+ *   list.close()          hide the detail, stop updating by itself (signed out)
  *   say(text, kind)       shows the page's status line ("success", "error")
  */
 
@@ -14,6 +15,9 @@ import { problemText } from "../common/api.js";
 import { elementsById, make } from "../common/dom.js";
 import { T, count, moment } from "./labels.js";
 import { showPreview } from "./preview.js";
+
+const AUTO_UPDATE_MS = 10000;
+const UNDER_WAY = new Set(["approved", "sending"]);
 
 function placeText(place) {
   if (!place.communes.length) return place.name;
@@ -78,7 +82,20 @@ export function createList({ api, say }) {
     el.approvalNote.textContent = data.approval ? T.approvalOn : T.approvalOff;
     el.list.replaceChildren(...data.announcements.map(item));
     el.empty.hidden = data.announcements.length > 0;
+    schedule(data.announcements.some((a) => UNDER_WAY.has(a.status)));
     return data;
+  }
+
+  let timer = null;
+
+  function schedule(underWay) {
+    window.clearTimeout(timer);
+    timer = underWay ? window.setTimeout(automatically, AUTO_UPDATE_MS) : null;
+  }
+
+  function automatically() {
+    if (document.hidden) schedule(true);
+    else update();
   }
 
   async function act(a, action) {
@@ -133,8 +150,13 @@ export function createList({ api, say }) {
     if (scroll) el.detail.scrollIntoView({ block: "start", behavior: "smooth" });
   }
 
-  function close() {
+  function hideDetail() {
     el.detail.hidden = true;
+  }
+
+  function close() {
+    hideDetail();
+    schedule(false);
   }
 
   async function update() {
@@ -144,7 +166,7 @@ export function createList({ api, say }) {
     el.update.disabled = false;
   }
 
-  el.detailClose.addEventListener("click", close);
+  el.detailClose.addEventListener("click", hideDetail);
   el.update.addEventListener("click", update);
   return { refresh, close };
 }
