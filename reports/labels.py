@@ -130,6 +130,7 @@ DELIVERY_REASONS = {
     "error": "lỗi khi gửi",
     "channel_off": "kênh chưa bật",
     "unsubscribed": "đã hủy nhận trước khi gửi",
+    "cancelled": "thông báo bị hủy trước khi gửi",
     "zalo_48h": "Zalo quá 48 giờ từ tin cuối của người dân",
     "zalo_replies": "Zalo hết lượt nhắn miễn phí",
     "zalo": "Zalo ngoài khung nhắn miễn phí",

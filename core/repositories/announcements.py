@@ -208,15 +208,25 @@ def approve_announcement(
 
 
 def cancel_announcement(*, session: Session, announcement_id: int, staff: Staff) -> Announcement:
-    """Stop it, also while sending: no more deliveries are claimed (the few already in the
-    outbox, at most the worker's backlog, still go)."""
+    """Stop it, also while sending: the deliveries claimed but not handed over fail with reason
+    `cancelled` (the few already in the outbox, at most the worker's backlog, still go)."""
     announcement = get_announcement(
         session=session, announcement_id=announcement_id, staff=staff, lock=True
     )
     if announcement.status not in CANCELLABLE:
         raise AnnouncementRefused("Thông báo này đã gửi xong hoặc đã hủy.")
+    now = utcnow()
     announcement.status = AnnouncementStatus.CANCELLED
-    announcement.finished_at = utcnow()
+    announcement.finished_at = now
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.announcement_id == announcement_id,
+            Delivery.status == DeliveryStatus.CLAIMED,
+        )
+        .values(status=DeliveryStatus.FAILED, reason="cancelled", updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
     session.flush()
     return announcement
 
