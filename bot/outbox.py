@@ -204,7 +204,7 @@ class _Chat:
     ready_at: float = 0.0
     attempts: int = 0
     busy: bool = False
-    sent_at: deque[float] = field(default_factory=deque)  # last minute, for groups
+    sent_at: deque[float] = field(default_factory=deque)  # a group's sends, its last minute
 
 
 @dataclass
@@ -382,6 +382,7 @@ class _Sender:
         self.bulk_key = outbox.bulk_stream(channel)
         self.transport = transport
         self.chats: dict[str, _Chat] = {}  # by chat: a group's topics share one queue
+        self.forget_at = 0.0  # when `_forget_idle` looks next
         self.next_send = 0.0  # the earliest moment of the next send (even spacing)
         self.finished: deque[float] = deque()  # when sends ended, the last second or so
         self.under_way = 0  # sends waiting for the platform's answer
@@ -473,10 +474,29 @@ class _Sender:
             if await self.redis.get(lease) == self.token:
                 await self.redis.delete(lease)
 
+    def _forget_idle(self) -> None:
+        """Drop the chats with nothing queued, no send under way and no pacing left to keep
+        (at most once a second): an announcement to 100,000 residents would otherwise leave
+        100,000 of them for every turn of the loop to walk through."""
+        now = self.clock()
+        if now < self.forget_at:
+            return
+        self.forget_at = now + 1.0
+        group_window = now - 60.0 * self.limits.margin
+        self.chats = {
+            key: chat
+            for key, chat in self.chats.items()
+            if chat.queue
+            or chat.busy
+            or chat.ready_at > now
+            or (chat.sent_at and chat.sent_at[-1] > group_window)
+        }
+
     async def _read(self, start: str) -> None:
         """Take new entries (`>`) or this sender's unfinished ones (`0`) into the chat queues:
         replies, then bulk messages while fewer than BULK_AHEAD are queued here. Never blocks
         in Redis: the loop polls (at most IDLE_POLL apart when idle)."""
+        self._forget_idle()
         queued = [ref for chat in self.chats.values() for ref, _ in chat.queue]
         known = set(queued)
         bulk_room = BULK_AHEAD - sum(1 for stream, _ in queued if stream == self.bulk_key)
@@ -546,7 +566,8 @@ class _Sender:
             # Keep to the grid of slots (a late wake-up does not push every later send back);
             # after an idle spell the grid restarts from now, so no burst makes up for it.
             self.next_send = (self.next_send if now - self.next_send < spacing else now) + spacing
-            chat.sent_at.append(now)
+            if envelope.group:
+                chat.sent_at.append(now)
             task = asyncio.create_task(self._send(chat))
             self.in_flight.add(task)
             task.add_done_callback(self._done)

@@ -364,3 +364,23 @@ async def test_a_stopping_sender_finishes_the_sends_under_way(make_outbox: Any) 
     with pytest.raises(asyncio.CancelledError):
         await task
     assert sorted(slow.accepted + fast.accepted) == ["0", "1", "2"]
+
+
+async def test_chats_done_with_are_forgotten(make_outbox: Any) -> None:
+    """The sender keeps a chat only while it has something queued or pacing to keep: after an
+    announcement to 90 residents it walks no 90 idle chats on every turn of its loop."""
+    outbox = make_outbox()
+    for chat in range(90):
+        await outbox.put(Envelope("telegram", str(chat), OutboundMessage("tb"), bulk=True))
+    platform = SlowPlatform(0.0)
+    task = asyncio.create_task(outbox.run("telegram", platform))
+    async with asyncio.timeout(20):
+        while len(platform.accepted) < 90:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        assert len(outbox.senders["telegram"].chats) > 10  # the last second's, pacing kept
+        while outbox.senders["telegram"].chats:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert "telegram" not in outbox.senders
