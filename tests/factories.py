@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -51,6 +52,36 @@ def press(payload: str, *, sender_id: str = "resident-1", channel: str | None = 
     return make_tracker(
         intent, sender_id=sender_id, channel=channel, text=payload, entities=entities
     )
+
+
+def waiting(
+    tracker: Tracker,
+    slot: str,
+    value: Any,
+    *,
+    set_by: str,
+    between: Sequence[str] = (),
+    carried_over: bool = False,
+) -> Tracker:
+    """`tracker` as Rasa sends it while a request waits in `slot`: the action `set_by` set it
+    to `value` in this session (in an earlier one when `carried_over`), then the resident sent
+    messages of the intents `between`, then the latest message."""
+    set_it = {"event": "slot", "name": slot, "value": value}
+    tracker.slots[slot] = value
+    tracker.events = [
+        {"event": "session_started"},
+        {"event": "action", "name": set_by},
+        set_it,
+        *([{"event": "session_started"}, set_it] if carried_over else []),
+        {"event": "action", "name": "action_listen"},
+        *({"event": "user", "parse_data": {"intent": {"name": i}}} for i in between),
+        {
+            "event": "user",
+            "text": tracker.latest_message["text"],
+            "parse_data": tracker.latest_message,
+        },
+    ]
+    return tracker
 
 
 def offline_settings(database_url: str, **overrides: Any) -> Settings:
