@@ -28,7 +28,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from actions.flows import button, in_session
+from actions.flows import button, in_session, request_waits
 from actions.privacy_notice import Moment, ask
 from actions.tracking import tracker_channel
 from core.places import commune_by_code
@@ -41,6 +41,8 @@ SUBSCRIBE_PENDING_SLOT = "subscribe_pending"
 # Set once the bot offered the announcements (data/domain.yml).
 OFFERED_SLOT = "announcements_offered"
 COMMUNE_INTENT = "provide_commune"
+# The answers a request to subscribe waits for (the consent question comes before the slot).
+SUBSCRIBE_ANSWERS = frozenset({COMMUNE_INTENT})
 SUBSCRIBE_INTENT = "subscribe_announcements"
 OFFER_BUTTON = button("Nhận thông báo của xã/phường", SUBSCRIBE_INTENT)
 LATER_BUTTON = button("Để sau", "deny")
@@ -104,25 +106,10 @@ async def subscribe_or_ask(
 
 
 def subscription_waits(tracker: Tracker) -> bool:
-    """True while a request to subscribe waits for the resident's commune: the slot was set by
-    an action in this session, and every message since answered the commune question (a
-    place typed again, one of the places offered). Any other message abandoned it."""
-    if not tracker.get_slot(SUBSCRIBE_PENDING_SLOT):
-        return False
-    set_here = False
-    for event in reversed(tracker.events):
-        kind = event.get("event")
-        if kind == "session_started":
-            return False  # carried over from an earlier session
-        if set_here and kind == "action":
-            return True
-        if kind == "slot" and event.get("name") == SUBSCRIBE_PENDING_SLOT:
-            set_here = True
-        elif kind == "user" and not set_here:
-            intent = (event.get("parse_data") or {}).get("intent") or {}
-            if intent.get("name") != COMMUNE_INTENT:
-                return False
-    return False
+    """True while a request to subscribe waits for the resident's commune: every message since
+    it was made in this session answered the commune question (a place typed again, one of
+    the places offered)."""
+    return request_waits(tracker, SUBSCRIBE_PENDING_SLOT, SUBSCRIBE_ANSWERS)
 
 
 def offer_due(session: Session, tracker: Tracker) -> bool:

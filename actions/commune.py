@@ -1,7 +1,9 @@
 """The resident's commune: asked when a person is needed or, once, at the end of a walkthrough;
 resolved from free text, confirmed, remembered on the profile, changeable later ("tôi chuyển
-sang xã khác"). A subscription to announcements waiting for the answer goes on at once; with
-nothing else to go on with, the announcements may be offered (actions/announcements.py)."""
+sang xã khác"). A request for a person or a subscription to announcements waiting for the
+answer goes on at once; one the resident abandoned (any other message since, or an earlier
+session: `request_waits`) is forgotten. With nothing else to go on with, the announcements may
+be offered (actions/announcements.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.announcements import (
+    COMMUNE_INTENT,
     LATER_BUTTON,
     OFFER_BUTTON,
     OFFER_TEXT,
@@ -23,11 +26,12 @@ from actions.announcements import (
     subscribe_or_ask,
     subscription_waits,
 )
-from actions.flows import ASK_HOW_TO_HELP, button, in_session, str_entity
+from actions.flows import ASK_HOW_TO_HELP, button, in_session, request_waits, str_entity
 from actions.tracking import COMMUNE_SLOT, tracker_commune
 from core.places import Commune, commune_by_code, resolve_place
 from core.repositories.progress import latest_unfinished
 from core.repositories.residents import get_resident, mark_commune_asked, set_commune
+from nlu.controls import CONSENT_INTENT
 
 CHOICES_SHOWN = 6
 ASK_TEXT = (
@@ -51,8 +55,17 @@ CHOOSE_TEXT = (
     "Anh/chị ở nơi nào ạ?"
 )
 RESUME_BUTTON = button("Làm tiếp việc đang dở", "resume")
-# Set by action_request_human when it had to ask for the commune first (a JSON request).
+# Set by action_request_human when it had to ask the privacy question or the commune first
+# (a JSON request), and by action_consent when the commune is still to be asked.
 PENDING_HANDOFF_SLOT = "handoff_pending"
+# The answers a request for a person waits for: the privacy question's buttons, the commune.
+HANDOFF_ANSWERS = frozenset({CONSENT_INTENT, COMMUNE_INTENT})
+
+
+def handoff_waits(tracker: Tracker) -> bool:
+    """True while a request for a person waits for the resident: every message since it was
+    made in this session answered the privacy question or the commune question."""
+    return request_waits(tracker, PENDING_HANDOFF_SLOT, HANDOFF_ANSWERS)
 
 
 def commune_question(session: Session, tracker: Tracker) -> str | None:
@@ -109,14 +122,15 @@ class ActionSetCommune(Action):
 
             has_unfinished, offer = await in_session(remember)
             noted = f"Dạ, em đã ghi nhận anh/chị ở {commune.label} ạ."
+            events = [SlotSet(COMMUNE_SLOT, commune.code)]
+            pending = tracker.get_slot(PENDING_HANDOFF_SLOT) if handoff_waits(tracker) else None
+            if tracker.get_slot(PENDING_HANDOFF_SLOT) and not pending:  # a request abandoned
+                events.append(SlotSet(PENDING_HANDOFF_SLOT, None))
             if subscription_waits(tracker):  # asked to subscribe: do it now
                 dispatcher.utter_message(text=noted)
-                subscribed = await subscribe_or_ask(dispatcher, tracker)
-                return [SlotSet(COMMUNE_SLOT, commune.code), *subscribed]
-            events = [SlotSet(COMMUNE_SLOT, commune.code)]
+                return [*events, *await subscribe_or_ask(dispatcher, tracker)]
             if tracker.get_slot(SUBSCRIBE_PENDING_SLOT):  # a request to subscribe abandoned
                 events.append(SlotSet(SUBSCRIBE_PENDING_SLOT, None))
-            pending = tracker.get_slot(PENDING_HANDOFF_SLOT)
             dispatcher.utter_message(
                 text=noted,
                 buttons=[RESUME_BUTTON] if has_unfinished and not pending else [],

@@ -4,10 +4,11 @@ The question is asked just in time (actions/privacy_notice.py); its buttons send
 `/consent{"choice": "yes"|"no"|"details", "reason": <moment>}`. "Xem chi tiết" shows the full
 notice and the same question again. An answer is recorded (Personal Data Protection Law
 91/2025/QH15: consent is explicit, never assumed), then what was interrupted goes on in the
-same turn: the pending handoff (commune asked first if unknown), the offer of a person after
-the bot failed to understand, or the way back to a walkthrough left half-way. Refusing after
-agreeing (an old button) withdraws consent: the words already kept are deleted here, and the
-gateway drops Rasa's copy of the conversation (bot/router.py).
+same turn: the pending handoff (commune asked first if unknown; one abandoned since is
+forgotten, actions/commune.py), the offer of a person after the bot failed to understand, or
+the way back to a walkthrough left half-way. Refusing after agreeing (an old button)
+withdraws consent: the words already kept are deleted here, and the gateway drops Rasa's copy
+of the conversation (bot/router.py).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.announcements import subscribe_or_ask
-from actions.commune import PENDING_HANDOFF_SLOT
+from actions.commune import PENDING_HANDOFF_SLOT, handoff_waits
 from actions.fallback import FALLBACK_OFFER
 from actions.flows import ASK_HOW_TO_HELP, in_session, str_entity
 from actions.handoff import send_or_ask_commune
@@ -85,14 +87,17 @@ async def go_on(
     """Continue what the question interrupted (a refused handoff still opens: its ticket keeps
     none of the resident's words and drops its conversation when it closes)."""
     pending = tracker.get_slot(PENDING_HANDOFF_SLOT)
-    if moment == Moment.HANDOFF and pending:
+    waits = handoff_waits(tracker)
+    if moment == Moment.HANDOFF and waits:
         return await send_or_ask_commune(dispatcher, tracker, json.loads(pending))
+    # A request for a person abandoned since (an old button): it must not come back.
+    events = [SlotSet(PENDING_HANDOFF_SLOT, None)] if pending and not waits else []
     if moment == Moment.SUBSCRIBE and agreed:
-        return await subscribe_or_ask(dispatcher, tracker)
+        return [*events, *await subscribe_or_ask(dispatcher, tracker)]
     if moment == Moment.FALLBACK:
         dispatcher.utter_message(response=FALLBACK_OFFER)
-        return []
+        return events
     if moment == Moment.PROGRESS:
         dispatcher.utter_message(text=progress_hint(kept=agreed))
     dispatcher.utter_message(response=ASK_HOW_TO_HELP)
-    return []
+    return events

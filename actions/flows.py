@@ -1,4 +1,5 @@
-"""Plumbing shared by walkthroughs and lessons: button payloads, entities, database work.
+"""Plumbing shared by the actions: button payloads, entities, requests waiting for the
+resident's answers, database work.
 
 A button sends `/<intent>{json}`; Rasa reads the JSON as entities without the NLU model. The
 entities name what the button is about (`service`, `lesson`, `step`…) so that an old button, a
@@ -12,7 +13,7 @@ characters), and the last one carries the choices.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
@@ -68,6 +69,29 @@ def int_entity(tracker: Tracker, name: str) -> int | None:
 def str_entity(tracker: Tracker, name: str) -> str | None:
     value = entity(tracker, name)
     return value if isinstance(value, str) and value else None
+
+
+def request_waits(tracker: Tracker, slot: str, answers: Collection[str]) -> bool:
+    """True while the request kept in `slot` waits for the resident: an action set the slot in
+    this session, and every message since answered a question the request waits on (its intent
+    is one of `answers`). Any other message abandoned it; so did the end of the session in
+    which it was made (a slot carried over by `session_started`)."""
+    if not tracker.get_slot(slot):
+        return False
+    set_here = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "session_started":
+            return False  # carried over from an earlier session
+        if set_here and kind == "action":
+            return True
+        if kind == "slot" and event.get("name") == slot:
+            set_here = True
+        elif kind == "user" and not set_here:
+            intent = (event.get("parse_data") or {}).get("intent") or {}
+            if intent.get("name") not in answers:
+                return False
+    return False
 
 
 async def in_session(work: Callable[..., T]) -> T:

@@ -6,8 +6,11 @@ ticket from the `handoff` control and tells the resident their place in the queu
 resident's first ticket the privacy question is asked (actions/privacy_notice.py: the volunteer
 reads and the ticket keeps what they write), then, while it is unknown, the commune (again,
 each time): one question per turn. Meanwhile the request waits in the `handoff_pending` slot;
-action_consent and action_set_commune send it as soon as nothing is left to ask. A scam
-happening now never waits: that ticket opens at once, without a commune, for the fallback desk.
+action_consent and action_set_commune send it as soon as nothing is left to ask. It waits only
+while the resident answers those questions (`handoff_waits`, actions/commune.py): any other
+message abandons it, and so does the end of the session: action_consent and
+action_set_commune then clear the slot instead of sending it. A scam happening now never
+waits: that ticket opens at once, without a commune, for the fallback desk.
 
 The request names the announcement the resident asks about: the one under the "Hỏi thêm"
 button pressed, else the one the gateway says their message answers (message metadata); the

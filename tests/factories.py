@@ -1,14 +1,21 @@
-"""Factories for test objects (trackers as the action server receives them, button presses)."""
+"""Factories for test objects (trackers as the action server receives them, button presses,
+gateway settings, staff logins, announcement delivery rows)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Tracker
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cns.stack import free_port
+from core.models import Delivery, utcnow
+from core.repositories.announcements import Target
 from core.repositories.staff import add_staff
 from core.repositories.volunteers import add_volunteer, set_web_login
 from core.settings import Settings
@@ -53,6 +60,36 @@ def press(payload: str, *, sender_id: str = "resident-1", channel: str | None = 
     )
 
 
+def waiting(
+    tracker: Tracker,
+    slot: str,
+    value: Any,
+    *,
+    set_by: str,
+    between: Sequence[str] = (),
+    carried_over: bool = False,
+) -> Tracker:
+    """`tracker` as Rasa sends it while a request waits in `slot`: the action `set_by` set it
+    to `value` in this session (in an earlier one when `carried_over`), then the resident sent
+    messages of the intents `between`, then the latest message."""
+    set_it = {"event": "slot", "name": slot, "value": value}
+    tracker.slots[slot] = value
+    tracker.events = [
+        {"event": "session_started"},
+        {"event": "action", "name": set_by},
+        set_it,
+        *([{"event": "session_started"}, set_it] if carried_over else []),
+        {"event": "action", "name": "action_listen"},
+        *({"event": "user", "parse_data": {"intent": {"name": i}}} for i in between),
+        {
+            "event": "user",
+            "text": tracker.latest_message["text"],
+            "parse_data": tracker.latest_message,
+        },
+    ]
+    return tracker
+
+
 def offline_settings(database_url: str, **overrides: Any) -> Settings:
     """Gateway settings for in-process app tests: the test database, Rasa and the action
     server pointed at a port where nothing listens, no .env file, OCR workers started only
@@ -77,3 +114,39 @@ def add_desk_and_report_logins(*, session: Session, commune: str, password: str)
         session=session, username="hung", display_name="Anh Hùng", password=password,
         province_code="01",
     )  # fmt: skip
+
+
+def claim_deliveries(
+    *,
+    session: Session,
+    announcement_id: int,
+    targets: Iterable[tuple[Target, str, str | None]],
+    now: datetime | None = None,
+) -> dict[tuple[str, str], int]:
+    """Delivery rows of an announcement (target, status, reason), as the gateway's fan-out
+    claims them (core/repositories/announcements.py `fan_out`), in one INSERT … ON CONFLICT DO
+    NOTHING at `now`; the ids of those made now, by (resident id, channel): a row that was
+    already there is someone else's claim."""
+    now = now or utcnow()
+    rows = [
+        {
+            "announcement_id": announcement_id,
+            "resident_id": target.resident_id,
+            "channel": target.channel,
+            "status": status,
+            "reason": reason,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for target, status, reason in targets
+    ]
+    if not rows:
+        return {}
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(Delivery)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["announcement_id", "resident_id", "channel"])
+        .returning(Delivery.resident_id, Delivery.channel, Delivery.id)
+    )
+    return {(r, c): i for r, c, i in session.execute(statement).tuples()}

@@ -10,7 +10,7 @@ and records `announcement_sent` / `announcement_failed` as the platforms answer.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -294,41 +294,6 @@ def unclaimed_targets(*, session: Session, announcement: Announcement, limit: in
         .limit(limit)
     ).tuples()
     return [Target(*row) for row in rows]
-
-
-def claim_deliveries(
-    *,
-    session: Session,
-    announcement_id: int,
-    targets: Iterable[tuple[Target, str, str | None]],
-    now: datetime | None = None,
-) -> dict[tuple[str, str], int]:
-    """Make the delivery rows (target, status, reason) in one INSERT … ON CONFLICT DO NOTHING,
-    at `now` (the caller's clock); the ids of those made now, by (resident id, channel): a
-    row someone else made is theirs."""
-    now = now or utcnow()
-    rows = [
-        {
-            "announcement_id": announcement_id,
-            "resident_id": target.resident_id,
-            "channel": target.channel,
-            "status": status,
-            "reason": reason,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for target, status, reason in targets
-    ]
-    if not rows:
-        return {}
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(Delivery)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["announcement_id", "resident_id", "channel"])
-        .returning(Delivery.resident_id, Delivery.channel, Delivery.id)
-    )
-    return {(r, c): i for r, c, i in session.execute(statement).tuples()}
 
 
 def fan_out(*, session: Session, announcement: Announcement, now: datetime) -> int:

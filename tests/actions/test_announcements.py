@@ -42,7 +42,7 @@ from tests.actions.helpers import (
     texts,
     titles,
 )
-from tests.factories import make_tracker, press
+from tests.factories import make_tracker, press, waiting
 
 BA_DINH = "00004"
 BA_DINH_NAME = "Phường Ba Đình"
@@ -66,34 +66,21 @@ def subscribed(resident: str, channel: str = "web") -> bool:
         return is_subscribed(session=session, resident_id=resident, channel=channel)
 
 
-def user(intent: str) -> dict[str, Any]:
-    return {"event": "user", "parse_data": {"intent": {"name": intent}}}
-
-
 def asked_for_commune(resident: str, *intents: str, carried_over: bool = False) -> Tracker:
     """The tracker of a resident whose request to subscribe waits for their commune, as Rasa
     sends it: action_consent set the slot, then the resident sent messages of `intents`, the
     last one naming Phường Ba Đình. `carried_over`: the slot was set in an earlier session."""
     tracker = make_tracker(
-        "provide_commune",
-        sender_id=resident,
-        entities={"commune_code": BA_DINH},
-        slots={SUBSCRIBE_PENDING_SLOT: True},
+        "provide_commune", sender_id=resident, entities={"commune_code": BA_DINH}
     )
-    set_by_consent = [
-        {"event": "action", "name": "action_consent"},
-        {"event": "bot", "text": ASK_COMMUNE_TEXT},
-        {"event": "slot", "name": SUBSCRIBE_PENDING_SLOT, "value": True},
-    ]
-    carried = {"event": "slot", "name": SUBSCRIBE_PENDING_SLOT, "value": True}
-    tracker.events = [
-        {"event": "session_started"},
-        *set_by_consent,
-        *([{"event": "session_started"}, carried] if carried_over else []),
-        {"event": "action", "name": "action_listen"},
-        *(user(intent) for intent in intents),
-    ]
-    return tracker
+    return waiting(
+        tracker,
+        SUBSCRIBE_PENDING_SLOT,
+        True,
+        set_by="action_consent",
+        between=intents[:-1],
+        carried_over=carried_over,
+    )
 
 
 async def test_a_known_resident_is_subscribed_by_the_gateway_and_told_how_to_stop(

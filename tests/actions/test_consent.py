@@ -30,7 +30,7 @@ from core.repositories.residents import consent_notice_due, get_resident, has_co
 from core.repositories.ticket_messages import add_message, messages_of
 from core.repositories.tickets import close_ticket, open_ticket
 from tests.actions.helpers import payload_of, recorded, run_action, texts, titles
-from tests.factories import make_tracker, press
+from tests.factories import make_tracker, press, waiting
 
 CHOICES = ["Đồng ý", "Không lưu", "Xem chi tiết"]
 Message = dict[str, Any]
@@ -55,8 +55,12 @@ async def _ask_at_handoff(resident: str, commune: str | None = "00004") -> list[
 
 
 async def _answer(message: Message, title: str, resident: str, **slots: Any) -> Any:
+    """Press `title` under `message`; a handoff in `slots` waits since action_request_human."""
     tracker = press(payload_of(message, title), sender_id=resident)
     tracker.slots.update(slots)
+    if PENDING_HANDOFF_SLOT in slots:
+        request = slots[PENDING_HANDOFF_SLOT]
+        waiting(tracker, PENDING_HANDOFF_SLOT, request, set_by="action_request_human")
     return await run_action(ActionConsent(), tracker)
 
 

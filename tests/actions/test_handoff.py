@@ -12,14 +12,15 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from actions.commune import ASK_AGAIN_TEXT, ASK_TEXT, PENDING_HANDOFF_SLOT, ActionSetCommune
-from actions.consent import ActionConsent
+from actions.consent import AGREED_TEXT, ActionConsent
+from actions.flows import ASK_HOW_TO_HELP
 from actions.handoff import ActionRequestHuman
 from actions.privacy_notice import QUESTIONS, Moment
 from core.db import session_scope
 from core.repositories.residents import mark_consent_asked
 from nlu.controls import ANNOUNCEMENT, STORE_TEXT, payload
-from tests.actions.helpers import run_action, texts, titles
-from tests.factories import make_tracker, press
+from tests.actions.helpers import payload_of, run_action, texts, titles
+from tests.factories import make_tracker, press, waiting
 
 
 def control(messages: list[dict]) -> dict:  # type: ignore[type-arg]
@@ -74,19 +75,105 @@ async def test_unknown_commune_is_asked_and_the_request_waits(app_database: str)
     }
 
 
-async def test_the_commune_answer_sends_the_waiting_request(app_database: str) -> None:
-    waiting = {"handoff": True, "reason": "scam", "service": None, "step": None, "summary": ""}
+def naming_the_commune(resident: str, request: str, **how: Any) -> Tracker:
+    """The resident names Phường Ba Đình while `request` waits in the slot, set by
+    action_request_human then messages of intents `between` (`how`: see `waiting`)."""
     tracker = make_tracker(
-        "provide_commune",
-        sender_id="h2",
-        entities={"commune_code": "00004"},
-        slots={PENDING_HANDOFF_SLOT: json.dumps(waiting)},
+        "provide_commune", sender_id=resident, entities={"commune_code": "00004"}
     )
+    return waiting(
+        tracker, PENDING_HANDOFF_SLOT, request, **{"set_by": "action_request_human"} | how
+    )
+
+
+async def test_the_commune_answer_sends_the_waiting_request(app_database: str) -> None:
+    request = {"handoff": True, "reason": "scam", "service": None, "step": None, "summary": ""}
+    tracker = naming_the_commune("h2", json.dumps(request))
     events, messages = await run_action(ActionSetCommune(), tracker)
     assert messages[0]["text"].startswith("Dạ, em đã ghi nhận anh/chị ở Phường Ba Đình")
     assert messages[0]["buttons"] == []
-    assert control(messages) == waiting
+    assert control(messages) == request
     assert events == [SlotSet("commune_code", "00004"), SlotSet(PENDING_HANDOFF_SLOT, None)]
+
+
+async def test_consent_then_the_commune_then_the_ticket(app_database: str) -> None:
+    """The privacy question, the commune question, the commune named after a choice of
+    places: the request waits through all of it and opens the ticket."""
+    events, messages = await run_action(
+        ActionRequestHuman(), press("/request_human", sender_id="h12")
+    )
+    assert texts(messages) == [QUESTIONS[Moment.HANDOFF]]
+    agree = press(payload_of(messages[0], "Đồng ý"), sender_id="h12")
+    waiting(agree, PENDING_HANDOFF_SLOT, events[0]["value"], set_by="action_request_human")
+    events, messages = await run_action(ActionConsent(), agree)
+    assert texts(messages) == [AGREED_TEXT, ASK_TEXT]
+    assert [e["name"] for e in events] == [PENDING_HANDOFF_SLOT]
+    answer = naming_the_commune(
+        "h12", events[0]["value"], set_by="action_consent", between=["provide_commune"]
+    )
+    events, messages = await run_action(ActionSetCommune(), answer)
+    assert control(messages)["reason"] == "request_human"
+    assert events == [SlotSet("commune_code", "00004"), SlotSet(PENDING_HANDOFF_SLOT, None)]
+
+
+async def test_any_other_message_abandons_the_request_and_the_slot_is_cleared(
+    app_database: str,
+) -> None:
+    """The resident asked for a person, was asked their commune, asked about a service
+    instead; their commune named later opens no ticket, and the request is forgotten."""
+    asked_today("h13")
+    events, messages = await run_action(
+        ActionRequestHuman(), press("/request_human", sender_id="h13")
+    )
+    assert texts(messages) == [ASK_TEXT]
+    answer = naming_the_commune("h13", events[0]["value"], between=["service_id_card"])
+    events, messages = await run_action(ActionSetCommune(), answer)
+    assert not any(m.get("custom") for m in messages)  # no ticket
+    assert texts(messages) == ["Dạ, em đã ghi nhận anh/chị ở Phường Ba Đình, Hà Nội ạ."]
+    assert messages[-1].get("response") == ASK_HOW_TO_HELP
+    assert events == [SlotSet("commune_code", "00004"), SlotSet(PENDING_HANDOFF_SLOT, None)]
+
+
+async def test_answering_the_privacy_question_after_something_else_opens_nothing(
+    app_database: str,
+) -> None:
+    events, messages = await run_action(
+        ActionRequestHuman(), press("/request_human", sender_id="h14")
+    )
+    assert texts(messages) == [QUESTIONS[Moment.HANDOFF]]
+    agree = press(payload_of(messages[0], "Đồng ý"), sender_id="h14")
+    agree.slots["commune_code"] = "00004"
+    waiting(
+        agree,
+        PENDING_HANDOFF_SLOT,
+        events[0]["value"],
+        set_by="action_request_human",
+        between=["start_lessons"],
+    )
+    events, messages = await run_action(ActionConsent(), agree)
+    assert texts(messages) == [AGREED_TEXT]  # the answer is taken, the request is not
+    assert not any(m.get("custom") for m in messages)
+    assert messages[-1].get("response") == ASK_HOW_TO_HELP
+    assert events == [SlotSet(PENDING_HANDOFF_SLOT, None)]
+
+
+async def test_a_request_of_an_earlier_session_opens_no_ticket(app_database: str) -> None:
+    """The slot carried over into a new session: neither naming the commune nor an old
+    button of the privacy question opens the ticket; both forget the request."""
+    events, messages = await run_action(
+        ActionRequestHuman(), press("/request_human", sender_id="h15")
+    )
+    request = events[0]["value"]
+    answer = naming_the_commune("h15", request, carried_over=True)
+    events, named = await run_action(ActionSetCommune(), answer)
+    assert not any(m.get("custom") for m in named)
+    assert events == [SlotSet("commune_code", "00004"), SlotSet(PENDING_HANDOFF_SLOT, None)]
+    agree = press(payload_of(messages[0], "Đồng ý"), sender_id="h15")
+    agree.slots["commune_code"] = "00004"
+    waiting(agree, PENDING_HANDOFF_SLOT, request, set_by="action_request_human", carried_over=True)
+    events, agreed = await run_action(ActionConsent(), agree)
+    assert not any(m.get("custom") for m in agreed)
+    assert events == [SlotSet(PENDING_HANDOFF_SLOT, None)]
 
 
 async def test_asking_again_instead_of_naming_the_commune_asks_again(app_database: str) -> None:
@@ -213,7 +300,8 @@ async def test_the_announcement_waits_with_the_request_through_the_privacy_quest
     assert texts(messages) == [QUESTIONS[Moment.HANDOFF]]
     assert json.loads(events[0]["value"])[ANNOUNCEMENT] == 12
     agree = press('/consent{"choice":"yes","reason":"handoff"}', sender_id="h11")
-    agree.slots.update(commune_code="00004", **{PENDING_HANDOFF_SLOT: events[0]["value"]})
+    agree.slots["commune_code"] = "00004"
+    waiting(agree, PENDING_HANDOFF_SLOT, events[0]["value"], set_by="action_request_human")
     events, messages = await run_action(ActionConsent(), agree)
     assert control(messages)[ANNOUNCEMENT] == 12
     assert events == [SlotSet(PENDING_HANDOFF_SLOT, None)]

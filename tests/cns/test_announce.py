@@ -15,9 +15,10 @@ from sqlalchemy import select
 from cns.main import cli
 from core.db import session_scope
 from core.models import Announcement, AnnouncementStatus, DeliveryStatus, utcnow
-from core.repositories.announcements import Target, claim_deliveries
+from core.repositories.announcements import Target
 from core.repositories.staff import add_staff
 from tests.databases import forget_database_caches
+from tests.factories import claim_deliveries
 
 PASSWORD = "mat-khau-rat-dai-1"
 TEXT = "Sáng thứ Bảy, nhà văn hóa tổ 3 hướng dẫn cài VNeID."

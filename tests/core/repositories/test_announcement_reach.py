@@ -19,7 +19,6 @@ from core.models import (
 from core.repositories.announcement_reach import reach
 from core.repositories.announcements import (
     Target,
-    claim_deliveries,
     create_announcement,
     set_status,
     settle_delivery,
@@ -34,6 +33,7 @@ from tests.core.repositories.test_announcements import (
     _resident,
     _staff,
 )
+from tests.factories import claim_deliveries
 
 
 def _sent_announcement(session: Session) -> Announcement:

@@ -27,7 +27,6 @@ from core.repositories.announcements import (
     approve_announcement,
     cancel_announcement,
     chosen_communes,
-    claim_deliveries,
     claimed_targets,
     create_announcement,
     fan_out,
@@ -45,6 +44,7 @@ from core.repositories.events import list_events
 from core.repositories.residents import set_commune, set_consent
 from core.repositories.staff import add_staff
 from core.repositories.subscriptions import subscribe, unsubscribe
+from tests.factories import claim_deliveries
 
 PASSWORD = "mat-khau-rat-dai-1"
 BA_DINH, NGOC_HA, HOAN_KIEM, THU_DAU_MOT = "00004", "00008", "00070", "25747"
