@@ -228,12 +228,17 @@ async def watch_fan_out(database_url: str, announcement_id: int, fan: FanOut, wa
 
 
 def refusals(telegram: FakeTelegram, subscribers: set[int]) -> Counter[str]:
-    """The fake's 429 answers, by whom the message was for."""
+    """The fake's 429 answers, by whom the message was for: a subscriber (the announcement),
+    the volunteers' desk group (a group's chat id is negative), or another resident (a
+    reply)."""
     found = Counter[str]()
     for call in telegram.calls():
         if not call["ok"] and "Too Many Requests" in call.get("error", ""):
             chat = call["params"].get("chat_id")
-            found["announcement" if chat in subscribers else "reply"] += 1
+            if chat in subscribers:
+                found["announcement"] += 1
+            else:
+                found["desk" if str(chat).startswith("-") else "reply"] += 1
     return found
 
 

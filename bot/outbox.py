@@ -180,7 +180,7 @@ class Limits:
     # Of `global_per_second`, what bulk messages leave free: for replies arriving meanwhile
     # (they go at once instead of waiting for the second to turn) and for the sends made
     # outside the stream (`Outbox.direct`: a ticket's card, which another replica may send).
-    bulk_reserve: int = 3
+    bulk_reserve: int = 1
     max_attempts: int = 8
     max_backoff: float = 60.0
 
@@ -345,16 +345,19 @@ class Outbox:
         for message in messages:
             await self.put(Envelope(channel, chat, message, **where))
 
-    async def direct(self, channel: str, call: Callable[[], Awaitable[T]]) -> T:
+    async def direct(
+        self, channel: str, call: Callable[[], Awaitable[T]], *, group: str | None = None
+    ) -> T:
         """Make a platform call outside the stream (one whose answer the caller needs at once,
-        such as the first message of a forum topic, whose id is kept): when this process
-        sends the channel's stream, the call waits for a slot as a reply would and is counted
-        with the stream's sends; else (another replica sends) it goes at once, within the
-        margin bulk messages leave (`Limits.bulk_reserve`)."""
+        such as the first message of a forum topic, whose id is kept), to group chat `group`
+        if it goes to one: when this process sends the channel's stream, the call waits for a
+        slot as a reply would and is counted with the stream's sends (and the group's); else
+        (another replica sends) it goes at once, within the margin bulk messages leave
+        (`Limits.bulk_reserve`)."""
         sender = self.senders.get(channel)
         if sender is None:
             return await call()
-        return await sender.direct(call)
+        return await sender.direct(call, group)
 
     async def pending(self, channel: str, *, bulk: bool = False) -> int:
         """Messages (or bulk messages) not yet accepted by the platform."""
@@ -415,16 +418,20 @@ class _Sender:
         for task in self.in_flight:
             task.cancel()
 
-    async def direct(self, call: Callable[[], Awaitable[T]]) -> T:
+    async def direct(self, call: Callable[[], Awaitable[T]], group: str | None) -> T:
         """A call outside the stream, in the first free slot (before any waiting message)."""
         while True:
             now = self.clock()
             due = max(self.next_send, self._second_free_at(now))
+            if group is not None:
+                due = max(due, self._group_free_at(self.chats.setdefault(group, _Chat()), now))
             if due <= now:
                 break
             await asyncio.sleep(min(due - now, IDLE_POLL))
         spacing = self.limits.margin / self.limits.global_per_second
         self.next_send = (self.next_send if now - self.next_send < spacing else now) + spacing
+        if group is not None:
+            self.chats[group].sent_at.append(now)
         try:
             return await self._counted(call)
         finally:
@@ -541,6 +548,13 @@ class _Sender:
             return math.inf
         return self.finished[counted - cap] + 1.0
 
+    def _group_free_at(self, chat: _Chat, now: float) -> float:
+        """When the group may take one more message within its `group_per_minute`."""
+        self._forget_before(chat.sent_at, now - 60.0 * self.limits.margin)
+        if len(chat.sent_at) < self.limits.group_per_minute:
+            return now
+        return chat.sent_at[0] + 60.0 * self.limits.margin
+
     def _dispatch(self) -> None:
         """Start the sends that are due, evenly spaced: bursts arriving with network jitter
         would break Telegram's per-second limit even when the count per second is right.
@@ -557,11 +571,9 @@ class _Sender:
             cap = bulk_cap if envelope.bulk else None
             if now < max(self.next_send, self._second_free_at(now, cap)):
                 return
-            if envelope.group:
-                self._forget_before(chat.sent_at, now - 60.0 * self.limits.margin)
-                if len(chat.sent_at) >= self.limits.group_per_minute:
-                    chat.ready_at = chat.sent_at[0] + 60.0 * self.limits.margin
-                    continue
+            if envelope.group and (free_at := self._group_free_at(chat, now)) > now:
+                chat.ready_at = free_at
+                continue
             chat.busy = True
             # Keep to the grid of slots (a late wake-up does not push every later send back);
             # after an idle spell the grid restarts from now, so no burst makes up for it.

@@ -138,9 +138,10 @@ class TelegramDesk:
         # Its id is kept (the card's buttons change when the ticket is claimed or closed), so
         # the card goes at once, not through the stream; counted with the outbox's sends.
         card = await self._direct(
+            chat,
             lambda: self.bot.send_message(
                 chat, ticket.card(), message_thread_id=thread, reply_markup=card_keyboard(ticket)
-            )
+            ),
         )
         await in_db(
             lambda session: save_topic(
@@ -307,13 +308,13 @@ class TelegramDesk:
 
         return await in_db(find)
 
-    async def _direct(self, call: Callable[[], Awaitable[Message]]) -> Message:
-        """A send outside the outbox's stream, in its pacing; after a 429, again once its wait
-        is over (DIRECT_ATTEMPTS in all)."""
+    async def _direct(self, group: int, call: Callable[[], Awaitable[Message]]) -> Message:
+        """A send to a desk group outside the outbox's stream, in its pacing; after a 429,
+        again once its wait is over (DIRECT_ATTEMPTS in all)."""
         attempts = 1
         while True:
             try:
-                return await self.outbox.direct(CHANNEL, call)
+                return await self.outbox.direct(CHANNEL, call, group=str(group))
             except RetryAfter as exc:
                 if attempts >= DIRECT_ATTEMPTS:
                     raise

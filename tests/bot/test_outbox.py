@@ -111,6 +111,31 @@ async def test_a_group_is_paced_per_minute_across_its_topics(
     assert all_five - first_three >= 0.5  # the fourth waited for the minute to pass
 
 
+async def test_a_direct_send_to_a_group_counts_in_its_minute(
+    make_outbox: Any, fresh_redis: Redis, telegram: FakeTelegram
+) -> None:
+    """A ticket's card goes to the desk group outside the stream: it waits for the group's
+    minute as the stream's messages do, and counts in it."""
+    outbox = make_outbox(Limits(group_per_minute=3), clock=lambda: time.monotonic() * 60)
+    group = telegram.forum_group("Bàn hỗ trợ")
+    for n in range(2):
+        await queue(outbox, group["id"], [OutboundMessage(f"g{n}")], group=True)
+    bot, task = await sender(outbox, telegram)
+    await wait_until(lambda: len(texts(telegram, group["id"])) == 2)
+    started = time.monotonic()
+    await outbox.direct(
+        "telegram", lambda: bot.send_message(group["id"], "thẻ 1"), group=str(group["id"])
+    )
+    third = time.monotonic() - started
+    await outbox.direct(
+        "telegram", lambda: bot.send_message(group["id"], "thẻ 2"), group=str(group["id"])
+    )
+    fourth = time.monotonic() - started
+    await stop(bot, task)
+    assert texts(telegram, group["id"]) == ["g0", "g1", "thẻ 1", "thẻ 2"]
+    assert fourth - third >= 0.5  # the fourth waited for the group's minute to pass
+
+
 async def test_429_and_5xx_are_retried_and_order_is_kept(
     make_outbox: Any, fresh_redis: Redis, telegram: FakeTelegram
 ) -> None:
