@@ -68,6 +68,18 @@ async def wait_until(check: Any) -> None:
             await asyncio.sleep(0.05)
 
 
+async def announce_to(outbox: Outbox, count: int) -> None:
+    """An announcement's bulk messages, one to each of chats "0", "1", …"""
+    for chat in range(count):
+        await outbox.put(Envelope("telegram", str(chat), OutboundMessage("tb"), bulk=True))
+
+
+async def cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 async def stop(bot: Bot, task: asyncio.Task[None]) -> None:
     task.cancel()
     async with asyncio.timeout(10):
@@ -296,8 +308,7 @@ async def test_arrivals_bunched_by_delays_still_keep_to_30_a_second(make_outbox:
     last second (sends finished within it, and those still under way) keeps every second of
     arrivals within the limit."""
     outbox = make_outbox()
-    for chat in range(90):
-        await outbox.put(Envelope("telegram", str(chat), OutboundMessage("tb"), bulk=True))
+    await announce_to(outbox, 90)
     platform = DelayedArrivals()
     started = time.monotonic()
     task = asyncio.create_task(outbox.run("telegram", platform))
@@ -305,9 +316,7 @@ async def test_arrivals_bunched_by_delays_still_keep_to_30_a_second(make_outbox:
         while len(platform.admitted) < 90:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
     elapsed = time.monotonic() - started
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await cancelled(task)
     assert platform.busiest_second() <= 30
     assert elapsed < 90 / 20  # the stalled round trips count, and still 20 a second or more
 
@@ -316,16 +325,13 @@ async def test_bulk_messages_leave_the_reserve_of_each_second(make_outbox: Any) 
     """Bulk messages alone use at most `global_per_second - bulk_reserve` of every second:
     the rest stays free for replies and for the sends made outside the stream."""
     outbox = make_outbox(Limits(bulk_reserve=5))
-    for chat in range(75):
-        await outbox.put(Envelope("telegram", str(chat), OutboundMessage("tb"), bulk=True))
+    await announce_to(outbox, 75)
     platform = DelayedArrivals()
     task = asyncio.create_task(outbox.run("telegram", platform))
     async with asyncio.timeout(20):
         while len(platform.admitted) < 75:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await cancelled(task)
     assert platform.busiest_second() <= 25
 
 
@@ -369,15 +375,12 @@ async def test_a_stopping_sender_finishes_the_sends_under_way(make_outbox: Any) 
     """The gateway stopping (a restart, a deploy) lets the sends under way finish and be
     removed from the stream: the next sender does not send them again."""
     outbox = make_outbox()
-    for chat in range(3):
-        await outbox.put(Envelope("telegram", str(chat), OutboundMessage("tb"), bulk=True))
+    await announce_to(outbox, 3)
     slow = SlowPlatform(0.5)
     task = asyncio.create_task(outbox.run("telegram", slow))
     async with asyncio.timeout(10):
         await slow.started.wait()
-    task.cancel()  # while the first sends wait for their answer
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await cancelled(task)  # while the first sends wait for their answer
     assert slow.accepted != []
     fast = SlowPlatform(0.0)
     task = asyncio.create_task(outbox.run("telegram", fast))
@@ -385,9 +388,7 @@ async def test_a_stopping_sender_finishes_the_sends_under_way(make_outbox: Any) 
         while len(slow.accepted) + len(fast.accepted) < 3:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
     await asyncio.sleep(0.5)  # a repeat would show by now
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await cancelled(task)
     assert sorted(slow.accepted + fast.accepted) == ["0", "1", "2"]
 
 
@@ -395,8 +396,7 @@ async def test_chats_done_with_are_forgotten(make_outbox: Any) -> None:
     """The sender keeps a chat only while it has something queued or pacing to keep: after an
     announcement to 90 residents it walks no 90 idle chats on every turn of its loop."""
     outbox = make_outbox()
-    for chat in range(90):
-        await outbox.put(Envelope("telegram", str(chat), OutboundMessage("tb"), bulk=True))
+    await announce_to(outbox, 90)
     platform = SlowPlatform(0.0)
     task = asyncio.create_task(outbox.run("telegram", platform))
     async with asyncio.timeout(20):
@@ -405,7 +405,5 @@ async def test_chats_done_with_are_forgotten(make_outbox: Any) -> None:
         assert len(outbox.senders["telegram"].chats) > 10  # the last second's, pacing kept
         while outbox.senders["telegram"].chats:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await cancelled(task)
     assert "telegram" not in outbox.senders
