@@ -422,16 +422,15 @@ class _Sender:
         """A call outside the stream, in the first free slot (before any waiting message)."""
         while True:
             now = self.clock()
+            # Looked up each time: while this waits, an idle group may be forgotten.
+            chat = None if group is None else self.chats.setdefault(group, _Chat())
             due = max(self.next_send, self._second_free_at(now))
-            if group is not None:
-                due = max(due, self._group_free_at(self.chats.setdefault(group, _Chat()), now))
+            if chat is not None:
+                due = max(due, self._group_free_at(chat, now))
             if due <= now:
                 break
             await asyncio.sleep(min(due - now, IDLE_POLL))
-        spacing = self.limits.margin / self.limits.global_per_second
-        self.next_send = (self.next_send if now - self.next_send < spacing else now) + spacing
-        if group is not None:
-            self.chats[group].sent_at.append(now)
+        self._take_slot(now, chat)
         try:
             return await self._counted(call)
         finally:
@@ -537,8 +536,9 @@ class _Sender:
     def _second_free_at(self, now: float, cap: int | None = None) -> float:
         """When fewer than `cap` (`global_per_second`) sends can have reached the platform
         within the last second: those that ended within it (one that ended earlier reached it
-        earlier) and those under way. Now, or when the oldest such send's second is over
-        (a send under way ends with a wake-up)."""
+        earlier) and those under way. Now, or when enough of the sends that ended within it
+        are a second old; never while `cap` are under way (a send under way ends with a
+        wake-up)."""
         cap = self.limits.global_per_second if cap is None else cap
         self._forget_before(self.finished, now - 1.0)
         counted = len(self.finished) + self.under_way
@@ -555,6 +555,15 @@ class _Sender:
             return now
         return chat.sent_at[0] + 60.0 * self.limits.margin
 
+    def _take_slot(self, now: float, group: _Chat | None) -> None:
+        """A send starts `now` (to `group`, counted in its minute, when it goes to one)."""
+        spacing = self.limits.margin / self.limits.global_per_second
+        # Keep to the grid of slots (a late wake-up does not push every later send back);
+        # after an idle spell the grid restarts from now, so no burst makes up for it.
+        self.next_send = (self.next_send if now - self.next_send < spacing else now) + spacing
+        if group is not None:
+            group.sent_at.append(now)
+
     def _dispatch(self) -> None:
         """Start the sends that are due, evenly spaced: bursts arriving with network jitter
         would break Telegram's per-second limit even when the count per second is right.
@@ -564,7 +573,6 @@ class _Sender:
             (c for c in self.chats.values() if c.queue and not c.busy and c.ready_at <= now),
             key=lambda c: (c.queue[0][1].bulk, c.queue[0][0][1]),
         )
-        spacing = self.limits.margin / self.limits.global_per_second
         bulk_cap = self.limits.global_per_second - self.limits.bulk_reserve
         for chat in ordered:
             envelope = chat.queue[0][1]
@@ -575,11 +583,7 @@ class _Sender:
                 chat.ready_at = free_at
                 continue
             chat.busy = True
-            # Keep to the grid of slots (a late wake-up does not push every later send back);
-            # after an idle spell the grid restarts from now, so no burst makes up for it.
-            self.next_send = (self.next_send if now - self.next_send < spacing else now) + spacing
-            if envelope.group:
-                chat.sent_at.append(now)
+            self._take_slot(now, chat if envelope.group else None)
             task = asyncio.create_task(self._send(chat))
             self.in_flight.add(task)
             task.add_done_callback(self._done)
@@ -613,7 +617,7 @@ class _Sender:
         """Hand the message to the platform; False when it was not accepted (retried later,
         or buried)."""
         try:
-            await self._reach(envelope)
+            await self._counted(lambda: self.transport.deliver(envelope))
         except RetryLater as exc:
             chat.attempts += 1
             if chat.attempts >= self.limits.max_attempts:
@@ -632,9 +636,6 @@ class _Sender:
             await self._bury(chat, ref, envelope, f"error: {exc!r}", "error")
             return False
         return True
-
-    async def _reach(self, envelope: Envelope) -> None:
-        await self._counted(lambda: self.transport.deliver(envelope))
 
     async def _counted(self, call: Callable[[], Awaitable[T]]) -> T:
         """A platform call, counted for `_second_free_at` while under way and after."""

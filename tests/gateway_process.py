@@ -58,16 +58,15 @@ class Gateway:
 
     def terminate(self) -> None:
         """SIGTERM, as `docker compose stop` or a deploy sends: the gateway shuts down."""
-        if self.process is not None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        self._shut_down(signal.SIGTERM)
 
     def stop(self) -> None:
+        self._shut_down(signal.SIGINT)
+
+    def _shut_down(self, how: signal.Signals) -> None:
+        """Signal a running gateway to shut down; killed if it has not within 20 s."""
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            self.process.send_signal(how)
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:

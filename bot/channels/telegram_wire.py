@@ -130,6 +130,12 @@ async def queue(
             await outbox.put(Envelope(CHANNEL, str(chat), piece, thread=thread, group=group))
 
 
+def retry_seconds(exc: RetryAfter) -> float:
+    """The wait a 429 asks for, in seconds (python-telegram-bot gives int or timedelta)."""
+    wait = exc.retry_after
+    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+
+
 class TelegramTransport:
     """The outbox's way to Telegram: one piece per call, errors sorted into retry or refuse."""
 
@@ -140,9 +146,7 @@ class TelegramTransport:
         try:
             await send_one(self.bot, int(envelope.chat), envelope.message, envelope.thread)
         except RetryAfter as exc:
-            wait = exc.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            raise RetryLater(seconds, "Telegram 429") from exc
+            raise RetryLater(retry_seconds(exc), "Telegram 429") from exc
         except Forbidden as exc:  # blocked by the user (or removed from a group)
             raise Blocked(str(exc)) from exc
         except (BadRequest, InvalidToken) as exc:

@@ -14,7 +14,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -22,7 +21,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
 
-from bot.channels.telegram_wire import CHANNEL, attachment_of, queue
+from bot.channels.telegram_wire import CHANNEL, attachment_of, queue, retry_seconds
 from bot.desk.handoff import Handoff, NotTheClaimer, Unreachable
 from bot.desk.views import MessageView, TicketView, commune_name
 from bot.messages import Attachment, InboundMessage, OutboundMessage
@@ -319,8 +318,7 @@ class TelegramDesk:
                 if attempts >= DIRECT_ATTEMPTS:
                     raise
                 attempts += 1
-                wait = exc.retry_after
-                await asyncio.sleep(wait.total_seconds() if isinstance(wait, timedelta) else wait)
+                await asyncio.sleep(retry_seconds(exc))
 
     async def _post(self, topic: Topic, message: OutboundMessage) -> None:
         await queue(self.outbox, topic.chat, [message], thread=topic.thread, group=True)
