@@ -434,14 +434,6 @@ def settle_deliveries(
     return settled
 
 
-def settle_delivery(
-    *, session: Session, delivery_id: int, sent: bool, reason: str | None = None
-) -> Settled | None:
-    """One delivery's answer (see `settle_deliveries`); None when it was settled before."""
-    found = settle_deliveries(session=session, outcomes=[(delivery_id, None if sent else reason)])
-    return found[0] if found else None
-
-
 def record_delivery_events(*, session: Session, deliveries: Sequence[Settled], sent: bool) -> None:
     """`announcement_sent` / `announcement_failed` (key = announcement id) for these rows, with
     each resident's commune."""

@@ -21,7 +21,7 @@ from core.repositories.announcements import (
     Target,
     create_announcement,
     set_status,
-    settle_delivery,
+    settle_deliveries,
 )
 from core.repositories.events import record_events
 from core.repositories.residents import set_commune
@@ -65,9 +65,9 @@ def test_reach_counts_each_outcome(session: Session) -> None:
         status=DeliveryStatus.QUEUED,
         only_from=DeliveryStatus.CLAIMED,
     )
-    settle_delivery(session=session, delivery_id=queued[0], sent=True)
-    settle_delivery(session=session, delivery_id=queued[1], sent=True)
-    settle_delivery(session=session, delivery_id=queued[2], sent=False, reason="blocked")
+    settle_deliveries(session=session, outcomes=[(queued[0], None)])
+    settle_deliveries(session=session, outcomes=[(queued[1], None)])
+    settle_deliveries(session=session, outcomes=[(queued[2], "blocked")])
     # r1 stops after it; r1 and r2 write back (r2 twice); r2 asks a person about it
     unsubscribe(session=session, resident_id="r1", channel="telegram", why=Unsubscribed.RESIDENT)
     for resident in ("r1", "r2", "r2"):
@@ -120,7 +120,7 @@ def test_unsubscribing_long_before_or_after_it_is_not_counted(session: Session) 
         status=DeliveryStatus.QUEUED,
         only_from=DeliveryStatus.CLAIMED,
     )
-    settle_delivery(session=session, delivery_id=ids[("r1", "telegram")], sent=True)
+    settle_deliveries(session=session, outcomes=[(ids[("r1", "telegram")], None)])
     made.started_at = utcnow() - timedelta(days=8)  # a week and more ago
     unsubscribe(session=session, resident_id="r1", channel="telegram", why=Unsubscribed.RESIDENT)
     session.flush()
@@ -153,7 +153,7 @@ def test_reach_among_the_residents_of_some_communes(session: Session) -> None:
         only_from=DeliveryStatus.CLAIMED,
     )
     for delivery in sent:
-        settle_delivery(session=session, delivery_id=delivery, sent=True)
+        settle_deliveries(session=session, outcomes=[(delivery, None)])
     # r1 moves after it reached them in Ba Đình; r3 erases their data; r2 replies and asks.
     set_commune(session=session, resident_id="r1", commune_code=NGOC_HA)
     erase_resident(session=session, resident_id="r3", channel="zalo")

@@ -35,7 +35,6 @@ from core.repositories.announcements import (
     sending,
     set_status,
     settle_deliveries,
-    settle_delivery,
     start_due,
     target_communes,
     unclaimed_targets,
@@ -308,8 +307,9 @@ def test_stale_claims_outcomes_and_finishing(session: Session) -> None:
         reason="unsubscribed",
     )
     assert finish_if_done(session=session, announcement_id=made.id)
-    assert settle_delivery(session=session, delivery_id=ids[("a", "telegram")], sent=True)
-    assert settle_delivery(session=session, delivery_id=ids[("a", "telegram")], sent=False) is None
+    assert settle_deliveries(session=session, outcomes=[(ids[("a", "telegram")], None)])
+    again = [(ids[("a", "telegram")], "refused")]
+    assert settle_deliveries(session=session, outcomes=again) == []  # settled before
     session.commit()
     sent = list_events(session=session, type=EventType.ANNOUNCEMENT_SENT)
     assert [(e.resident_id, e.key, e.commune_code) for e in sent] == [("a", str(made.id), BA_DINH)]
