@@ -23,6 +23,11 @@ TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
 # "qu" + y is not such a syllable: the u belongs to the consonant ("quý").
 _OPEN_DIPHTHONG = re.compile(r"(?<!q)(o[ae]|uy)$")
 _STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
+# A vowel typed twice at the end of a word is stretching too ("nhaa", "đii", "dạa", "nhée"):
+# no Vietnamese word ends in the same vowel twice (tone marks aside; "ưu" is two vowels).
+# "o" and "e" only in a word with a Vietnamese mark, so English "free", "zoo" keep theirs.
+_VOWELS = frozenset("aăâeêioôơuưy")
+_VIETNAMESE_MARKED = re.compile(r"[ăâêôơưđà-ỹ]")
 _TOKEN = re.compile(r"\w+|[^\w\s]+")
 _NUMBER_SUFFIX = re.compile(r"^(\d+)([^\W\d_]+)$")
 NUMBER_TOKEN = "xxso"
@@ -79,6 +84,27 @@ def place_tone_mark(word: str) -> str:
 def collapse_stretched(text: str) -> str:
     """Letters typed three or more times in a row count once ("alooo" → "alo")."""
     return _STRETCHED.sub(r"\1", text)
+
+
+def without_tone(letter: str) -> str:
+    """A letter without its tone mark ("ạ" → "a", "ố" → "ô"; "ư" stays "ư")."""
+    decomposed = unicodedata.normalize("NFD", letter)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in TONE_MARKS))
+
+
+def collapse_doubled_end(word: str) -> str:
+    """A vowel doubled at the end of a word counts once, keeping its tone mark ("nhaa" → "nha",
+    "dạa" → "dạ", "chàoo" → "chào"); "oo" / "ee" only in a word with Vietnamese marks
+    ("free", "zoo" are kept)."""
+    while len(word) >= 2:
+        last, before = word[-1], word[-2]
+        base = without_tone(last)
+        if base not in _VOWELS or base != without_tone(before):
+            break
+        if base in "oe" and not _VIETNAMESE_MARKED.search(word):
+            break
+        word = word[:-2] + (before if last == base else last)
+    return word
 
 
 def remove_emoticons(text: str) -> str:
@@ -146,8 +172,11 @@ class Normalizer:
             return NUMBER_TOKEN if len(token) >= MASKED_DIGITS else token
         if is_expressive(token):
             return ""
-        # As typed first ("cccd"), then with stretched letters collapsed ("khummm" → "khum").
-        for candidate in (token, collapse_stretched(token)):
+        # As typed first ("cccd"), then with stretched letters collapsed ("khummm" → "khum",
+        # "tuii" → "tui"), each also in the table's tone-mark convention ("đoá" → "đóa").
+        plain = collapse_doubled_end(collapse_stretched(token))
+        candidates = (token, place_tone_mark(token), plain, place_tone_mark(plain))
+        for candidate in dict.fromkeys(candidates):
             rule = self.context.get(candidate)
             if rule is not None:
                 after_number = previous.isdigit() or previous == NUMBER_TOKEN
@@ -156,4 +185,4 @@ class Normalizer:
             expanded = self.abbreviations.get(candidate)
             if expanded is not None:
                 return expanded
-        return place_tone_mark(collapse_stretched(token))
+        return place_tone_mark(plain)
