@@ -58,7 +58,14 @@ PREVIOUS_CONFIG = PROJECT_ROOT / "bench" / "configs" / "previous.yml"
 # Training files added by issue 17 (residents' voices, messages with numbers, the learning
 # loop's reviewed messages): the previous pipeline's column is trained without them.
 ADDED_BY_ISSUE_17 = frozenset(
-    {"voices_conversation.yml", "voices_services.yml", "numbers.yml", "reviewed.yml"}
+    {
+        "voices_conversation.yml",
+        "voices_services.yml",
+        "voices_second_batch_conversation.yml",
+        "voices_second_batch_services.yml",
+        "numbers.yml",
+        "reviewed.yml",
+    }
 )
 REPORT = PROJECT_ROOT / "docs" / "benchmarks" / "nlu.md"
 WARMUP_MESSAGES = 20
