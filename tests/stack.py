@@ -45,15 +45,16 @@ class StackDidNotStart(RuntimeError):
     pass
 
 
-# Nonsense with a phone number in it, for `RunningStack.missed_message`.
-MISSED_CANDIDATES = (
-    "cai may giat nha toi bi hong 0912345678",
-    "ti vi nha toi mat tieng 0912345678",
-    "qwx zzv plok 0912345678",
-    "con meo nha toi keu suot dem 0912345678",
-    "ua ta noi cai do roi ma 0912345678",
-    "bla bla xyz 0912345678",
+# Nonsense for `RunningStack.nonsense`, and with a phone number for `missed_message`.
+NONSENSE_CANDIDATES = (
+    "cai may giat nha toi bi hong",
+    "ti vi nha toi mat tieng",
+    "qwx zzv plok",
+    "con meo nha toi keu suot dem",
+    "ua ta noi cai do roi ma",
+    "bla bla xyz",
 )
+MISSED_PHONE = "0912345678"
 
 
 @dataclass(frozen=True)
@@ -83,19 +84,30 @@ class RunningStack:
         finally:
             engine.dispose()
 
-    def missed_message(self) -> str:
-        """A message with a phone number that this model does not understand (a fallback):
-        the first of a few nonsense ones it falls back on, asked at `/model/parse`, so the
-        privacy tests of kept words do not hang on one model's guess."""
-        for text in MISSED_CANDIDATES:
-            answer = httpx.post(
-                f"{self.rasa_url}/model/parse",
-                json={"text": mask_pii(text)},  # what the gateway hands Rasa
-                params={"token": self.rasa_token},
-                timeout=30,
-            ).json()
-            if answer["intent"]["name"] == "nlu_fallback":
+    def _falls_back(self, text: str) -> bool:
+        """Whether this model answers `text` (masked, as the gateway hands it on) with a
+        fallback, asked at `/model/parse`."""
+        answer = httpx.post(
+            f"{self.rasa_url}/model/parse",
+            json={"text": mask_pii(text)},
+            params={"token": self.rasa_token},
+            timeout=30,
+        ).json()
+        return bool(answer["intent"]["name"] == "nlu_fallback")
+
+    def nonsense(self) -> str:
+        """A message this model does not understand (a fallback): the first of a few
+        nonsense ones it falls back on, so tests do not hang on one model's guess."""
+        for text in NONSENSE_CANDIDATES:
+            if self._falls_back(text):
                 return text
+        raise AssertionError("the model understood every nonsense message")
+
+    def missed_message(self) -> str:
+        """Like `nonsense`, with a phone number in it (the privacy tests of kept words)."""
+        for text in NONSENSE_CANDIDATES:
+            if self._falls_back(f"{text} {MISSED_PHONE}"):
+                return f"{text} {MISSED_PHONE}"
         raise AssertionError("the model understood every nonsense message")
 
     def chat(self, name: str, text: str) -> list[dict[str, object]]:
