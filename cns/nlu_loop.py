@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from actions.intent_labels import BUTTON_ONLY_INTENTS, INTENT_LABELS
 from cns.nlu_eval import (
     HELD_OUT_FILE,
+    INDEPENDENT_2_FILE,
     INDEPENDENT_FILE,
     TRAINING_DIR,
     TUNING_FILE,
@@ -40,7 +41,7 @@ from reports.model import Period
 DOMAIN_FILE = PROJECT_ROOT / "data" / "domain.yml"
 INTENTS_DOC = PROJECT_ROOT / "docs" / "intents.md"
 REVIEWED_FILE = "reviewed.yml"  # in the training data folder
-HELD_OUT_FILES = (HELD_OUT_FILE, INDEPENDENT_FILE, TUNING_FILE)
+HELD_OUT_FILES = (HELD_OUT_FILE, INDEPENDENT_FILE, INDEPENDENT_2_FILE, TUNING_FILE)
 # Rasa reads "[text](entity)", "[text]{...}" and "[text][...]" in an example as an entity.
 _ENTITY_LIKE = re.compile(r"\](?=[(\[{])")
 REVIEWED_HEADER = """\

@@ -1,5 +1,5 @@
-"""The training data and the evaluation sets (the project's held-out set, the independent one
-written only from docs/intents.md, and the tuning set written the same way): every intent
+"""The training data and the evaluation sets (the project's held-out set, the two independent
+ones written only from docs/intents.md, and the tuning set written the same way): every intent
 covered in every style, and never overlapping."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import pytest
 from actions.intent_labels import BUTTON_ONLY_INTENTS
 from cns.nlu_eval import (
     HELD_OUT_FILE,
+    INDEPENDENT_2_FILE,
     INDEPENDENT_FILE,
     STYLES,
     TRAINING_DIR,
@@ -25,7 +26,9 @@ from tests.domain import domain_intents
 MIN_TRAINING_EXAMPLES = 30
 # Each evaluation set and the messages it has at least for every typed intent (the tuning set
 # chooses configurations, so it must not overlap the training data either).
-HELD_OUT_SETS = {HELD_OUT_FILE: 10, INDEPENDENT_FILE: 25, TUNING_FILE: 10}
+# The second independent set was written at 30 per intent; leaving out what the training data
+# already had took short answers such as "ừ đúng rồi" from affirm (22 left) and deny (23).
+HELD_OUT_SETS = {HELD_OUT_FILE: 10, INDEPENDENT_FILE: 25, INDEPENDENT_2_FILE: 22, TUNING_FILE: 10}
 # Typed intents added after a frozen evaluation set was written: that set cannot have them
 # (its writers worked from docs/intents.md as it was then, and the sets are never edited
 # afterwards), so they are exempt from its coverage for that set only. The project's held-out
