@@ -6,7 +6,7 @@ syllable level, lower-case and written with diacritics. Its files are read from
 var/datasets/phoatis/ (see bench/datasets.py; never committed).
 
 What is measured: each pipeline (our `config.yml` unchanged — its normaliser and features
-included — and, with --phoatis-default, Rasa's default pipeline) is trained on the train split
+included —, the previous `config.yml` and Rasa's default pipeline) is trained on the train split
 (dev unused: nothing here selects a model), then every test utterance goes through
 `/model/parse` twice, as written and with every diacritic stripped (`strip_diacritics`), as
 residents often type. A label is a class as written, multi-intent labels included
@@ -27,14 +27,16 @@ from pathlib import Path
 import yaml
 
 from bench.datasets import DATASETS_DIR, PHOATIS
-from bench.rasa_nlu import DEFAULT_CONFIG, OUR_CONFIG, serve, train
+from bench.rasa_nlu import DEFAULT_CONFIG, OUR_CONFIG, PREVIOUS_CONFIG, serve, train
 from cns.nlu_eval import Example, Prediction, accuracy, fallback_rate, parse_all, percentile
 from nlu.vietnamese import strip_diacritics
 
 JOINTIDSF_ACCURACY = 0.976  # the published result on the test split (PhoBERT encoder)
 WARMUP_MESSAGES = 20
 HEADING = "## PhoATIS (public benchmark)"
-OURS, DEFAULT = "ours (config.yml)", "rasa init default"
+DEFAULT, PREVIOUS, OURS = "rasa init default", "previous config.yml", "ours (config.yml)"
+# Each pipeline by its column's name, in the order the columns appear.
+CONFIGS = {DEFAULT: DEFAULT_CONFIG, PREVIOUS: PREVIOUS_CONFIG, OURS: OUR_CONFIG}
 
 
 @dataclass(frozen=True)
@@ -137,32 +139,40 @@ def render(results: list[PhoatisResult], train_examples: int, command: str) -> s
     return "\n".join(lines) + "\n"
 
 
-def pipelines(*, with_default: bool) -> dict[str, Path]:
-    """Our config.yml, and Rasa's default pipeline when asked (it trains for half an hour)."""
-    return {OURS: OUR_CONFIG} | ({DEFAULT: DEFAULT_CONFIG} if with_default else {})
-
-
-def section(pipelines: dict[str, Path], out: Path, command: str, root: Path = DATASETS_DIR) -> str:
-    """The PhoATIS section: measured, or saying why it was skipped and how to get the data."""
+def measure(
+    pipelines: dict[str, Path], out: Path, root: Path = DATASETS_DIR
+) -> list[PhoatisResult] | None:
+    """Every pipeline measured, or None (saying why and how to get the data) without it."""
     absent = PHOATIS.missing(root)
     if absent:
         print(absent, flush=True)
-        return f"\n{HEADING}\n\n{absent}\n"
-    return render(run(pipelines, out, root), len(load_split("train", root)), command)
+        return None
+    return run(pipelines, out, root)
+
+
+def section(results: list[PhoatisResult] | None, command: str, root: Path = DATASETS_DIR) -> str:
+    """The PhoATIS section: the measured table, or why it was skipped and how to get the data."""
+    if results is None:
+        return f"\n{HEADING}\n\n{PHOATIS.missing(root)}\n"
+    columns = sorted(results, key=lambda r: list(CONFIGS).index(r.name))
+    return render(columns, len(load_split("train", root)), command)
 
 
 def main(argv: list[str] | None = None) -> int:
     """PhoATIS alone (`python -m bench.phoatis`): prints its section of the NLU benchmark."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--default",
-        action="store_true",
-        help="also Rasa's default pipeline (bench/configs/rasa_init.yml; half an hour or more)",
+        "--only",
+        type=lambda names: names.split(","),
+        default=list(CONFIGS),
+        help="only these columns, comma-separated (Rasa's default trains for half an hour or "
+        f"more); all by default: {','.join(CONFIGS)}",
     )
     args = parser.parse_args(argv)
-    command = "python -m bench.phoatis" + (" --default" if args.default else "")
+    command = "python -m bench.phoatis"
+    chosen = {name: CONFIGS[name] for name in args.only}
     with tempfile.TemporaryDirectory(prefix="bench-phoatis-") as tmp:
-        print(section(pipelines(with_default=args.default), Path(tmp), command))
+        print(section(measure(chosen, Path(tmp)), command))
     return 0
 
 

@@ -22,8 +22,10 @@ from cns.training import rasa_environment, rasa_executable
 from core.settings import PROJECT_ROOT
 
 START_TIMEOUT_SECONDS = 300
-# The two pipelines every NLU benchmark trains: Rasa's default (`rasa init`) and ours.
+# The pipelines every NLU benchmark compares: Rasa's default (`rasa init`), config.yml as it
+# was before issue 17, and ours.
 DEFAULT_CONFIG = PROJECT_ROOT / "bench" / "configs" / "rasa_init.yml"
+PREVIOUS_CONFIG = PROJECT_ROOT / "bench" / "configs" / "previous.yml"
 OUR_CONFIG = PROJECT_ROOT / "config.yml"
 
 

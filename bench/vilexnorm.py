@@ -181,19 +181,26 @@ def render(scores: list[Score], test_pairs: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def section(root: Path = DATASETS_DIR) -> str:
-    """The ViLexNorm section: measured, or saying why it was skipped and how to get the data."""
+def measure(root: Path = DATASETS_DIR) -> list[Score] | None:
+    """The scores, or None (saying why and how to get the data) without the dataset."""
     absent = VILEXNORM.missing(root)
     if absent:
         print(absent, flush=True)
-        return f"\n{HEADING}\n\n{absent}\n"
-    return render(run(root), len(load_split("test", root)))
+        return None
+    return run(root)
+
+
+def section(scores: list[Score] | None, root: Path = DATASETS_DIR) -> str:
+    """The ViLexNorm section: the measured table, or why it was skipped and how to get it."""
+    if scores is None:
+        return f"\n{HEADING}\n\n{VILEXNORM.missing(root)}\n"
+    return render(scores, len(load_split("test", root)))
 
 
 def main(argv: list[str] | None = None) -> int:
     """ViLexNorm alone (`python -m bench.vilexnorm`): prints its section of the NLU bench."""
     argparse.ArgumentParser(description=__doc__).parse_args(argv)
-    print(section())
+    print(section(measure()))
     return 0
 
 

@@ -1,5 +1,5 @@
 """`make bench-nlu`'s pipelines without training them: the configuration variants, the
-previous pipeline's training data and the lexicon option's lookup tables."""
+previous pipeline's training data, the lexicon option's lookup tables and the targets table."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 import yaml
 
 import core.places
-from bench import lexicon
+from bench import lexicon, phoatis
 from bench import nlu as bench_nlu
 from bench.rasa_nlu import OUR_CONFIG
-from cns.nlu_eval import TRAINING_DIR, load_training_examples
+from cns.nlu_eval import TRAINING_DIR, Example, Prediction, load_training_examples
 from nlu.vietnamese import strip_diacritics
 
 
@@ -74,3 +74,73 @@ def test_lexicon_tables_name_places_and_services_with_and_without_diacritics(
     assert len(load_training_examples(directory)) == len(load_training_examples())
     data = yaml.safe_load((directory / "lexicon.yml").read_text(encoding="utf-8"))
     assert {"lookup", "examples"} <= set(data["nlu"][0])
+
+
+def _said(answers: list[tuple[str, str, str]], seconds: float = 0.01) -> list[Prediction]:
+    """Predictions of (style, true intent, predicted intent), ranked with the truth second."""
+    return [
+        Prediction(Example("x", true, style), said, 0.9, seconds, (said, true))
+        for style, true, said in answers
+    ]
+
+
+def _result(name: str, second_set: list[Prediction], train_seconds: float) -> bench_nlu.Result:
+    return bench_nlu.Result(name, train_seconds, second_set, [], second_set, [])
+
+
+def test_targets_table_puts_every_target_next_to_every_column() -> None:
+    default = _result(
+        bench_nlu.DEFAULT,
+        _said(
+            [
+                ("diacritics", "greet", "greet"),
+                ("plain", "greet", "greet"),
+                ("plain", "thank", "greet"),
+                ("teencode", "greet", "greet"),
+            ],
+            seconds=0.06,
+        ),
+        900,
+    )
+    ours = _result(
+        bench_nlu.OURS,
+        _said(
+            [
+                ("diacritics", "greet", "thank"),
+                ("plain", "greet", "greet"),
+                ("plain", "thank", "thank"),
+                ("teencode", "greet", "greet"),
+            ]
+        ),
+        250,
+    )
+    marked = _said([("diacritics", "flight", "flight"), ("diacritics", "airfare", "flight")])
+    pho = [phoatis.PhoatisResult(phoatis.OURS, 500, marked, marked[:1])]
+    table = bench_nlu.render_targets([default, ours], pho, 0.451)
+    assert "| target | bound | rasa init default | ours (config.yml) | met |" in table
+    assert "| second independent set, diacritics | ≥ 97 % | 100.0 | 0.0 | **no** |" in table
+    assert "| second independent set, plain | ≥ 95 % | 50.0 | 100.0 | yes |" in table
+    assert "| second independent set, top-2 | ≥ 99 % | 100.0 | 100.0 | yes |" in table
+    # Ours avoids the default's one plain error; the default made none on teencode.
+    assert (
+        "| error reduction vs default, second independent set, plain | ≥ 40 % | 0.0 | 100.0 |"
+        in (table)
+    )
+    assert (
+        "| error reduction vs default, second independent set, teencode | ≥ 40 % | — | — | — |"
+        in (table)
+    )
+    # PhoATIS was trained for ours only; the default has no normaliser to score.
+    assert "| PhoATIS, with diacritics | ≥ 96 % | — | 50.0 | **no** |" in table
+    assert "| PhoATIS, diacritics stripped | ≥ 95 % | — | 100.0 | yes |" in table
+    assert "| ViLexNorm, normaliser ERR | ≥ 60 % | — | 45.1 | **no** |" in table
+    assert "| /model/parse p95, every set (ms) | ≤ 50 | 60.0 | 10.0 | yes |" in table
+    assert "| training time (s) | ≤ 300 | 900 | 250 | yes |" in table
+
+
+def test_targets_without_the_public_datasets_or_ours_say_not_measured() -> None:
+    previous = _result(bench_nlu.PREVIOUS, _said([("plain", "greet", "greet")]), 70)
+    table = bench_nlu.render_targets([previous], None, None)
+    assert "| PhoATIS, with diacritics | ≥ 96 % | — | — |" in table
+    assert "| ViLexNorm, normaliser ERR | ≥ 60 % | — | — |" in table
+    assert "| second independent set, plain | ≥ 95 % | 100.0 | — |" in table

@@ -155,7 +155,8 @@ def test_phoatis_report() -> None:
 
 
 def test_phoatis_section_is_skipped_without_data(tmp_path: Path) -> None:
-    section = phoatis.section({}, tmp_path, "make bench-nlu", root=tmp_path / "none")
+    assert phoatis.measure(phoatis.CONFIGS, tmp_path, root=tmp_path / "none") is None
+    section = phoatis.section(None, "make bench-nlu", root=tmp_path / "none")
     assert section.startswith(f"\n{phoatis.HEADING}\n")
     assert "PhoATIS is not in" in section
     assert "skipped" in section
@@ -235,12 +236,15 @@ def test_vilexnorm_run_scores_the_normaliser(datasets: Path) -> None:
     assert scores[1].accuracy == pytest.approx(1.0)
     # nlu/abbreviations.yml expands both "ko" and "sv".
     assert scores[2].accuracy == pytest.approx(1.0)
-    table = vilexnorm.render(scores, 2)
+    assert vilexnorm.measure(datasets) == scores
+    table = vilexnorm.section(scores, datasets)
+    assert "2 comments" in table
     assert "| leave as is (baseline) | 57.1 | — |" in table
     assert "| most frequent correction in train | 100.0 | 100.0 |" in table
 
 
 def test_vilexnorm_section_is_skipped_without_data(tmp_path: Path) -> None:
-    section = vilexnorm.section(tmp_path)
+    assert vilexnorm.measure(tmp_path) is None
+    section = vilexnorm.section(None, tmp_path)
     assert "ViLexNorm is not in" in section
     assert "https://github.com/ngxtnhi/ViLexNorm" in section
