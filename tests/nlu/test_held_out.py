@@ -1,4 +1,4 @@
-"""Regression check: the trained model on both held-out sets, per style.
+"""Regression check: the trained model on the three held-out sets, per style.
 
 Thresholds sit a little under what `make bench-nlu` measured (docs/benchmarks/nlu.md; the
 independent set's first measurement in docs/benchmarks/nlu-independent.md), so a change that
@@ -12,6 +12,7 @@ import pytest
 
 from cns.nlu_eval import (
     HELD_OUT_FILE,
+    INDEPENDENT_2_FILE,
     INDEPENDENT_FILE,
     Prediction,
     accuracy,
@@ -32,6 +33,11 @@ MIN_INDEPENDENT_ACCURACY = {"diacritics": 0.92, "plain": 0.90, "teencode": 0.91}
 # 98.2 / 99.5 / 99.1 % on the project's set, 98.6 / 96.8 / 96.7 % on the independent one.
 MIN_TOP2 = {"diacritics": 0.96, "plain": 0.97, "teencode": 0.97}
 MIN_INDEPENDENT_TOP2 = {"diacritics": 0.96, "plain": 0.94, "teencode": 0.94}
+# The second independent set (1,331 messages), measured 2026-12-05 with the committed
+# config.yml: 98.9 / 97.1 / 97.5 % top-1, 99.8 / 99.3 / 99.5 % top-2. The floors leave about
+# two points for DIET's run-to-run variance: every CI run trains afresh.
+MIN_INDEPENDENT_2_ACCURACY = {"diacritics": 0.96, "plain": 0.94, "teencode": 0.94}
+MIN_INDEPENDENT_2_TOP2 = {"diacritics": 0.97, "plain": 0.97, "teencode": 0.97}
 
 
 def _below(
@@ -59,3 +65,10 @@ def test_independent_accuracy_per_style(stack: RunningStack) -> None:
     predictions = parse_all(stack.rasa_url, examples, token=stack.rasa_token)
     failing, measured = _below(predictions, MIN_INDEPENDENT_ACCURACY, MIN_INDEPENDENT_TOP2)
     assert failing == {}, f"independent held-out accuracy fell (top-1, top-2): {measured}"
+
+
+def test_second_independent_accuracy_per_style(stack: RunningStack) -> None:
+    examples = load_examples(INDEPENDENT_2_FILE)
+    predictions = parse_all(stack.rasa_url, examples, token=stack.rasa_token)
+    failing, measured = _below(predictions, MIN_INDEPENDENT_2_ACCURACY, MIN_INDEPENDENT_2_TOP2)
+    assert failing == {}, f"second independent set's accuracy fell (top-1, top-2): {measured}"
