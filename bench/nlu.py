@@ -268,6 +268,11 @@ TUNING_INTRO = (
 )
 
 
+def _error_reduction(value: float, default: float) -> float | None:
+    """How much of the default pipeline's error a column removes (None if it made none)."""
+    return (value - default) / (1 - default) if default < 1 else None
+
+
 def render_set(
     results: list[Result], which: str, heading: str, intro: str, *, with_confusions: bool
 ) -> str:
@@ -303,13 +308,11 @@ def render_set(
     if DEFAULT in names:
         baseline = styles[names.index(DEFAULT)]
         for style in STYLES:
-            errors = 1 - accuracy(baseline[style])
+            default = accuracy(baseline[style])
+            reductions = [_error_reduction(accuracy(g[style]), default) for g in styles]
             row(
                 f"error reduction vs default, {style}",
-                [
-                    _pct((accuracy(groups[style]) - (1 - errors)) / errors) if errors else "—"
-                    for groups in styles
-                ],
+                ["—" if r is None else _pct(r) for r in reductions],
             )
     if with_confusions:
         for r, predictions in zip(results, sets, strict=True):
@@ -329,11 +332,6 @@ class Target:
 
     def met(self, value: float) -> bool:
         return value <= self.bound if self.at_most else value >= self.bound
-
-
-def _error_reduction(value: float, default: float) -> float | None:
-    """How much of the default pipeline's error a column removes (None if it made none)."""
-    return (value - default) / (1 - default) if default < 1 else None
 
 
 def target_values(
