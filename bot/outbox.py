@@ -453,8 +453,11 @@ class _Sender:
                 await self._read(">")
                 self._dispatch()
                 self.wake.clear()  # set when a send finishes
+                # Not `asyncio.wait_for`: in Python 3.11 a stop (cancel) that comes as a send
+                # finishes is lost in it, and the sender runs on.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=self._wait())
+                    async with asyncio.timeout(self._wait()):
+                        await self.wake.wait()
 
     async def _ensure_group(self) -> None:
         for key in (self.key, self.bulk_key):

@@ -178,9 +178,12 @@ class ScreenReader:
         started = time.perf_counter()
         try:
             loop = asyncio.get_running_loop()
-            outcome, text, match = await asyncio.wait_for(
-                loop.run_in_executor(self._pool(), read_in_worker, data), READ_TIMEOUT_SECONDS
-            )
+            # asyncio.timeout, not wait_for: in Python 3.11 wait_for loses a cancel that
+            # comes as the read finishes.
+            async with asyncio.timeout(READ_TIMEOUT_SECONDS):
+                outcome, text, match = await loop.run_in_executor(
+                    self._pool(), read_in_worker, data
+                )
         except (TimeoutError, OSError, RuntimeError):
             return ScreenReading("failed", seconds=time.perf_counter() - started)
         finally:
