@@ -39,6 +39,7 @@ from core.repositories.residents import set_commune, set_consent
 from core.repositories.staff import add_staff
 from core.repositories.subscriptions import is_subscribed, subscribe, unsubscribe
 from tests.fakes.telegram_api import FakeTelegram
+from tests.stopping import cancelled
 
 JSON = dict[str, Any]
 BA_DINH, NGOC_HA = "00004", "00008"
@@ -74,10 +75,8 @@ async def sending(outbox: Outbox, telegram: FakeTelegram) -> AsyncIterator[None]
     await bot.initialize()
     task = asyncio.create_task(outbox.run("telegram", TelegramTransport(bot)))
     yield
-    task.cancel()
+    await cancelled(task)
     async with asyncio.timeout(10):
-        with pytest.raises(asyncio.CancelledError):
-            await task
         await bot.shutdown()
 
 

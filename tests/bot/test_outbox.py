@@ -19,6 +19,7 @@ from bot.channels.telegram_wire import TelegramTransport, queue
 from bot.messages import OutboundMessage
 from bot.outbox import Envelope, Limits, Outbox
 from tests.fakes.telegram_api import FakeTelegram
+from tests.stopping import cancelled
 
 JSON = dict[str, Any]
 
@@ -72,15 +73,6 @@ async def announce_to(outbox: Outbox, count: int) -> None:
     """An announcement's bulk messages, one to each of chats "0", "1", …"""
     for chat in range(count):
         await outbox.put(Envelope("telegram", str(chat), OutboundMessage("tb"), bulk=True))
-
-
-async def cancelled(task: asyncio.Task[None]) -> None:
-    """Cancel a sender and see it end (within seconds: a sender that ignores it fails here
-    instead of hanging the suite)."""
-    task.cancel()
-    # Not `await task` under a timeout: the timeout's own cancel would reach the task too.
-    await asyncio.wait({task}, timeout=10)
-    assert task.cancelled(), "the sender went on after it was stopped"
 
 
 async def stop(bot: Bot, task: asyncio.Task[None]) -> None:
