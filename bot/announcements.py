@@ -38,6 +38,7 @@ from bot.channels.web_mailbox import WebMailbox
 from bot.desk.hours import DeskHours
 from bot.messages import Button, OutboundMessage
 from bot.outbox import Envelope, Outbox
+from bot.tasks import stop_if_cancelled
 from core.db import aware, in_db
 from core.models import (
     Announcement,
@@ -151,6 +152,7 @@ class AnnouncementWorker:
 
     async def run_forever(self) -> None:
         while True:
+            stop_if_cancelled()
             await self.step()
             await asyncio.sleep(self.poll_seconds)
 

@@ -60,6 +60,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError, WatchError
 
 from bot.messages import Attachment, Button, OutboundMessage
+from bot.tasks import stop_if_cancelled
 from core.models import MessageKind
 from core.outages import is_outage
 
@@ -439,6 +440,7 @@ class _Sender:
     async def _run(self) -> None:
         await self._ensure_group()
         while True:
+            stop_if_cancelled()
             if not await self._hold_lease():
                 # Another gateway sends now: what this one had read is its business (kept
                 # here, a later lease would send entries the other one already sent).
@@ -450,6 +452,7 @@ class _Sender:
             await self._read("0")  # what a previous sender read but did not finish
             lease_until = time.monotonic() + LEASE_SECONDS / 3
             while time.monotonic() < lease_until:
+                stop_if_cancelled()
                 await self._read(">")
                 self._dispatch()
                 self.wake.clear()  # set when a send finishes

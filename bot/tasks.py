@@ -24,6 +24,16 @@ MAX_BACKOFF = 4.0
 HEALTHY_AFTER = 2.0  # seconds of running without failing after a restart
 
 
+def stop_if_cancelled() -> None:
+    """Raise CancelledError if this task was cancelled and the cancel got lost on the way. On
+    Python 3.11, `asyncio.wait_for` (redis-py wraps every write in it) returns its finished
+    work instead of raising a cancel that lands as that work completes; the request still
+    counts in `Task.cancelling()`. A long-running loop calls this once per round."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 @dataclass
 class TaskState:
     name: str

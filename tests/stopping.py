@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 
 
 async def cancelled(task: asyncio.Task[None], seconds: float = 10) -> None:
@@ -11,4 +12,8 @@ async def cancelled(task: asyncio.Task[None], seconds: float = 10) -> None:
     the timeout's own cancel would reach the task as a second one and hide the first loss.)"""
     task.cancel()
     await asyncio.wait({task}, timeout=seconds)
-    assert task.cancelled(), "the task went on after it was cancelled"
+    if not task.done():
+        where = io.StringIO()
+        task.print_stack(file=where)
+        raise AssertionError(f"the task went on after it was cancelled:\n{where.getvalue()}")
+    assert task.cancelled(), f"the task ended otherwise: {task.exception()!r}"

@@ -4,9 +4,11 @@ until it runs well again; stopping ends even a task that swallowed a cancellatio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from bot import tasks as supervision
 from bot.tasks import Tasks
+from tests.stopping import cancelled
 
 
 async def test_a_failing_task_is_restarted_and_reported_until_it_runs_well() -> None:
@@ -56,3 +58,28 @@ async def test_stopping_ends_a_task_that_swallowed_a_cancellation() -> None:
         await tasks.cancel()
     assert swallowed.is_set()
     assert task.done()
+
+
+async def test_a_cancel_lost_in_wait_for_still_stops_a_loop_that_checks() -> None:
+    """A cancel that lands as the work under `asyncio.wait_for` completes is lost there on
+    Python 3.11 (redis-py wraps every write in it); `stop_if_cancelled` at the top of each
+    round still ends the loop."""
+    wake = asyncio.Event()
+    rounds = 0
+
+    async def loop() -> None:
+        nonlocal rounds
+        while True:
+            supervision.stop_if_cancelled()
+            rounds += 1
+            wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=0.05)
+
+    task = asyncio.create_task(loop())
+    async with asyncio.timeout(5):
+        while not wake._waiters:  # noqa: ASYNC110 (waiting in wait_for)
+            await asyncio.sleep(0.01)
+    wake.set()  # the work completes…
+    await cancelled(task)  # …as the cancel lands
+    assert rounds >= 1
