@@ -102,6 +102,28 @@ async def test_a_blank_image_reads_as_unknown(reader: ScreenReader) -> None:
     assert reading.problem is None
 
 
+async def test_a_read_slower_than_the_limit_is_answered_as_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A photo that Tesseract takes too long over is answered as failed, never an error (the
+    stuck read would raise if it were still awaited when released)."""
+    release = Event()
+
+    def stuck(data: bytes) -> tuple[screens.Outcome, str, Match]:
+        release.wait(10)
+        raise AssertionError("read after its time was up")
+
+    monkeypatch.setattr(screens, "read_in_worker", stuck)
+    monkeypatch.setattr(screens, "READ_TIMEOUT_SECONDS", 0.1)
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        reader = ScreenReader(executor)
+        try:
+            reading = await reader.read(b"x")
+        finally:
+            release.set()
+    assert reading.outcome == "failed"
+
+
 async def test_more_images_than_the_pool_may_queue_are_refused_as_busy(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
